@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Database } from './db/index.js';
+import authPlugin from './plugins/auth.js';
+import docsPlugin from './plugins/docs.js';
+import errorsPlugin from './plugins/errors.js';
+import rateLimitsPlugin from './plugins/rate-limits.js';
+import uploadsPlugin from './plugins/uploads.js';
+import { createLocalStorage } from './storage/local.js';
+import type { Storage } from './storage/index.js';
+import { createRevocationList } from './modules/auth/revocation.js';
+import { createAuthService } from './modules/auth/service.js';
+import type { AuthService } from './modules/auth/service.js';
+import { createTokens } from './modules/auth/tokens.js';
+import authRoutes from './modules/auth/routes.js';
+import { createMediaUrls } from './modules/media/urls.js';
+import type { MediaUrls } from './modules/media/urls.js';
+import { createUsersService } from './modules/users/service.js';
+import type { UsersService } from './modules/users/service.js';
+import userRoutes from './modules/users/routes.js';
+import healthRoutes from './modules/health/routes.js';
+
+export interface Services {
+  auth: AuthService;
+  users: UsersService;
+  media: MediaUrls;
+  storage: Storage;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Readonly<Config>;
+    database: Database;
+    services: Services;
+  }
+}
+
+export interface BuildOptions {
+  database: Database;
+  logger?: FastifyServerOptions['logger'];
+  storage?: Storage;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Static security headers: what helmet would set for a JSON API, at the cost of one hook. */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-site',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+};
+
+export async function buildApp(config: Readonly<Config>, options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: config.limits.bodyBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
+    return503OnClosing: true,
+  });
+
+  const { database } = options;
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  const storage = options.storage ?? createLocalStorage(config.mediaRoot);
+  const media = createMediaUrls(config);
+  const revocations = createRevocationList({ accessTokenTtl: config.accessTokenTtl, redis });
+  const tokens = createTokens(config.secretKey, { access: config.accessTokenTtl, refresh: config.refreshTokenTtl });
+  // Sessions need to know whether a user is still active; users need to end sessions.
+  const usersRef: { current?: UsersService } = {};
+  const auth = createAuthService({
+    db: database.db,
+    tokens,
+    revocations,
+    accessTokenTtl: config.accessTokenTtl,
+    refreshTokenTtl: config.refreshTokenTtl,
+    findActiveUser: (id) => usersRef.current!.findActive(id),
+  });
+  const users = (usersRef.current = createUsersService({ db: database.db, storage, auth, media, instructorAutoApprove: config.instructorAutoApprove }));
+  await auth.loadRecentRevocations();
+
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('services', { auth, users, media, storage });
+
+  app.addHook('onClose', async () => {
+    await revocations.close();
+    redis?.disconnect();
+    await database.close();
+  });
+
+  // Only JSON and multipart (on routes with file fields) are spoken here.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorsPlugin);
+  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  await app.register(authPlugin, { auth });
+  await app.register(rateLimitsPlugin, { config, redis });
+  await app.register(uploadsPlugin, { config, storage });
+  await app.register(docsPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(userRoutes);
+  return app;
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** A throttle rate such as `10/minute`, or null when turned `off`. */
+export interface Rate {
+  max: number;
+  windowMs: number;
+}
+
+export interface S3Config {
+  bucket: string;
+  endpoint: string | undefined;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | undefined;
+  secretKey: string;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  mediaRoot: string;
+  mediaUrl: string;
+  mediaUrlTtl: number;
+  storage: 'local' | 's3';
+  s3: S3Config | undefined;
+  limits: { thumbnailBytes: number; videoBytes: number; attachmentBytes: number; bodyBytes: number };
+  rateLimits: {
+    login: Rate | null;
+    register: Rate | null;
+    refresh: Rate | null;
+    anon: Rate | null;
+    user: Rate | null;
+  };
+  instructorAutoApprove: boolean;
+  corsOrigins: string[];
+  logLevel: string;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+const UNITS: Record<string, number> = {
+  s: 1000, sec: 1000, second: 1000,
+  m: 60_000, min: 60_000, minute: 60_000,
+  h: 3_600_000, hour: 3_600_000,
+  d: 86_400_000, day: 86_400_000,
+};
+
+export function parseRate(name: string, value: string | undefined, fallback: string): Rate | null {
+  const raw = (value ?? fallback).trim().toLowerCase();
+  if (raw === 'off' || raw === 'none' || raw === '0') return null;
+  const match = /^(\d+)\s*\/\s*([a-z]+)$/.exec(raw);
+  const unit = match?.[2]?.replace(/s$/, '');
+  const windowMs = unit ? UNITS[unit] : undefined;
+  if (!match || windowMs === undefined || Number(match[1]) < 1) {
+    throw new ConfigError(`${name} must look like "10/minute" (second, minute, hour, day) or "off", not "${raw}"`);
+  }
+  return { max: Number(match[1]), windowMs };
+}
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer >= ${min}, not "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, not "${raw}"`);
+}
+
+const MiB = 1024 * 1024;
+
+/** Where a file-backed SQLite database lives, or null for PostgreSQL and in-memory databases. */
+export function sqliteFile(databaseUrl: string): string | null {
+  if (!databaseUrl.startsWith('sqlite:')) return null;
+  const file = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  return file === ':memory:' ? null : path.resolve(file);
+}
+
+/**
+ * Development keeps a generated secret next to the database so tokens survive restarts;
+ * production has no fallback and must be told.
+ */
+function resolveSecret(env: Env, nodeEnv: Config['env'], dataDir: string): string {
+  const given = env.SECRET_KEY;
+  if (given) {
+    if (given.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters');
+    return given;
+  }
+  if (nodeEnv === 'production') throw new ConfigError('SECRET_KEY is required when NODE_ENV=production');
+  if (nodeEnv === 'test') return randomBytes(32).toString('hex');
+  const file = path.join(dataDir, 'secret_key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export function loadConfig(env: Env): Readonly<Config> {
+  const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
+  const databaseUrl = env.DATABASE_URL || 'sqlite:data/db.sqlite3';
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
+  }
+  const dataDir = path.dirname(sqliteFile(databaseUrl) ?? path.resolve('data/db.sqlite3'));
+  const storage = (env.STORAGE || 'local') as Config['storage'];
+  if (storage !== 'local' && storage !== 's3') throw new ConfigError('STORAGE must be local or s3');
+  let s3: S3Config | undefined;
+  if (storage === 's3') {
+    if (!env.S3_BUCKET) throw new ConfigError('S3_BUCKET is required when STORAGE=s3');
+    s3 = {
+      bucket: env.S3_BUCKET,
+      endpoint: env.S3_ENDPOINT || undefined,
+      region: env.S3_REGION || 'us-east-1',
+      accessKeyId: env.S3_ACCESS_KEY_ID || undefined,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY || undefined,
+    };
+  }
+  let mediaUrl = env.MEDIA_URL || '/media/';
+  if (!mediaUrl.endsWith('/')) mediaUrl += '/';
+  if (!mediaUrl.startsWith('/')) throw new ConfigError('MEDIA_URL must be a path such as /media/');
+
+  const config: Config = {
+    env: nodeEnv,
+    port: int(env, 'PORT', 8000),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl,
+    redisUrl: env.REDIS_URL || undefined,
+    secretKey: resolveSecret(env, nodeEnv, dataDir),
+    accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 300, 1),
+    refreshTokenTtl: int(env, 'REFRESH_TOKEN_TTL', 86_400, 1),
+    mediaRoot: path.resolve(env.MEDIA_ROOT || 'media'),
+    mediaUrl,
+    mediaUrlTtl: int(env, 'MEDIA_URL_TTL', 3600, 1),
+    storage,
+    s3,
+    limits: {
+      thumbnailBytes: int(env, 'THUMBNAIL_MAX_BYTES', 5 * MiB, 1),
+      videoBytes: int(env, 'VIDEO_MAX_BYTES', 2048 * MiB, 1),
+      attachmentBytes: int(env, 'ATTACHMENT_MAX_BYTES', 50 * MiB, 1),
+      bodyBytes: MiB,
+    },
+    rateLimits: {
+      login: parseRate('RATE_LIMIT_LOGIN', env.RATE_LIMIT_LOGIN, '10/minute'),
+      register: parseRate('RATE_LIMIT_REGISTER', env.RATE_LIMIT_REGISTER, '10/minute'),
+      refresh: parseRate('RATE_LIMIT_REFRESH', env.RATE_LIMIT_REFRESH, '30/minute'),
+      anon: parseRate('RATE_LIMIT_ANON', env.RATE_LIMIT_ANON, '600/minute'),
+      user: parseRate('RATE_LIMIT_USER', env.RATE_LIMIT_USER, '3000/minute'),
+    },
+    instructorAutoApprove: bool(env, 'INSTRUCTOR_AUTO_APPROVE', false),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    logLevel: env.LOG_LEVEL || 'info',
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+  };
+  return Object.freeze(config);
+}

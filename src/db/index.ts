@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import pg from 'pg';
+import { sqliteFile } from '../config.js';
+import type { DB } from './types.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function dialectOf(db: Kysely<unknown>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+const STATEMENT_CACHE_SIZE = 1000;
+const INT8: number = pg.types.builtins.INT8;
+const NUMERIC: number = pg.types.builtins.NUMERIC;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; better-sqlite3 statements are reusable,
+ * so keep them by SQL text. It is also the one place that maps booleans to 0/1, which
+ * better-sqlite3 cannot bind.
+ */
+function withStatementCache(raw: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  const bind = (params: ReadonlyArray<unknown>): unknown[] =>
+    params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  return {
+    close: () => raw.close(),
+    prepare(text: string): SqliteStatement {
+      let stmt = cache.get(text);
+      if (!stmt) {
+        stmt = raw.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(text, stmt);
+      }
+      const prepared = stmt;
+      return {
+        reader: prepared.reader,
+        all: (params) => prepared.all(bind(params)),
+        run: (params) => prepared.run(bind(params)),
+        iterate: (params) => prepared.iterate(bind(params)),
+      };
+    },
+  };
+}
+
+function openSqlite(databaseUrl: string): Database {
+  const file = sqliteFile(databaseUrl);
+  if (file) mkdirSync(path.dirname(file), { recursive: true });
+  const raw = new SQLite(file ?? ':memory:');
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(databaseUrl: string, poolSize: number): Database {
+  // COUNT and SUM come back as BIGINT/NUMERIC strings by default; every count here fits a double.
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+      if (oid === INT8) return (v: string) => Number.parseInt(v, 10);
+      if (oid === NUMERIC) return (v: string) => Number.parseFloat(v);
+      return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+    },
+  };
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    ping: async () => {
+      const client = await pool.connect();
+      try {
+        await client.query('select 1');
+      } finally {
+        client.release();
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+export function createDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Database {
+  return databaseUrl.startsWith('sqlite:')
+    ? openSqlite(databaseUrl)
+    : openPostgres(databaseUrl, options.poolSize ?? 10);
+}

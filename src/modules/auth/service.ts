@@ -1,0 +1,133 @@
+import type { Kysely } from 'kysely';
+import type { DB, Role } from '../../db/types.js';
+import { badRequest, unauthorized } from '../../shared/errors.js';
+import { nowIso } from '../../shared/time.js';
+import * as repo from './repository.js';
+import type { RevocationList } from './revocation.js';
+import type { TokenPair, Tokens } from './tokens.js';
+
+export interface SessionUser {
+  id: number;
+  role: Role;
+}
+
+/** The caller as an access token proves it: no database read needed. */
+export interface AuthUser extends SessionUser {
+  sessionId: string;
+}
+
+export interface AuthServiceDeps {
+  db: Kysely<DB>;
+  tokens: Tokens;
+  revocations: RevocationList;
+  refreshTokenTtl: number;
+  accessTokenTtl: number;
+  /** The user if they may still hold a session (exists and is active), else undefined. */
+  findActiveUser(id: number): Promise<SessionUser | undefined>;
+}
+
+const INVALID_TOKEN = 'Token is invalid or expired';
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, tokens, revocations } = deps;
+  const refreshExpiry = () => new Date(Date.now() + deps.refreshTokenTtl * 1000).toISOString();
+
+  async function revoke(filter: Parameters<typeof repo.revokeSessions>[1]): Promise<void> {
+    const ids = await repo.revokeSessions(db, filter, nowIso());
+    await revocations.revoke(ids);
+  }
+
+  return {
+    /** Hot path: signature, expiry and kind from the token, revocation from memory. */
+    authenticate(token: string): AuthUser {
+      let claims;
+      try {
+        claims = tokens.verifyAccess(token);
+      } catch {
+        throw unauthorized('Given token not valid for any token type');
+      }
+      if (revocations.isRevoked(claims.sid)) throw unauthorized('Token has been revoked');
+      return { id: Number(claims.sub), role: claims.role, sessionId: claims.sid };
+    },
+
+    async startSession(user: SessionUser): Promise<TokenPair> {
+      const id = tokens.newId();
+      const jti = tokens.newId();
+      await repo.insertSession(db, {
+        id,
+        user_id: user.id,
+        refresh_jti: jti,
+        created_at: nowIso(),
+        expires_at: refreshExpiry(),
+        revoked_at: null,
+      });
+      return tokens.issue(user, id, jti);
+    },
+
+    /**
+     * Rotation with reuse detection: a refresh token that is no longer its session's newest
+     * has been stolen or replayed, so the whole session dies.
+     */
+    async refresh(refreshToken: string): Promise<TokenPair> {
+      let claims;
+      try {
+        claims = tokens.verifyRefresh(refreshToken);
+      } catch {
+        throw unauthorized(INVALID_TOKEN);
+      }
+      const session = await repo.findSession(db, claims.sid);
+      if (!session || session.revoked_at !== null || session.user_id !== Number(claims.sub)) {
+        throw unauthorized(INVALID_TOKEN);
+      }
+      if (session.refresh_jti !== claims.jti) {
+        await revoke({ id: session.id });
+        throw unauthorized(INVALID_TOKEN);
+      }
+      const user = await deps.findActiveUser(session.user_id);
+      if (!user) {
+        await revoke({ id: session.id });
+        throw unauthorized(INVALID_TOKEN);
+      }
+      const next = tokens.newId();
+      if (!(await repo.rotateRefresh(db, session.id, claims.jti, next, refreshExpiry()))) {
+        // Another request rotated this token first: that is reuse too.
+        await revoke({ id: session.id });
+        throw unauthorized(INVALID_TOKEN);
+      }
+      return tokens.issue(user, session.id, next);
+    },
+
+    async logout(caller: AuthUser, refreshToken: string): Promise<void> {
+      let claims;
+      try {
+        claims = tokens.verifyRefresh(refreshToken);
+      } catch {
+        throw badRequest('Token is invalid or expired.');
+      }
+      const session = await repo.findSession(db, claims.sid);
+      if (
+        !session ||
+        session.user_id !== caller.id ||
+        Number(claims.sub) !== caller.id ||
+        session.revoked_at !== null ||
+        session.refresh_jti !== claims.jti
+      ) {
+        throw badRequest('Token is invalid or expired.');
+      }
+      await revoke({ id: session.id });
+    },
+
+    revokeAllSessions: (userId: number) => revoke({ userId }),
+    revokeOtherSessions: (userId: number, keepSessionId: string) => revoke({ userId, exceptId: keepSessionId }),
+
+    /** At start: what every instance must know of revocations still within an access lifetime. */
+    async loadRecentRevocations(): Promise<void> {
+      const since = new Date(Date.now() - (deps.accessTokenTtl + 60) * 1000).toISOString();
+      revocations.preload(await repo.sessionsRevokedSince(db, since));
+    },
+
+    pruneExpiredSessions: () => repo.deleteExpiredSessions(db, nowIso()),
+  };
+}

@@ -1,0 +1,255 @@
+import type { Kysely } from 'kysely';
+import type { DB, InstructorStatus, Role, UserRow, UserUpdate } from '../../db/types.js';
+import type { Storage } from '../../storage/index.js';
+import type { StoredUpload } from '../../plugins/uploads.js';
+import { FieldErrorCollector, badRequest, invalid, invalidField, notFound, unauthorized } from '../../shared/errors.js';
+import { buildPage, pageRequest, parseOrdering } from '../../shared/pagination.js';
+import type { Page } from '../../shared/pagination.js';
+import { nowIso, toBool, toIso } from '../../shared/time.js';
+import type { AuthService, AuthUser } from '../auth/service.js';
+import type { MediaUrls } from '../media/urls.js';
+import type { FastifyRequest } from 'fastify';
+import { originOf } from '../../shared/urls.js';
+import { burnPasswordCheck, hashPassword, passwordProblems, verifyPassword } from './passwords.js';
+import * as repo from './repository.js';
+import type {
+  AdminUserPatchInput,
+  AdminUserQueryInput,
+  ProfileInput,
+  PublicUser,
+  RegisterInput,
+  User,
+} from './schemas.js';
+
+const USERNAME = /^[\w.@+-]+$/u;
+// Django's EmailValidator in spirit: one @, a dotted domain, no spaces.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const BAD_CREDENTIALS = 'No active account found with the given credentials';
+
+export interface UsersServiceDeps {
+  db: Kysely<DB>;
+  storage: Storage;
+  auth: AuthService;
+  media: MediaUrls;
+  instructorAutoApprove: boolean;
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;
+
+export function createUsersService(deps: UsersServiceDeps) {
+  const { db, storage, auth, media } = deps;
+
+  const toUser = (row: UserRow, origin: string): User => ({
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    bio: row.bio,
+    profile_image: media.publicUrl(origin, row.profile_image),
+    role: row.role,
+    is_instructor: row.role === 'instructor',
+    is_student: row.role === 'student',
+    is_staff: row.role === 'admin',
+    instructor_status: row.instructor_status,
+    is_active: toBool(row.is_active),
+    date_joined: toIso(row.date_joined),
+  });
+
+  const initialStatus = (role: Role): InstructorStatus =>
+    role === 'instructor' ? (deps.instructorAutoApprove ? 'approved' : 'pending') : 'none';
+
+  async function checkEmail(errors: FieldErrorCollector, email: string, exceptId?: number) {
+    if (!EMAIL.test(email)) errors.add('email', 'Enter a valid email address.');
+    else if (await repo.emailTaken(db, email, exceptId)) errors.add('email', 'A user with that email already exists.');
+  }
+
+  async function getRow(id: number): Promise<UserRow> {
+    const row = await repo.findById(db, id);
+    if (!row) throw notFound();
+    return row;
+  }
+
+  async function replaceProfileImage(row: UserRow, changes: UserUpdate, upload: StoredUpload | undefined, clear: boolean) {
+    if (upload) changes.profile_image = upload.key;
+    else if (clear) changes.profile_image = null;
+    const updated = await repo.updateUser(db, row.id, changes);
+    if (!updated) throw notFound();
+    if (row.profile_image && row.profile_image !== updated.profile_image) await storage.delete(row.profile_image);
+    return updated;
+  }
+
+  return {
+    toUser,
+    toPublicUser: (row: Pick<UserRow, 'id' | 'username' | 'first_name' | 'last_name' | 'bio' | 'profile_image'>, origin: string): PublicUser => ({
+      id: row.id,
+      username: row.username,
+      first_name: row.first_name,
+      last_name: row.last_name,
+      bio: row.bio,
+      profile_image: media.publicUrl(origin, row.profile_image),
+    }),
+
+    async register(input: RegisterInput, origin: string): Promise<User> {
+      const errors = new FieldErrorCollector();
+      let role: Role = input.is_instructor === true ? 'instructor' : 'student';
+      if (input.role !== undefined) {
+        if (input.role === 'student' || input.role === 'instructor') role = input.role;
+        else if (input.role === 'admin') errors.add('role', 'Admin accounts cannot be registered.');
+        else errors.add('role', `"${input.role}" is not a valid choice. Choose from: student, instructor.`);
+      }
+      const username = input.username.trim();
+      if (!USERNAME.test(username)) {
+        errors.add('username', 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.');
+      } else if (await repo.usernameTaken(db, username)) {
+        errors.add('username', 'A user with that username already exists.');
+      }
+      const email = input.email.trim();
+      await checkEmail(errors, email);
+      for (const problem of passwordProblems(input.password, { username, email })) errors.add('password', problem);
+      errors.throwIfAny();
+      try {
+        const row = await repo.insertUser(db, {
+          username,
+          email,
+          password_hash: await hashPassword(input.password),
+          first_name: input.first_name ?? '',
+          last_name: input.last_name ?? '',
+          bio: input.bio ?? '',
+          profile_image: null,
+          role,
+          instructor_status: initialStatus(role),
+          is_active: true,
+          date_joined: nowIso(),
+        });
+        return toUser(row, origin);
+      } catch (error) {
+        // Two registrations racing for one name: the unique index decides.
+        if (await repo.usernameTaken(db, username)) throw invalidField('username', 'A user with that username already exists.');
+        if (await repo.emailTaken(db, email)) throw invalidField('email', 'A user with that email already exists.');
+        throw error;
+      }
+    },
+
+    /** Same answer for an unknown user, a wrong password and a deactivated account. */
+    async checkCredentials(identifier: string, password: string): Promise<UserRow> {
+      const row = await repo.findByLogin(db, identifier.trim());
+      if (!row) {
+        await burnPasswordCheck(password);
+        throw unauthorized(BAD_CREDENTIALS);
+      }
+      const ok = await verifyPassword(row.password_hash, password);
+      if (!ok || !toBool(row.is_active)) throw unauthorized(BAD_CREDENTIALS);
+      return row;
+    },
+
+    async findActive(id: number) {
+      const row = await repo.findById(db, id);
+      return row && toBool(row.is_active) ? { id: row.id, role: row.role, instructorStatus: row.instructor_status } : undefined;
+    },
+
+    async profile(caller: AuthUser, origin: string): Promise<User> {
+      return toUser(await getRow(caller.id), origin);
+    },
+
+    async updateProfile(caller: AuthUser, input: ProfileInput, upload: StoredUpload | undefined, origin: string): Promise<User> {
+      const row = await getRow(caller.id);
+      const errors = new FieldErrorCollector();
+      const changes: UserUpdate = {};
+      if (input.email !== undefined) {
+        const email = input.email.trim();
+        if (email.toLowerCase() !== row.email.toLowerCase()) await checkEmail(errors, email, row.id);
+        changes.email = email;
+      }
+      if (input.first_name !== undefined) changes.first_name = input.first_name;
+      if (input.last_name !== undefined) changes.last_name = input.last_name;
+      if (input.bio !== undefined) changes.bio = input.bio;
+      errors.throwIfAny();
+      return toUser(await replaceProfileImage(row, changes, upload, input.profile_image === null), origin);
+    },
+
+    async changePassword(caller: AuthUser, oldPassword: string, newPassword: string): Promise<void> {
+      const row = await getRow(caller.id);
+      if (!(await verifyPassword(row.password_hash, oldPassword))) {
+        throw invalidField('old_password', 'Your old password was entered incorrectly. Please enter it again.');
+      }
+      const problems = passwordProblems(newPassword, row);
+      if (problems.length > 0) throw invalid({ new_password: problems });
+      await repo.updateUser(db, row.id, { password_hash: await hashPassword(newPassword) });
+      await auth.revokeOtherSessions(row.id, caller.sessionId);
+    },
+
+    async list(request: FastifyRequest, query: AdminUserQueryInput): Promise<Page<User>> {
+      const page = pageRequest(query);
+      const ordering = parseOrdering(query.ordering, { date_joined: 'date_joined', username: 'username' } as const, '-date_joined');
+      const { count, rows } = await repo.listUsers(
+        db,
+        { role: query.role, instructorStatus: query.instructor_status, isActive: query.is_active, search: query.search },
+        ordering,
+        page,
+      );
+      const origin = originOf(request);
+      return buildPage(request, page, count, rows.map((r) => toUser(r, origin)));
+    },
+
+    async get(id: number, origin: string): Promise<User> {
+      return toUser(await getRow(id), origin);
+    },
+
+    /** Role and activity live in tokens, so changing either ends the user's sessions. */
+    async adminUpdate(caller: AuthUser, id: number, input: AdminUserPatchInput, origin: string): Promise<User> {
+      const row = await getRow(id);
+      const changes: UserUpdate = {};
+      if (input.first_name !== undefined) changes.first_name = input.first_name;
+      if (input.last_name !== undefined) changes.last_name = input.last_name;
+      if (input.bio !== undefined) changes.bio = input.bio;
+      if (input.is_active !== undefined) {
+        if (id === caller.id && !input.is_active) throw invalidField('is_active', 'You cannot deactivate your own account.');
+        changes.is_active = input.is_active;
+      }
+      if (input.role !== undefined && input.role !== row.role) {
+        if (id === caller.id) throw invalidField('role', 'You cannot change your own role.');
+        changes.role = input.role;
+        changes.instructor_status = initialStatus(input.role);
+      }
+      const updated = await repo.updateUser(db, id, changes);
+      if (!updated) throw notFound();
+      if (changes.role !== undefined || (changes.is_active === false && toBool(row.is_active))) {
+        await auth.revokeAllSessions(id);
+      }
+      return toUser(updated, origin);
+    },
+
+    async setInstructorStatus(id: number, status: 'approved' | 'rejected', origin: string): Promise<User> {
+      const row = await getRow(id);
+      if (row.role !== 'instructor') throw badRequest('This user is not an instructor.');
+      const updated = await repo.updateUser(db, id, { instructor_status: status });
+      if (!updated) throw notFound();
+      return toUser(updated, origin);
+    },
+
+    /** For the command line: the first admin, with the same username, email and password rules. */
+    async createAdmin(input: { username: string; email: string; password: string }): Promise<UserRow> {
+      const errors = new FieldErrorCollector();
+      if (!USERNAME.test(input.username) || input.username.length > 150) errors.add('username', 'Enter a valid username.');
+      else if (await repo.usernameTaken(db, input.username)) errors.add('username', 'A user with that username already exists.');
+      await checkEmail(errors, input.email);
+      for (const problem of passwordProblems(input.password, input)) errors.add('password', problem);
+      errors.throwIfAny();
+      return repo.insertUser(db, {
+        username: input.username,
+        email: input.email,
+        password_hash: await hashPassword(input.password),
+        first_name: '',
+        last_name: '',
+        bio: '',
+        profile_image: null,
+        role: 'admin',
+        instructor_status: 'none',
+        is_active: true,
+        date_joined: nowIso(),
+      });
+    },
+  };
+}
+

@@ -1,0 +1,46 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { assertKey } from './index.js';
+import type { Storage } from './index.js';
+
+/** Files under MEDIA_ROOT, written to a temporary name and renamed into place when complete. */
+export function createLocalStorage(root: string): Storage {
+  const resolve = (key: string) => {
+    assertKey(key);
+    return path.join(root, key);
+  };
+  return {
+    async put(key, body) {
+      const file = resolve(key);
+      await mkdir(path.dirname(file), { recursive: true });
+      const partial = `${file}.${randomUUID()}.partial`;
+      const out = createWriteStream(partial, { flags: 'wx', mode: 0o644 });
+      try {
+        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, out);
+        await rename(partial, file);
+        return out.bytesWritten;
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      }
+    },
+    async delete(key) {
+      await rm(resolve(key), { force: true });
+    },
+    async stat(key) {
+      try {
+        const info = await stat(resolve(key));
+        return info.isFile() ? { size: info.size, modified: info.mtime } : null;
+      } catch {
+        return null;
+      }
+    },
+    async read(key, range) {
+      return createReadStream(resolve(key), range ? { start: range.start, end: range.end } : {});
+    },
+  };
+}
