@@ -73,27 +73,36 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   });
 
   const { database } = options;
+  const db = database.db;
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
-  const storage = options.storage ?? createLocalStorage(config.mediaRoot);
-  const media = createMediaUrls(config);
   const revocations = createRevocationList({ accessTokenTtl: config.accessTokenTtl, redis });
   const tokens = createTokens(config.secretKey, { access: config.accessTokenTtl, refresh: config.refreshTokenTtl });
-  // Sessions need to know whether a user is still active; users need to end sessions.
-  const usersRef: { current?: UsersService } = {};
-  const auth = createAuthService({
-    db: database.db,
+
+  // Services reach one another through this object, at call time, so creation order and
+  // mutual needs (sessions ask whether a user is active; users end sessions) do not matter.
+  const services = {} as Services;
+  services.storage = options.storage ?? createLocalStorage(config.mediaRoot);
+  services.media = createMediaUrls(config);
+  services.auth = createAuthService({
+    db,
     tokens,
     revocations,
     accessTokenTtl: config.accessTokenTtl,
     refreshTokenTtl: config.refreshTokenTtl,
-    findActiveUser: (id) => usersRef.current!.findActive(id),
+    findActiveUser: (id) => services.users.findActive(id),
   });
-  const users = (usersRef.current = createUsersService({ db: database.db, storage, auth, media, instructorAutoApprove: config.instructorAutoApprove }));
-  await auth.loadRecentRevocations();
+  services.users = createUsersService({
+    db,
+    storage: services.storage,
+    auth: services.auth,
+    media: services.media,
+    instructorAutoApprove: config.instructorAutoApprove,
+  });
+  await services.auth.loadRecentRevocations();
 
   app.decorate('config', config);
   app.decorate('database', database);
-  app.decorate('services', { auth, users, media, storage });
+  app.decorate('services', services);
 
   app.addHook('onClose', async () => {
     await revocations.close();
@@ -110,9 +119,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
 
   await app.register(errorsPlugin);
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
-  await app.register(authPlugin, { auth });
+  await app.register(authPlugin, { auth: services.auth });
   await app.register(rateLimitsPlugin, { config, redis });
-  await app.register(uploadsPlugin, { config, storage });
+  await app.register(uploadsPlugin, { config, storage: services.storage });
   await app.register(docsPlugin);
 
   await app.register(healthRoutes);

@@ -1,0 +1,51 @@
+import type { Role } from '../../db/types.js';
+
+/**
+ * The one visibility policy: every read path (list, detail, search, counts, lessons, media,
+ * reviews, enrollment) asks these questions, so a draft cannot leak through a side door.
+ * Pure functions of the caller and the object; unit-tested without a database.
+ */
+export type Viewer = { id: number; role: Role } | null;
+
+export interface CourseFacts {
+  instructor_id: number;
+  is_published: boolean;
+}
+
+export interface LessonFacts {
+  is_preview: boolean;
+}
+
+export const isAdmin = (viewer: Viewer): boolean => viewer?.role === 'admin';
+
+export const ownsCourse = (viewer: Viewer, course: CourseFacts): boolean =>
+  viewer !== null && viewer.id === course.instructor_id;
+
+/** A draft exists only for its owner and admins; everyone else gets 404. */
+export const canSeeCourse = (viewer: Viewer, course: CourseFacts): boolean =>
+  course.is_published || ownsCourse(viewer, course) || isAdmin(viewer);
+
+export const canEditCourse = (viewer: Viewer, course: CourseFacts): boolean =>
+  ownsCourse(viewer, course) || isAdmin(viewer);
+
+/** Only approved instructors and admins create courses; instructor status is read from the database. */
+export function courseCreationDenial(role: Role, instructorStatus: string): string | null {
+  if (role === 'admin') return null;
+  if (role !== 'instructor') return 'Only instructors may create courses.';
+  if (instructorStatus === 'approved') return null;
+  if (instructorStatus === 'pending') return 'Your instructor account is awaiting approval by an admin.';
+  return 'Your instructor application was rejected; you may not create courses.';
+}
+
+export type LessonAccess = 'full' | 'not_found' | 'unauthenticated' | 'forbidden';
+
+/**
+ * Who reads a lesson in full: the owner, admins, students enrolled in the course, and anyone
+ * for a preview lesson of a published course. A lesson of someone else's draft is 404.
+ */
+export function lessonAccess(viewer: Viewer, course: CourseFacts, lesson: LessonFacts, enrolled: boolean): LessonAccess {
+  if (!canSeeCourse(viewer, course)) return 'not_found';
+  if (canEditCourse(viewer, course)) return 'full';
+  if (lesson.is_preview || enrolled) return 'full';
+  return viewer === null ? 'unauthenticated' : 'forbidden';
+}
