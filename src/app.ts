@@ -19,6 +19,8 @@ import { createTokens } from './modules/auth/tokens.js';
 import authRoutes from './modules/auth/routes.js';
 import { createMediaUrls } from './modules/media/urls.js';
 import type { MediaUrls } from './modules/media/urls.js';
+import { createLessonsService } from './modules/lessons/service.js';
+import type { LessonsService } from './modules/lessons/service.js';
 import { createUsersService } from './modules/users/service.js';
 import type { UsersService } from './modules/users/service.js';
 import userRoutes from './modules/users/routes.js';
@@ -29,6 +31,7 @@ export interface Services {
   users: UsersService;
   media: MediaUrls;
   storage: Storage;
+  lessons: LessonsService;
 }
 
 declare module 'fastify' {
@@ -98,6 +101,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     media: services.media,
     instructorAutoApprove: config.instructorAutoApprove,
   });
+  services.lessons = createLessonsService({ db });
   await services.auth.loadRecentRevocations();
 
   app.decorate('config', config);
