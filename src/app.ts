@@ -21,6 +21,8 @@ import { createMediaUrls } from './modules/media/urls.js';
 import type { MediaUrls } from './modules/media/urls.js';
 import { createLessonsService } from './modules/lessons/service.js';
 import type { LessonsService } from './modules/lessons/service.js';
+import { createEnrollmentsService } from './modules/enrollments/service.js';
+import type { EnrollmentsService } from './modules/enrollments/service.js';
 import { createUsersService } from './modules/users/service.js';
 import type { UsersService } from './modules/users/service.js';
 import userRoutes from './modules/users/routes.js';
@@ -32,6 +34,7 @@ export interface Services {
   media: MediaUrls;
   storage: Storage;
   lessons: LessonsService;
+  enrollments: EnrollmentsService;
 }
 
 declare module 'fastify' {
@@ -102,6 +105,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     instructorAutoApprove: config.instructorAutoApprove,
   });
   services.lessons = createLessonsService({ db });
+  services.enrollments = createEnrollmentsService({ db });
   await services.auth.loadRecentRevocations();
 
   app.decorate('config', config);

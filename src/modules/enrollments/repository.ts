@@ -1,0 +1,193 @@
+import { sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { dialectOf } from '../../db/index.js';
+import type { DB } from '../../db/types.js';
+import type { PageRequest } from '../../shared/pagination.js';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+/**
+ * PostgreSQL runs transactions side by side, so a writer that must see every committed
+ * change before it counts locks the row first. SQLite has one connection that Kysely
+ * hands to one transaction at a time: nothing to lock, and it has no FOR UPDATE.
+ */
+const locks = (db: Executor) => dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
+
+export function findEnrollment(db: Executor, studentId: number, courseId: number) {
+  return db
+    .selectFrom('enrollments')
+    .selectAll()
+    .where('student_id', '=', studentId)
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
+}
+
+/** The enrollment, locked until the transaction ends: completions of one student run one after another. */
+export function lockEnrollment(db: Executor, studentId: number, courseId: number) {
+  const query = db
+    .selectFrom('enrollments')
+    .selectAll()
+    .where('student_id', '=', studentId)
+    .where('course_id', '=', courseId);
+  return (locks(db) ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/**
+ * The course row, locked until the transaction ends. Every writer of a course's counters
+ * (enrollments, reviews, lessons) takes it before touching rows that feed them, so the
+ * aggregate it computes next sees every change committed before it.
+ */
+export async function lockCourse(db: Executor, courseId: number) {
+  const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
+  return (locks(db) ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export function insertEnrollment(db: Executor, studentId: number, courseId: number, now: string) {
+  return db
+    .insertInto('enrollments')
+    .values({ student_id: studentId, course_id: courseId, enrolled_on: now, completed_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Removes the enrollment; its completions go with it (ON DELETE CASCADE). */
+export function deleteEnrollment(db: Executor, studentId: number, courseId: number) {
+  return db
+    .deleteFrom('enrollments')
+    .where('student_id', '=', studentId)
+    .where('course_id', '=', courseId)
+    .returning('id')
+    .executeTakeFirst();
+}
+
+/** An atomic increment: the row lock it takes orders concurrent writers, each adds to the latest value. */
+export async function addToStudentsCount(db: Executor, courseId: number, delta: number): Promise<void> {
+  await db
+    .updateTable('courses')
+    .set((eb) => ({ students_count: eb('students_count', '+', delta) }))
+    .where('id', '=', courseId)
+    .execute();
+}
+
+/** Locks every enrollment of a course, so a recount cannot miss a completion committed meanwhile. */
+async function lockEnrollmentsOfCourse(db: Executor, courseId: number): Promise<void> {
+  if (!locks(db)) return;
+  await db.selectFrom('enrollments').select('id').where('course_id', '=', courseId).orderBy('id').forUpdate().execute();
+}
+
+/**
+ * Recounts completed lessons and recomputes progress and completed_at, in one UPDATE for
+ * every enrollment in scope: progress = 100 × completed ÷ lessons of the course now,
+ * rounded to 2 places, 0 without lessons; completed_at is set the first time every lesson
+ * is done and kept afterwards. Completions count only for lessons still in the course.
+ * Same SQL on both databases (UPDATE … FROM: PostgreSQL, SQLite ≥ 3.33).
+ */
+export async function refreshProgress(
+  db: Executor,
+  scope: { courseId: number } | { enrollmentId: number },
+  now: string,
+): Promise<void> {
+  if ('courseId' in scope) await lockEnrollmentsOfCourse(db, scope.courseId);
+  const counts = db
+    .selectFrom('enrollments as e')
+    .select((eb) => [
+      'e.id',
+      eb
+        .selectFrom('lesson_completions as lc')
+        .innerJoin('lessons as l', 'l.id', 'lc.lesson_id')
+        .whereRef('lc.enrollment_id', '=', 'e.id')
+        .whereRef('l.course_id', '=', 'e.course_id')
+        .select((inner) => inner.fn.countAll<number>().as('n'))
+        .as('done'),
+      eb
+        .selectFrom('lessons as l')
+        .whereRef('l.course_id', '=', 'e.course_id')
+        .select((inner) => inner.fn.countAll<number>().as('n'))
+        .as('total'),
+    ])
+    .where('courseId' in scope ? 'e.course_id' : 'e.id', '=', 'courseId' in scope ? scope.courseId : scope.enrollmentId);
+  await db
+    .updateTable('enrollments')
+    .from(counts.as('c'))
+    .set({
+      completed_lessons: sql<number>`c.done`,
+      progress: sql<number>`case when c.total = 0 then 0 when c.done >= c.total then 100 else round(100.0 * c.done / c.total, 2) end`,
+      completed_at: sql<string>`case when enrollments.completed_at is null and c.total > 0 and c.done >= c.total then ${now} else enrollments.completed_at end`,
+    })
+    .whereRef('enrollments.id', '=', 'c.id')
+    .execute();
+}
+
+/** Marks a lesson done; a second mark changes nothing. */
+export async function insertCompletion(db: Executor, enrollmentId: number, lessonId: number, now: string): Promise<void> {
+  await db
+    .insertInto('lesson_completions')
+    .values({ enrollment_id: enrollmentId, lesson_id: lessonId, completed_at: now })
+    .onConflict((oc) => oc.columns(['enrollment_id', 'lesson_id']).doNothing())
+    .execute();
+}
+
+export async function deleteCompletion(db: Executor, enrollmentId: number, lessonId: number): Promise<void> {
+  await db.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId).execute();
+}
+
+export function completionsOf(db: Executor, enrollmentId: number) {
+  return db.selectFrom('lesson_completions').select(['lesson_id', 'completed_at']).where('enrollment_id', '=', enrollmentId).execute();
+}
+
+export async function lessonsCount(db: Executor, courseId: number): Promise<number> {
+  const row = await db
+    .selectFrom('lessons')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('course_id', '=', courseId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A student's enrollments, newest first, each with its course's title and current lesson count. */
+export async function listOfStudent(db: Executor, studentId: number, page: PageRequest) {
+  const base = db.selectFrom('enrollments').where('student_id', '=', studentId);
+  const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const rows = await base
+    .innerJoin('courses', 'courses.id', 'enrollments.course_id')
+    .selectAll('enrollments')
+    .select((eb) => [
+      'courses.title',
+      eb
+        .selectFrom('lessons')
+        .whereRef('lessons.course_id', '=', 'enrollments.course_id')
+        .select((inner) => inner.fn.countAll<number>().as('n'))
+        .as('total_lessons'),
+    ])
+    .orderBy('enrollments.enrolled_on', 'desc')
+    .orderBy('enrollments.id', 'asc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return { count: Number(count), rows };
+}
+
+/** The students of a course with their progress, newest enrollment first. */
+export async function listOfCourse(db: Executor, courseId: number, page: PageRequest) {
+  const base = db.selectFrom('enrollments').where('course_id', '=', courseId);
+  const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const rows = await base
+    .innerJoin('users', 'users.id', 'enrollments.student_id')
+    .select([
+      'enrollments.enrolled_on',
+      'enrollments.progress',
+      'enrollments.completed_at',
+      'users.id',
+      'users.username',
+      'users.first_name',
+      'users.last_name',
+      'users.bio',
+      'users.profile_image',
+    ])
+    .orderBy('enrollments.enrolled_on', 'desc')
+    .orderBy('enrollments.id', 'asc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return { count: Number(count), rows };
+}
