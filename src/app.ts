@@ -17,12 +17,16 @@ import { createAuthService } from './modules/auth/service.js';
 import type { AuthService } from './modules/auth/service.js';
 import { createTokens } from './modules/auth/tokens.js';
 import authRoutes from './modules/auth/routes.js';
-import { createMediaUrls } from './modules/media/urls.js';
-import type { MediaUrls } from './modules/media/urls.js';
+import { createMediaService } from './modules/media/service.js';
+import type { MediaService } from './modules/media/service.js';
+import mediaRoutes from './modules/media/routes.js';
 import { createLessonsService } from './modules/lessons/service.js';
 import type { LessonsService } from './modules/lessons/service.js';
+import lessonRoutes from './modules/lessons/routes.js';
 import { createEnrollmentsService } from './modules/enrollments/service.js';
 import type { EnrollmentsService } from './modules/enrollments/service.js';
+import { createCoursesService } from './modules/courses/service.js';
+import type { CoursesService } from './modules/courses/service.js';
 import { createUsersService } from './modules/users/service.js';
 import type { UsersService } from './modules/users/service.js';
 import userRoutes from './modules/users/routes.js';
@@ -31,10 +35,11 @@ import healthRoutes from './modules/health/routes.js';
 export interface Services {
   auth: AuthService;
   users: UsersService;
-  media: MediaUrls;
+  media: MediaService;
   storage: Storage;
   lessons: LessonsService;
   enrollments: EnrollmentsService;
+  courses: CoursesService;
 }
 
 declare module 'fastify' {
@@ -88,7 +93,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   // mutual needs (sessions ask whether a user is active; users end sessions) do not matter.
   const services = {} as Services;
   services.storage = options.storage ?? createLocalStorage(config.mediaRoot);
-  services.media = createMediaUrls(config);
+  services.media = createMediaService({ config, storage: services.storage });
   services.auth = createAuthService({
     db,
     tokens,
@@ -104,8 +109,14 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     media: services.media,
     instructorAutoApprove: config.instructorAutoApprove,
   });
-  services.lessons = createLessonsService({ db });
+  services.lessons = createLessonsService({
+    db,
+    storage: services.storage,
+    media: services.media,
+    enrollments: () => services.enrollments,
+  });
   services.enrollments = createEnrollmentsService({ db });
+  services.courses = createCoursesService({ db, services });
   await services.auth.loadRecentRevocations();
 
   app.decorate('config', config);
@@ -135,5 +146,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(userRoutes);
+  await app.register(lessonRoutes);
+  await app.register(mediaRoutes);
   return app;
 }

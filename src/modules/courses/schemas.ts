@@ -1,0 +1,108 @@
+import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { PageQuery } from '../../shared/pagination.js';
+import { PublicUserSchema } from '../users/schemas.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 20_000;
+
+export const CategoryRefSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  slug: Type.String(),
+});
+
+export const CourseListItemSchema = Type.Object({
+  id: Type.Integer(),
+  title: Type.String(),
+  description: Type.String(),
+  price: Type.String({ description: 'Decimal with two places, e.g. "49.99"' }),
+  is_free: Type.Boolean(),
+  category: CategoryRefSchema,
+  instructor: PublicUserSchema,
+  thumbnail: Nullable(Type.String({ format: 'uri' })),
+  is_published: Type.Boolean(),
+  average_rating: Nullable(Type.Number({ description: 'Rounded to 2 places; null without reviews' })),
+  reviews_count: Type.Integer(),
+  students_count: Type.Integer(),
+  lessons_count: Type.Integer(),
+  total_duration: Type.Integer({ description: 'Seconds' }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+export type CourseListItem = Static<typeof CourseListItemSchema>;
+
+export const LessonOutlineSchema = Type.Object({
+  id: Type.Integer(),
+  title: Type.String(),
+  order: Type.Integer(),
+  duration: Type.Integer(),
+  is_preview: Type.Boolean(),
+});
+export type LessonOutline = Static<typeof LessonOutlineSchema>;
+
+export const EnrollmentSummarySchema = Type.Object({
+  progress: Type.Number(),
+  enrolled_on: Type.String({ format: 'date-time' }),
+  completed_at: Nullable(Type.String({ format: 'date-time' })),
+});
+export type EnrollmentSummary = Static<typeof EnrollmentSummarySchema>;
+
+export const CourseDetailSchema = Type.Object({
+  ...CourseListItemSchema.properties,
+  lessons: Type.Array(LessonOutlineSchema),
+  enrollment: Nullable(
+    Type.Object(EnrollmentSummarySchema.properties, { description: "The caller's enrollment, for a student; otherwise null" }),
+  ),
+});
+export type CourseDetail = Static<typeof CourseDetailSchema>;
+
+/** Money arrives as a number or a decimal string; the service checks range and places. */
+const Price = Type.Unsafe<string | number>({
+  type: ['string', 'number'],
+  description: 'Decimal from 0 to 99999999.99 with at most two decimal places, as a number or a string',
+  examples: ['49.99'],
+});
+
+const courseFields = {
+  title: Type.String({ description: `1 to ${MAX_TITLE_LENGTH} characters` }),
+  description: Type.String({ maxLength: MAX_DESCRIPTION_LENGTH }),
+  price: Price,
+  category: Type.Integer({ description: 'Category id' }),
+  thumbnail: Type.Optional(Type.Null({ description: 'A file (multipart) to replace the thumbnail; null or empty to clear it' })),
+  is_published: Type.Optional(Type.Boolean({ description: 'Defaults to false (a draft)' })),
+};
+
+export const CourseCreateBody = Type.Object(courseFields);
+export type CourseCreateInput = Static<typeof CourseCreateBody>;
+
+export const CoursePatchBody = Type.Object({
+  title: Type.Optional(courseFields.title),
+  description: Type.Optional(courseFields.description),
+  price: Type.Optional(Price),
+  category: Type.Optional(courseFields.category),
+  thumbnail: courseFields.thumbnail,
+  is_published: courseFields.is_published,
+});
+export type CoursePatchInput = Static<typeof CoursePatchBody>;
+
+export const CourseListQuery = Type.Object({
+  ...PageQuery,
+  search: Type.Optional(Type.String({ maxLength: 200, description: 'Whitespace-separated terms; each must match the start of a word in the title, description, category name or instructor username' })),
+  category: Type.Optional(Type.String({ description: 'Category slug, id, or name ignoring case' })),
+  instructor: Type.Optional(Type.String({ description: 'Instructor id or username' })),
+  min_price: Type.Optional(Type.String({ description: 'Inclusive lower bound' })),
+  max_price: Type.Optional(Type.String({ description: 'Inclusive upper bound' })),
+  is_free: Type.Optional(Type.String({ description: 'true or false' })),
+  min_rating: Type.Optional(Type.String({ description: 'Inclusive; courses without reviews never match' })),
+  is_published: Type.Optional(Type.String({ description: 'false lists the drafts the caller may see (their own; every draft for an admin)' })),
+  mine: Type.Optional(Type.String({ description: "true: the caller's own courses, drafts included" })),
+  ordering: Type.Optional(
+    Type.String({ description: 'price, created_at, updated_at, title, average_rating, students_count, reviews_count; `-` for descending; comma-separated. Default -created_at (best match first with search)' }),
+  ),
+});
+export type CourseListQueryInput = Static<typeof CourseListQuery>;
+
+export const CourseIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
