@@ -72,7 +72,7 @@ export function validationBody(errors: FastifySchemaValidationError[]): FieldErr
 }
 
 /** Status and `{detail}` for the errors Fastify and its plugins raise before a handler runs. */
-function frameworkError(error: FastifyError): { status: number; detail: string } | null {
+function frameworkError(error: FastifyError, contentType: string | undefined): { status: number; detail: string } | null {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -80,7 +80,7 @@ function frameworkError(error: FastifyError): { status: number; detail: string }
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, detail: 'Request body is too large.' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, detail: error.message.replace(/^Unsupported Media Type/, 'Unsupported media type') };
+      return { status: 415, detail: `Unsupported media type "${contentType?.split(';')[0] ?? ''}" in request.` };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, detail: 'Request body size did not match Content-Length.' };
     default:
@@ -132,7 +132,7 @@ async function errorsPlugin(app: FastifyInstance) {
       // A malformed path parameter names nothing that exists.
       return reply.code(404).send({ detail: 'Not found.' });
     }
-    const known = frameworkError(error);
+    const known = frameworkError(error, request.headers['content-type']);
     if (known) {
       if (known.status === 401) reply.header('www-authenticate', 'Bearer realm="api"');
       return reply.code(known.status).send({ detail: known.detail });

@@ -24,6 +24,9 @@ export function routeRate(rate: Rate | null) {
     max: rate.max,
     timeWindow: rate.windowMs,
     keyGenerator: (request: FastifyRequest) => `ip:${request.ip}`,
+    // Route settings merge over the global ones: the global allow-list (which waves traffic
+    // through when its anon/user rate is off) must not switch this limit off.
+    allowList: () => false,
   };
 }
 

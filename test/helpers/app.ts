@@ -12,7 +12,7 @@ import { migrateToLatest } from '../../src/db/migrator.js';
 export const onPostgres = process.env.TEST_DB === 'postgres';
 
 /** A database of its own for one test file: SQLite in memory, or a fresh PostgreSQL database. */
-async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!onPostgres) return { url: 'sqlite::memory:', drop: async () => {} };
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error('TEST_DB=postgres needs TEST_DATABASE_URL');
