@@ -14,6 +14,8 @@ export interface RevocationList {
   revoke(sessionIds: string[]): Promise<void>;
   /** Entries that must be known at start: sessions revoked within one access-token lifetime. */
   preload(sessionIds: string[]): void;
+  /** Resolves once this instance listens for other instances' revocations (at once without Redis). */
+  listening: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export function createRevocationList(options: { accessTokenTtl: number; redis?: 
   sweep.unref();
 
   let subscriber: Redis | undefined;
+  let listening = Promise.resolve();
   if (options.redis) {
     subscriber = options.redis.duplicate();
     subscriber.on('message', (_channel: string, message: string) => {
@@ -43,7 +46,7 @@ export function createRevocationList(options: { accessTokenTtl: number; redis?: 
         // Not ours: ignore.
       }
     });
-    void subscriber.subscribe(CHANNEL).catch(() => {});
+    listening = subscriber.subscribe(CHANNEL).then(() => undefined);
   }
 
   return {
@@ -57,6 +60,7 @@ export function createRevocationList(options: { accessTokenTtl: number; redis?: 
       if (options.redis) await options.redis.publish(CHANNEL, JSON.stringify(sessionIds));
     },
     preload: remember,
+    listening,
     async close() {
       clearInterval(sweep);
       if (subscriber) subscriber.disconnect();
