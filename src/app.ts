@@ -25,6 +25,10 @@ import type { LessonsService } from './modules/lessons/service.js';
 import lessonRoutes from './modules/lessons/routes.js';
 import { createEnrollmentsService } from './modules/enrollments/service.js';
 import type { EnrollmentsService } from './modules/enrollments/service.js';
+import enrollmentRoutes from './modules/enrollments/routes.js';
+import { createReviewsService } from './modules/reviews/service.js';
+import type { ReviewsService } from './modules/reviews/service.js';
+import reviewRoutes from './modules/reviews/routes.js';
 import { createCoursesService } from './modules/courses/service.js';
 import type { CoursesService } from './modules/courses/service.js';
 import { createUsersService } from './modules/users/service.js';
@@ -39,6 +43,7 @@ export interface Services {
   storage: Storage;
   lessons: LessonsService;
   enrollments: EnrollmentsService;
+  reviews: ReviewsService;
   courses: CoursesService;
 }
 
@@ -115,7 +120,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     media: services.media,
     enrollments: () => services.enrollments,
   });
-  services.enrollments = createEnrollmentsService({ db });
+  services.enrollments = createEnrollmentsService({ db, services });
+  services.reviews = createReviewsService({ db, services });
   services.courses = createCoursesService({ db, services });
   await services.auth.loadRecentRevocations();
 
@@ -148,5 +154,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(userRoutes);
   await app.register(lessonRoutes);
   await app.register(mediaRoutes);
+  await app.register(enrollmentRoutes);
+  await app.register(reviewRoutes);
   return app;
 }

@@ -114,3 +114,19 @@ export async function courseCounters(app: FastifyInstance, courseId: number) {
     lessons_count: Number(row.lessons_count),
   };
 }
+
+/** A JSON request through inject() as this user (or anonymous); the body parsed. */
+export async function api(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  as?: TestUser,
+  payload?: Record<string, unknown>,
+) {
+  const res = await app.inject({ method, url, ...(as ? { headers: as.headers } : {}), ...(payload ? { payload } : {}) });
+  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
+}
+
+export const enroll = (app: FastifyInstance, student: TestUser, courseId: number) => api(app, 'POST', `/api/enroll/${courseId}/`, student);
+export const completeLesson = (app: FastifyInstance, student: TestUser, lessonId: number) =>
+  api(app, 'POST', `/api/lessons/${lessonId}/complete/`, student);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { dialectOf } from '../../db/index.js';
 import type { DB } from '../../db/types.js';
 import type { PageRequest } from '../../shared/pagination.js';
@@ -60,13 +60,33 @@ export function deleteEnrollment(db: Executor, studentId: number, courseId: numb
     .executeTakeFirst();
 }
 
-/** An atomic increment: the row lock it takes orders concurrent writers, each adds to the latest value. */
-export async function addToStudentsCount(db: Executor, courseId: number, delta: number): Promise<void> {
-  await db
+/**
+ * An atomic increment: the row lock it takes orders concurrent writers, each adds to the
+ * latest value. With `publishedOnly`, nothing changes unless the course is published at
+ * that instant; returns whether the row changed.
+ */
+export async function addToStudentsCount(
+  db: Executor,
+  courseId: number,
+  delta: number,
+  options: { publishedOnly?: boolean } = {},
+): Promise<boolean> {
+  let query = db
     .updateTable('courses')
     .set((eb) => ({ students_count: eb('students_count', '+', delta) }))
-    .where('id', '=', courseId)
-    .execute();
+    .where('id', '=', courseId);
+  if (options.publishedOnly) query = query.where('is_published', '=', true);
+  const result = await query.executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Holds the lesson (PostgreSQL: FOR KEY SHARE) so it cannot be deleted until the transaction
+ * ends, the same lock the completion's foreign key would take, taken first. Undefined if gone.
+ */
+export function lockLessonKey(db: Executor, lessonId: number) {
+  const query = db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId);
+  return (locks(db) ? query.forKeyShare() : query).executeTakeFirst();
 }
 
 /** Locks every enrollment of a course, so a recount cannot miss a completion committed meanwhile. */
@@ -144,21 +164,42 @@ export async function lessonsCount(db: Executor, courseId: number): Promise<numb
   return Number(row.n);
 }
 
-/** A student's enrollments, newest first, each with its course's title and current lesson count. */
-export async function listOfStudent(db: Executor, studentId: number, page: PageRequest) {
-  const base = db.selectFrom('enrollments').where('student_id', '=', studentId);
-  const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await base
+const totalLessons = (eb: ExpressionBuilder<DB, 'enrollments'>) =>
+  eb
+    .selectFrom('lessons')
+    .whereRef('lessons.course_id', '=', 'enrollments.course_id')
+    .select((inner) => inner.fn.countAll<number>().as('n'))
+    .as('total_lessons');
+
+/**
+ * A student's enrollments in published courses (a draft exists only for its owner and
+ * admins), with the course title and its current number of lessons.
+ */
+function ofStudent(db: Executor, studentId: number) {
+  return db
+    .selectFrom('enrollments')
     .innerJoin('courses', 'courses.id', 'enrollments.course_id')
+    .where('enrollments.student_id', '=', studentId)
+    .where('courses.is_published', '=', true);
+}
+
+export function findOfStudent(db: Executor, studentId: number, courseId: number) {
+  return ofStudent(db, studentId)
+    .where('enrollments.course_id', '=', courseId)
     .selectAll('enrollments')
-    .select((eb) => [
-      'courses.title',
-      eb
-        .selectFrom('lessons')
-        .whereRef('lessons.course_id', '=', 'enrollments.course_id')
-        .select((inner) => inner.fn.countAll<number>().as('n'))
-        .as('total_lessons'),
-    ])
+    .select((eb) => ['courses.title', totalLessons(eb)])
+    .executeTakeFirst();
+}
+export type StudentEnrollmentRow = NonNullable<Awaited<ReturnType<typeof findOfStudent>>>;
+
+/** Newest first. */
+export async function listOfStudent(db: Executor, studentId: number, page: PageRequest) {
+  const { count } = await ofStudent(db, studentId)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  const rows = await ofStudent(db, studentId)
+    .selectAll('enrollments')
+    .select((eb) => ['courses.title', totalLessons(eb)])
     .orderBy('enrollments.enrolled_on', 'desc')
     .orderBy('enrollments.id', 'asc')
     .limit(page.limit)

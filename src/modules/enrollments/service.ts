@@ -1,20 +1,57 @@
+import type { FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
+import type { Services } from '../../app.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import type { DB } from '../../db/types.js';
+import { conflict, forbidden, notFound } from '../../shared/errors.js';
+import { buildPage, pageRequest } from '../../shared/pagination.js';
+import type { Page } from '../../shared/pagination.js';
 import { nowIso, toIso, toIsoOrNull } from '../../shared/time.js';
+import { originOf } from '../../shared/urls.js';
+import type { AuthUser } from '../auth/service.js';
+import { canEditCourse, canSeeCourse } from '../courses/policy.js';
+import type { CourseListItem } from '../courses/schemas.js';
 import * as repo from './repository.js';
+import type { Completion, CourseStudent, Enrollment, PageQueryInput, Progress, ProgressDetail } from './schemas.js';
 
 export interface EnrollmentsServiceDeps {
   db: Kysely<DB>;
+  /** Courses, lessons and users are asked through their services, looked up at call time. */
+  services: Services;
 }
+
+const NOT_ENROLLED = 'You are not enrolled in this course.';
 
 export type EnrollmentsService = ReturnType<typeof createEnrollmentsService>;
 
 export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
-  const { db } = deps;
+  const { db, services } = deps;
+
+  /** The course if the caller may see it (a draft exists only for its owner and admins), else 404. */
+  async function visibleCourse(caller: AuthUser, courseId: number) {
+    const course = await services.courses.findFacts(courseId);
+    if (!course || !canSeeCourse(caller, course)) throw notFound();
+    return course;
+  }
+
+  async function listItems(ids: number[], caller: AuthUser, origin: string): Promise<Map<number, CourseListItem>> {
+    const items = await services.courses.listItems(ids, caller, origin);
+    return new Map(items.map((item) => [item.id, item]));
+  }
+
+  const progressOf = (row: repo.StudentEnrollmentRow): Progress => ({
+    course: { id: row.course_id, title: row.title },
+    progress: row.progress,
+    completed_lessons: row.completed_lessons,
+    total_lessons: Number(row.total_lessons),
+    enrolled_on: toIso(row.enrolled_on),
+    completed_at: toIsoOrNull(row.completed_at),
+  });
 
   return {
-    async isEnrolled(studentId: number, courseId: number): Promise<boolean> {
-      return (await repo.findEnrollment(db, studentId, courseId)) !== undefined;
+    /** Pass the transaction when asking from inside one (on SQLite, `db` waits for it to end). */
+    async isEnrolled(studentId: number, courseId: number, trx: Kysely<DB> | Transaction<DB> = db): Promise<boolean> {
+      return (await repo.findEnrollment(trx, studentId, courseId)) !== undefined;
     },
 
     /** The caller's enrollment as a course detail shows it, or null. */
@@ -31,6 +68,133 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
      */
     async recomputeCourseProgress(trx: Kysely<DB> | Transaction<DB>, courseId: number): Promise<void> {
       await repo.refreshProgress(trx, { courseId }, nowIso());
+    },
+
+    /**
+     * One enrollment per student and course, decided by the unique index: of concurrent
+     * identical requests one insert wins and the rest fail on the constraint (409). The
+     * students_count increment commits or rolls back with the row, and counts only while
+     * the course is published at that instant.
+     */
+    async enroll(caller: AuthUser, courseId: number, origin: string): Promise<Enrollment> {
+      const course = await visibleCourse(caller, courseId);
+      if (!course.is_published) throw notFound();
+      let row;
+      try {
+        row = await db.transaction().execute(async (trx) => {
+          // The course row first, as every writer of its counters does; then the enrollment.
+          if (!(await repo.addToStudentsCount(trx, courseId, 1, { publishedOnly: true }))) throw notFound();
+          return repo.insertEnrollment(trx, caller.id, courseId, nowIso());
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('You are already enrolled in this course.');
+        if (isForeignKeyViolation(error)) throw notFound();
+        throw error;
+      }
+      const items = await listItems([courseId], caller, origin);
+      const item = items.get(courseId);
+      if (!item) throw notFound();
+      return { id: row.id, course: item, enrolled_on: toIso(row.enrolled_on), progress: row.progress, completed_at: null };
+    },
+
+    /** Unenrolls; the completions go with the enrollment. */
+    async unenroll(caller: AuthUser, courseId: number): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        // Course row first, as every writer of its counters does, then the enrollment.
+        await repo.lockCourse(trx, courseId);
+        const deleted = await repo.deleteEnrollment(trx, caller.id, courseId);
+        if (!deleted) throw notFound();
+        await repo.addToStudentsCount(trx, courseId, -1);
+      });
+    },
+
+    /** The caller's enrollments in courses they can see, newest first. */
+    async myCourses(request: FastifyRequest, caller: AuthUser, query: PageQueryInput): Promise<Page<Enrollment>> {
+      const page = pageRequest(query);
+      const { count, rows } = await repo.listOfStudent(db, caller.id, page);
+      const items = await listItems(rows.map((r) => r.course_id), caller, originOf(request));
+      const results = rows.flatMap((row) => {
+        const course = items.get(row.course_id);
+        return course
+          ? [{ id: row.id, course, enrolled_on: toIso(row.enrolled_on), progress: row.progress, completed_at: toIsoOrNull(row.completed_at) }]
+          : [];
+      });
+      return buildPage(request, page, count, results);
+    },
+
+    async myProgress(request: FastifyRequest, caller: AuthUser, query: PageQueryInput): Promise<Page<Progress>> {
+      const page = pageRequest(query);
+      const { count, rows } = await repo.listOfStudent(db, caller.id, page);
+      return buildPage(request, page, count, rows.map(progressOf));
+    },
+
+    /** The caller's progress in one course, lesson by lesson; 404 unless they are enrolled in a course they can see. */
+    async progressDetail(caller: AuthUser, courseId: number): Promise<ProgressDetail> {
+      const row = await repo.findOfStudent(db, caller.id, courseId);
+      if (!row) throw notFound();
+      await visibleCourse(caller, courseId);
+      const [outline, completions] = await Promise.all([services.lessons.outline(courseId), repo.completionsOf(db, row.id)]);
+      const doneAt = new Map(completions.map((c) => [c.lesson_id, toIso(c.completed_at)]));
+      return {
+        ...progressOf(row),
+        lessons: outline.map((lesson) => ({
+          id: lesson.id,
+          title: lesson.title,
+          order: lesson.order,
+          completed: doneAt.has(lesson.id),
+          completed_at: doneAt.get(lesson.id) ?? null,
+        })),
+      };
+    },
+
+    /**
+     * Marks (done) or unmarks a lesson and recounts the caller's progress in one
+     * transaction. The lesson is locked first, then the enrollment: completions of one
+     * student run one after another, each recount sees the ones before it, and the lock
+     * order matches a lesson delete's (lesson → course → enrollments).
+     */
+    async setLessonDone(caller: AuthUser, lessonId: number, done: boolean): Promise<Completion> {
+      const lesson = await services.lessons.findFacts(lessonId);
+      if (!lesson) throw notFound();
+      await visibleCourse(caller, lesson.course_id);
+      try {
+        return await db.transaction().execute(async (trx) => {
+          if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();
+          const enrollment = await repo.lockEnrollment(trx, caller.id, lesson.course_id);
+          if (!enrollment) throw forbidden(NOT_ENROLLED);
+          if (done) await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso());
+          else await repo.deleteCompletion(trx, enrollment.id, lessonId);
+          await repo.refreshProgress(trx, { enrollmentId: enrollment.id }, nowIso());
+          const row = await repo.findOfStudent(trx, caller.id, lesson.course_id);
+          if (!row) throw forbidden(NOT_ENROLLED);
+          const { progress, completed_lessons, total_lessons, completed_at } = progressOf(row);
+          return { progress, completed_lessons, total_lessons, completed_at };
+        });
+      } catch (error) {
+        // The lesson went between the check and the insert.
+        if (isForeignKeyViolation(error)) throw notFound();
+        throw error;
+      }
+    },
+
+    /** The students of a course, for its owner and admins. */
+    async studentsOf(request: FastifyRequest, caller: AuthUser, courseId: number, query: PageQueryInput): Promise<Page<CourseStudent>> {
+      const course = await visibleCourse(caller, courseId);
+      if (!canEditCourse(caller, course)) throw forbidden('Only the instructor of this course and admins may see its students.');
+      const page = pageRequest(query);
+      const { count, rows } = await repo.listOfCourse(db, courseId, page);
+      const origin = originOf(request);
+      return buildPage(
+        request,
+        page,
+        count,
+        rows.map((row) => ({
+          student: services.users.toPublicUser(row, origin),
+          enrolled_on: toIso(row.enrolled_on),
+          progress: row.progress,
+          completed_at: toIsoOrNull(row.completed_at),
+        })),
+      );
     },
   };
 }
