@@ -186,12 +186,13 @@ describe('throttling', () => {
     const app = await buildTestApp({ RATE_LIMIT_LOGIN: '3/minute' });
     try {
       const statuses: number[] = [];
-      let last;
+      let last: Awaited<ReturnType<typeof call>> | undefined;
       for (let i = 0; i < 4; i++) {
         last = await call(app, 'POST', '/api/login/', { body: { username: 'nobody', password: 'whatever-pass' } });
         statuses.push(last.status);
       }
       assert.deepEqual(statuses, [401, 401, 401, 429]);
+      assert.ok(last);
       assert.match(last.body.detail, /throttled/);
       assert.ok(Number(last.headers['retry-after']) > 0);
       // Another address is not affected.
