@@ -29,8 +29,12 @@ import enrollmentRoutes from './modules/enrollments/routes.js';
 import { createReviewsService } from './modules/reviews/service.js';
 import type { ReviewsService } from './modules/reviews/service.js';
 import reviewRoutes from './modules/reviews/routes.js';
+import { createCategoriesService } from './modules/categories/service.js';
+import type { CategoriesService } from './modules/categories/service.js';
+import categoryRoutes from './modules/categories/routes.js';
 import { createCoursesService } from './modules/courses/service.js';
 import type { CoursesService } from './modules/courses/service.js';
+import courseRoutes from './modules/courses/routes.js';
 import { createUsersService } from './modules/users/service.js';
 import type { UsersService } from './modules/users/service.js';
 import userRoutes from './modules/users/routes.js';
@@ -45,6 +49,7 @@ export interface Services {
   enrollments: EnrollmentsService;
   reviews: ReviewsService;
   courses: CoursesService;
+  categories: CategoriesService;
 }
 
 declare module 'fastify' {
@@ -123,6 +128,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   services.enrollments = createEnrollmentsService({ db, services });
   services.reviews = createReviewsService({ db, services });
   services.courses = createCoursesService({ db, services });
+  services.categories = createCategoriesService({ db });
   await services.auth.loadRecentRevocations();
 
   app.decorate('config', config);
@@ -152,6 +158,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(userRoutes);
+  await app.register(categoryRoutes);
+  await app.register(courseRoutes);
   await app.register(lessonRoutes);
   await app.register(mediaRoutes);
   await app.register(enrollmentRoutes);

@@ -41,6 +41,8 @@ export interface CategoryTable {
   name: string;
   slug: string;
   description: string;
+  /** Published courses in the category, kept by triggers on courses (migration 0002). */
+  courses_count: Generated<number>;
 }
 
 export interface CourseTable {

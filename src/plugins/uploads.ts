@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Transform } from 'node:stream';
-import type { Readable, TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import fp from 'fastify-plugin';
 import multipart from '@fastify/multipart';
-import { fileTypeStream } from 'file-type';
+import { fileTypeFromBuffer } from 'file-type';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Storage } from '../storage/index.js';
@@ -35,28 +34,63 @@ declare module 'fastify' {
   }
 }
 
-const STREAMED: Record<Exclude<UploadKind, 'image'>, { types: Record<string, string>; label: string }> = {
+interface StoredFormat {
+  /** The extension of the stored key, from which the media route derives Content-Type. */
+  ext: string;
+  contentType: string;
+}
+
+/** Accepted formats by what file-type calls the bytes; m4v is MP4 with another brand. */
+const STREAMED: Record<Exclude<UploadKind, 'image'>, { formats: Record<string, StoredFormat>; label: string }> = {
   video: {
-    types: { mp4: 'video/mp4', m4v: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime', mkv: 'video/x-matroska' },
+    formats: {
+      mp4: { ext: 'mp4', contentType: 'video/mp4' },
+      m4v: { ext: 'mp4', contentType: 'video/mp4' },
+      webm: { ext: 'webm', contentType: 'video/webm' },
+      mov: { ext: 'mov', contentType: 'video/quicktime' },
+      mkv: { ext: 'mkv', contentType: 'video/x-matroska' },
+    },
     label: 'Upload a valid video: MP4, WebM, QuickTime or Matroska.',
   },
-  pdf: { types: { pdf: 'application/pdf' }, label: 'Upload a valid PDF document.' },
+  pdf: { formats: { pdf: { ext: 'pdf', contentType: 'application/pdf' } }, label: 'Upload a valid PDF document.' },
 };
 
-class ByteLimit extends Transform {
-  private seen = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly onExceeded: () => Error,
-  ) {
-    super();
+/** What file-type needs to tell every accepted format apart. */
+const SAMPLE_BYTES = 4100;
+
+/**
+ * Reads the first SAMPLE_BYTES of a part (however busboy chunks them: the first chunk of a
+ * file may be a few bytes) and returns them with a lazy stream of the whole part that fails
+ * once it passes `limit` bytes. The stream pulls from the part only as storage writes, so
+ * memory stays at a few chunks whatever the size.
+ */
+async function sniff(file: Readable, limit: number, onExceeded: () => Error): Promise<{ sample: Buffer; body: Readable }> {
+  const chunks = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head: Buffer[] = [];
+  let size = 0;
+  while (size < SAMPLE_BYTES) {
+    const next = await chunks.next();
+    if (next.done) break;
+    head.push(next.value);
+    size += next.value.length;
   }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) callback(this.onExceeded());
-    else callback(null, chunk);
+  const sample = Buffer.concat(head);
+  const rest = { [Symbol.asyncIterator]: () => chunks };
+  async function* whole() {
+    let seen = sample.length;
+    if (seen > limit) throw onExceeded();
+    yield sample;
+    for await (const chunk of rest) {
+      seen += chunk.length;
+      if (seen > limit) throw onExceeded();
+      yield chunk;
+    }
   }
+  return { sample, body: Readable.from(whole(), { objectMode: false }) };
 }
+
+/** A failure of the disk or the network behind storage, not of the request. */
+const isSystemError = (error: unknown): boolean => typeof (error as { syscall?: unknown }).syscall === 'string';
 
 const fileTooLarge = (field: string, limit: number) =>
   tooLarge(`File "${field}" is larger than the limit of ${limit} bytes.`);
@@ -76,10 +110,7 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
       let size = 0;
       for await (const chunk of file) {
         size += (chunk as Buffer).length;
-        if (size > limit) {
-          file.resume();
-          throw fileTooLarge(field, limit);
-        }
+        if (size > limit) throw fileTooLarge(field, limit);
         chunks.push(chunk as Buffer);
       }
       const image = await processImage(Buffer.concat(chunks));
@@ -88,23 +119,21 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
       const written = await storage.put(key, image.data, image.contentType);
       return { key, size: written, contentType: image.contentType };
     }
-    const { types, label } = STREAMED[spec.kind];
-    const sniffed = await fileTypeStream(file, { sampleSize: 4100 });
-    const ext = sniffed.fileType?.ext;
-    const contentType = ext ? types[ext] : undefined;
-    if (!ext || !contentType) {
-      sniffed.resume();
+    const { formats, label } = STREAMED[spec.kind];
+    const { sample, body } = await sniff(file, limit, () => fileTooLarge(field, limit));
+    const detected = await fileTypeFromBuffer(sample);
+    const format = detected && Object.hasOwn(formats, detected.ext) ? formats[detected.ext] : undefined;
+    if (!format) {
+      file.destroy();
       throw invalidField(field, label);
     }
-    const key = `${spec.folder}/${randomUUID()}.${ext}`;
-    const limited = sniffed.pipe(new ByteLimit(limit, () => fileTooLarge(field, limit)));
-    sniffed.on('error', (error) => limited.destroy(error));
-    const written = await storage.put(key, limited, contentType);
+    const key = `${spec.folder}/${randomUUID()}.${format.ext}`;
+    const written = await storage.put(key, body, format.contentType);
     if (file.truncated) {
       await storage.delete(key);
       throw fileTooLarge(field, limit);
     }
-    return { key, size: written, contentType };
+    return { key, size: written, contentType: format.contentType };
   }
 
   /**
@@ -130,19 +159,17 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
           if (spec && part.value !== '') throw invalidField(part.fieldname, 'The submitted data was not a file. Check the encoding type on the form.');
           continue;
         }
-        if (!spec) {
-          part.file.resume();
-          throw invalidField(part.fieldname, 'This field does not take a file.');
-        }
-        if (request.uploads[part.fieldname]) {
-          part.file.resume();
-          throw invalidField(part.fieldname, 'Only one file may be sent for this field.');
-        }
+        if (!spec) throw invalidField(part.fieldname, 'This field does not take a file.');
+        if (request.uploads[part.fieldname]) throw invalidField(part.fieldname, 'Only one file may be sent for this field.');
         request.uploads[part.fieldname] = await store(part.fieldname, spec, part.file);
       }
     } catch (error) {
       await discardUploads(request);
+      // The rest of the body is read and dropped, so the client gets this answer on a connection that stays usable.
+      request.raw.unpipe();
+      request.raw.resume();
       if (error instanceof HttpError) throw error;
+      if (isSystemError(error)) throw error;
       const code = (error as { code?: string }).code;
       if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
         throw tooLarge('Too many parts in the multipart body.');
@@ -158,7 +185,12 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
     await Promise.all(stored.map((u) => storage.delete(u.key).catch(() => {})));
   }
 
-  // A request that did not succeed keeps none of the files it sent.
+  // A request that did not succeed keeps none of the files it sent: they are gone before
+  // the error reaches the client, and (should the response never be sent) when it ends.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.uploads && reply.statusCode >= 400) await discardUploads(request);
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     if (request.uploads && reply.statusCode >= 400) await discardUploads(request);
   });

@@ -1,4 +1,22 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+
+/** What a conditional or partial read is asked with: the method and headers of an HTTP GET or HEAD. */
+export interface ReadRequest {
+  method?: string | undefined;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * An HTTP answer for an object: 200, 206 (one byte range), 304 (If-None-Match and friends),
+ * 412 or 416, with Content-Type, Content-Length, Content-Range, Accept-Ranges, ETag and
+ * Last-Modified. Its body is empty for HEAD and for every status but 200 and 206.
+ */
+export interface Delivery {
+  status: number;
+  headers: Record<string, string | number>;
+  body: Readable | null;
+}
 
 export interface StoredObject {
   size: number;
@@ -17,10 +35,18 @@ export interface Storage {
   stat(key: string): Promise<StoredObject | null>;
   /** A stream of the object, or of the inclusive byte range. */
   read(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Answers a GET or HEAD for the object, conditional and ranged requests included, as the
+   * backend does best (local disk through @fastify/send; S3's GetObject takes the same
+   * Range and If-* headers). Null when there is no such object.
+   */
+  deliver(key: string, request: ReadRequest): Promise<Delivery | null>;
 }
 
 const KEY = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*\/[A-Za-z0-9_-]+\.[a-z0-9]+$/;
 
+export const isValidKey = (key: string): boolean => KEY.test(key);
+
 export function assertKey(key: string): void {
-  if (!KEY.test(key)) throw new Error(`invalid storage key: ${key}`);
+  if (!isValidKey(key)) throw new Error(`invalid storage key: ${key}`);
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
+import { send } from '@fastify/send';
 import { assertKey } from './index.js';
 import type { Storage } from './index.js';
 
@@ -41,6 +42,26 @@ export function createLocalStorage(root: string): Storage {
     },
     async read(key, range) {
       return createReadStream(resolve(key), range ? { start: range.start, end: range.end } : {});
+    },
+    async deliver(key, request) {
+      assertKey(key);
+      // send() reads only the method and headers of the request it is given.
+      const result = await send(request as unknown as Parameters<typeof send>[0], key, {
+        root,
+        dotfiles: 'deny',
+        index: false,
+        extensions: false,
+        cacheControl: false,
+      });
+      if (result.type === 'file') return { status: result.statusCode, headers: result.headers, body: result.stream };
+      result.stream.destroy();
+      if (result.type === 'directory' || result.statusCode === 404) return null;
+      if (result.statusCode === 412 || result.statusCode === 416) {
+        const range = result.headers['Content-Range'];
+        const headers: Record<string, string> = range === undefined ? {} : { 'Content-Range': range };
+        return { status: result.statusCode, headers, body: null };
+      }
+      throw result.type === 'error' ? result.metadata.error : new Error(`cannot deliver ${key}`);
     },
   };
 }

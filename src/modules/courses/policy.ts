@@ -37,6 +37,33 @@ export function courseCreationDenial(role: Role, instructorStatus: string): stri
   return 'Your instructor application was rejected; you may not create courses.';
 }
 
+/**
+ * Which courses a list shows the viewer: null when none can be visible, else the conditions.
+ * Published courses by default; `mine` narrows to the viewer's own courses, drafts included;
+ * `is_published=false` lists the drafts the viewer may see (every draft for an admin, their
+ * own for anyone else) — the list form of canSeeCourse.
+ */
+export interface CourseListScope {
+  isPublished?: boolean;
+  instructorId?: number;
+}
+
+export function courseListScope(viewer: Viewer, request: { mine: boolean; isPublished: boolean | undefined }): CourseListScope | null {
+  if (request.mine) {
+    if (viewer === null) return null;
+    return request.isPublished === undefined ? { instructorId: viewer.id } : { instructorId: viewer.id, isPublished: request.isPublished };
+  }
+  if (request.isPublished !== false) return { isPublished: true };
+  if (viewer === null) return null;
+  return isAdmin(viewer) ? { isPublished: false } : { instructorId: viewer.id, isPublished: false };
+}
+
+/** Why an editor may not delete the course, or null. The owner waits while students are enrolled; an admin may not be held back. */
+export function courseDeletionDenial(viewer: Viewer, course: { students_count: number }): string | null {
+  if (isAdmin(viewer) || course.students_count === 0) return null;
+  return `This course has ${course.students_count} enrolled student${course.students_count === 1 ? '' : 's'}; it cannot be deleted while students are enrolled.`;
+}
+
 export type LessonAccess = 'full' | 'not_found' | 'unauthenticated' | 'forbidden';
 
 /**

@@ -1,7 +1,12 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../db/types.js';
+import { sql } from 'kysely';
+import type { Expression, Insertable, Kysely, OrderByModifiers, SelectQueryBuilder, Transaction, Updateable } from 'kysely';
+import { dialectOf } from '../../db/index.js';
+import type { CourseTable, DB } from '../../db/types.js';
+import type { OrderTerm, PageRequest } from '../../shared/pagination.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
+
+const onPostgres = (db: Executor) => dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
 
 /** A course row with its category and public instructor: everything a list item shows, in one join. */
 function itemQuery(db: Executor) {
@@ -50,4 +55,154 @@ const factColumns = ['id', 'title', 'instructor_id', 'category_id', 'is_publishe
 
 export function findFacts(db: Executor, id: number) {
   return db.selectFrom('courses').select(factColumns).where('id', '=', id).executeTakeFirst();
+}
+
+/** The same, locking the row until the transaction ends on PostgreSQL (SQLite serialises writers anyway). */
+export function lockFacts(trx: Transaction<DB>, id: number) {
+  const query = trx.selectFrom('courses').select(factColumns).where('id', '=', id);
+  return (onPostgres(trx) ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export function insertCourse(db: Executor, values: Insertable<CourseTable>) {
+  return db.insertInto('courses').values(values).returning('id').executeTakeFirstOrThrow();
+}
+
+export function updateCourse(db: Executor, id: number, changes: Updateable<CourseTable>) {
+  return db.updateTable('courses').set(changes).where('id', '=', id).executeTakeFirst();
+}
+
+export function deleteCourse(db: Executor, id: number) {
+  return db.deleteFrom('courses').where('id', '=', id).executeTakeFirst();
+}
+
+export type InstructorReference = { id: number } | { username: string };
+
+/** Conditions of a course list; every one is optional and they all hold at once. */
+export interface CourseFilters {
+  isPublished?: boolean | undefined;
+  instructorId?: number | undefined;
+  instructor?: InstructorReference | undefined;
+  categoryId?: number | undefined;
+  minPriceCents?: number | undefined;
+  maxPriceCents?: number | undefined;
+  isFree?: boolean | undefined;
+  minRating?: number | undefined;
+  /** Every word must begin a word of the title, description, category name or instructor username. */
+  searchWords?: string[] | undefined;
+}
+
+export type CourseOrderColumn = 'price_cents' | 'created_at' | 'updated_at' | 'title' | 'average_rating' | 'students_count' | 'reviews_count';
+
+/**
+ * Full-text matching, the one place where the dialects differ. Each returns the courses
+ * (alias c) whose indexed words begin with every search word, and a score where lower is
+ * the better match: a title hit outranks a category, an instructor, then a description hit.
+ * - SQLite: the FTS5 table courses_fts (rowid = course id), prefix query `"word"*`, bm25 with
+ *   column weights (title, description, category, instructor).
+ * - PostgreSQL: courses.search_vector (GIN), `to_tsquery('simple', 'word:* & ...')`, ts_rank
+ *   over the A/B/C/D weights the migration gives the same four fields.
+ * Both are kept in step by triggers (migration 0002), including category and username renames.
+ */
+function matching(db: Executor, words: string[] | undefined) {
+  const courses = db.selectFrom('courses as c');
+  if (words === undefined) return { courses, score: undefined };
+  if (onPostgres(db)) {
+    const query = sql`to_tsquery('simple'::regconfig, ${words.map((w) => `${w}:*`).join(' & ')})`;
+    return {
+      courses: courses.where(sql<boolean>`c.search_vector @@ ${query}`),
+      score: sql<number>`-ts_rank(c.search_vector, ${query})`,
+    };
+  }
+  const joined = courses
+    .innerJoin(sql<{ rowid: number }>`courses_fts`.as('courses_fts'), (join) => join.on(sql<boolean>`courses_fts.rowid = c.id`))
+    .where(sql<boolean>`courses_fts match ${words.map((w) => `"${w}"*`).join(' ')}`);
+  // The virtual table adds no column that is read through the typed API; only raw SQL names it.
+  return { courses: joined as unknown as typeof courses, score: sql<number>`bm25(courses_fts, 10.0, 1.0, 4.0, 2.0)` };
+}
+
+type CourseQuery<O> = SelectQueryBuilder<DB & { c: CourseTable }, 'c', O>;
+
+function filtered<O>(query: CourseQuery<O>, filters: CourseFilters): CourseQuery<O> {
+  let q = query;
+  if (filters.isPublished !== undefined) q = q.where('c.is_published', '=', filters.isPublished);
+  if (filters.instructorId !== undefined) q = q.where('c.instructor_id', '=', filters.instructorId);
+  const instructor = filters.instructor;
+  if (instructor !== undefined) {
+    q = 'id' in instructor
+      ? q.where('c.instructor_id', '=', instructor.id)
+      : q.where('c.instructor_id', '=', (eb) =>
+        eb.selectFrom('users').select('users.id').where(sql`lower(users.username)`, '=', instructor.username.toLowerCase()));
+  }
+  if (filters.categoryId !== undefined) q = q.where('c.category_id', '=', filters.categoryId);
+  if (filters.minPriceCents !== undefined) q = q.where('c.price_cents', '>=', filters.minPriceCents);
+  if (filters.maxPriceCents !== undefined) q = q.where('c.price_cents', '<=', filters.maxPriceCents);
+  if (filters.isFree === true) q = q.where('c.price_cents', '=', 0);
+  if (filters.isFree === false) q = q.where('c.price_cents', '>', 0);
+  // A course without reviews has a null rating, which no comparison admits.
+  if (filters.minRating !== undefined) q = q.where('c.average_rating', '>=', filters.minRating);
+  return q;
+}
+
+const ORDER_EXPRESSIONS: Record<CourseOrderColumn, Expression<unknown>> = {
+  price_cents: sql.ref('c.price_cents'),
+  created_at: sql.ref('c.created_at'),
+  updated_at: sql.ref('c.updated_at'),
+  title: sql`lower(c.title)`,
+  average_rating: sql.ref('c.average_rating'),
+  students_count: sql.ref('c.students_count'),
+  reviews_count: sql.ref('c.reviews_count'),
+};
+
+/**
+ * ORDER BY terms, ending with the id tie-break, shaped as the indexes are (migration 0002).
+ * A missing rating sorts as the lowest on both databases (PostgreSQL is told so).
+ */
+function orderTerms(db: Executor, ordering: OrderTerm<CourseOrderColumn>[], score: Expression<number> | undefined) {
+  const postgres = onPostgres(db);
+  const terms: [Expression<unknown>, OrderByModifiers][] = [];
+  if (score) terms.push([score, 'asc']);
+  for (const { column, direction } of ordering) {
+    const nulls = postgres && column === 'average_rating';
+    terms.push([
+      ORDER_EXPRESSIONS[column],
+      nulls ? (ob) => (direction === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast()) : direction,
+    ]);
+  }
+  terms.push([sql.ref('c.id'), 'asc']);
+  return terms;
+}
+
+export async function countCourses(db: Executor, filters: CourseFilters): Promise<number> {
+  const { courses } = matching(db, filters.searchWords);
+  const row = await filtered(courses, filters).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Published courses in all categories, or in one, from the counters the triggers keep. */
+export async function countPublished(db: Executor, categoryId?: number): Promise<number> {
+  let query = db.selectFrom('categories').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('courses_count'), eb.lit(0)).as('count'));
+  if (categoryId !== undefined) query = query.where('id', '=', categoryId);
+  return Number((await query.executeTakeFirstOrThrow()).count);
+}
+
+/**
+ * One page of list items in one statement. The page's ids are chosen first from the indexes
+ * alone (filter, order, offset), and only those rows are joined with their category and
+ * instructor, so skipped rows cost an index step each, not a join.
+ */
+export async function listPage(
+  db: Executor,
+  filters: CourseFilters,
+  sort: { ranked: boolean; ordering: OrderTerm<CourseOrderColumn>[] },
+  page: PageRequest,
+) {
+  const { courses, score } = matching(db, filters.searchWords);
+  const rank = sort.ranked ? score : undefined;
+  let ids = filtered(courses, filters).select(['c.id', (rank ?? sql<number>`0`).as('score')]);
+  for (const [expression, modifiers] of orderTerms(db, sort.ordering, rank)) ids = ids.orderBy(expression, modifiers);
+  let rows = itemQuery(db).innerJoin(ids.limit(page.limit).offset(page.offset).as('p'), 'p.id', 'c.id');
+  for (const [expression, modifiers] of orderTerms(db, sort.ordering, rank && sql.ref<number>('p.score'))) {
+    rows = rows.orderBy(expression, modifiers);
+  }
+  return rows.execute();
 }

@@ -1,17 +1,28 @@
-import type { Kysely } from 'kysely';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely, Updateable } from 'kysely';
 import type { Services } from '../../app.js';
-import type { DB } from '../../db/types.js';
-import { toBool, toIso } from '../../shared/time.js';
-import { centsToPrice } from './money.js';
-import { canSeeCourse } from './policy.js';
+import { isForeignKeyViolation } from '../../db/errors.js';
+import type { CourseTable, DB } from '../../db/types.js';
+import type { StoredUpload } from '../../plugins/uploads.js';
+import { FieldErrorCollector, conflict, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
+import { buildPage, pageRequest, parseOrdering } from '../../shared/pagination.js';
+import type { Page } from '../../shared/pagination.js';
+import { nowIso, toBool, toIso } from '../../shared/time.js';
+import { originOf } from '../../shared/urls.js';
+import type { AuthUser } from '../auth/service.js';
+import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
+import type { PriceProblem } from './money.js';
+import { canEditCourse, canSeeCourse, courseCreationDenial, courseDeletionDenial, courseListScope } from './policy.js';
 import type { Viewer } from './policy.js';
 import * as repo from './repository.js';
-import type { CourseItemRow } from './repository.js';
-import type { CourseListItem } from './schemas.js';
+import type { CourseFilters, CourseItemRow, CourseOrderColumn } from './repository.js';
+import { MAX_TITLE_LENGTH } from './schemas.js';
+import type { CourseCreateInput, CourseDetail, CourseListItem, CourseListQueryInput, CoursePatchInput } from './schemas.js';
+import { searchWords } from './search.js';
 
 export interface CoursesServiceDeps {
   db: Kysely<DB>;
-  /** Users, lessons, enrollments, storage and media are reached through their services, at call time. */
+  /** Users, categories, lessons, enrollments, storage and media are reached through their services, at call time. */
   services: Services;
 }
 
@@ -23,7 +34,59 @@ export interface CourseFactsView {
   title: string;
 }
 
+const ORDERING_FIELDS: Record<string, CourseOrderColumn> = {
+  price: 'price_cents',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  title: 'title',
+  average_rating: 'average_rating',
+  students_count: 'students_count',
+  reviews_count: 'reviews_count',
+};
+const DEFAULT_ORDERING = '-created_at';
+
+const PRICE_MESSAGES: Record<PriceProblem, string> = {
+  invalid: 'A valid number is required.',
+  places: 'Ensure that there are no more than 2 decimal places.',
+  negative: 'Ensure this value is greater than or equal to 0.',
+  too_large: 'Ensure this value is less than or equal to 99999999.99.',
+};
+const NOT_A_NUMBER = 'A valid number is required.';
+const NOT_A_BOOLEAN = 'Must be a valid boolean.';
+
 const roundRating = (value: number | null): number | null => (value === null ? null : Math.round(value * 100) / 100);
+
+/** A query-string flag: true/false or 1/0 (any case); empty means not given. */
+function parseFlag(errors: FieldErrorCollector, field: string, raw: string | undefined): boolean | undefined {
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  errors.add(field, NOT_A_BOOLEAN);
+  return undefined;
+}
+
+function parseNumber(errors: FieldErrorCollector, field: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!parseDecimal(raw)) {
+    errors.add(field, NOT_A_NUMBER);
+    return undefined;
+  }
+  return Number(raw.trim());
+}
+
+function parsePriceBound(errors: FieldErrorCollector, field: string, raw: string | undefined, bound: 'min' | 'max'): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const cents = boundToCents(raw, bound);
+  if (cents === null) errors.add(field, NOT_A_NUMBER);
+  return cents ?? undefined;
+}
+
+/** Only the published scope, at most narrowed by category: what the category counters answer. */
+function countedByCategories(filters: CourseFilters): boolean {
+  return Object.entries(filters).every(([key, value]) =>
+    key === 'isPublished' ? value === true : key === 'categoryId' || value === undefined);
+}
 
 export type CoursesService = ReturnType<typeof createCoursesService>;
 
@@ -61,11 +124,77 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     };
   }
 
+  const factsOf = (row: { instructor_id: number; is_published: boolean | number }) => ({
+    instructor_id: row.instructor_id,
+    is_published: toBool(row.is_published),
+  });
+
+  /** The detail of a course the viewer may see, else 404. */
+  async function detailOf(viewer: Viewer, id: number, origin: string): Promise<CourseDetail> {
+    const row = await repo.findItem(db, id);
+    if (!row || !canSeeCourse(viewer, factsOf(row))) throw notFound();
+    const [lessons, enrollment] = await Promise.all([
+      services.lessons.outline(id),
+      viewer?.role === 'student' ? services.enrollments.summaryFor(viewer.id, id) : null,
+    ]);
+    return { ...toItem(row, origin), lessons, enrollment };
+  }
+
+  /** The course if the caller may change it: 404 when they may not even see it, else 403. */
+  async function editable(caller: AuthUser, id: number) {
+    const facts = await repo.findFacts(db, id);
+    if (!facts || !canSeeCourse(caller, factsOf(facts))) throw notFound();
+    if (!canEditCourse(caller, factsOf(facts))) throw forbidden('You may only change your own courses.');
+    return facts;
+  }
+
+  /** Every given field of a course body, all problems reported at once (the route schema says which are required). */
+  async function validate(input: CoursePatchInput): Promise<Updateable<CourseTable>> {
+    const errors = new FieldErrorCollector();
+    const values: Updateable<CourseTable> = {};
+    if (input.title !== undefined) {
+      const title = input.title.trim();
+      if (title === '') errors.add('title', 'This field may not be blank.');
+      else if (title.length > MAX_TITLE_LENGTH) errors.add('title', `Ensure this field has no more than ${MAX_TITLE_LENGTH} characters.`);
+      values.title = title;
+    }
+    if (input.description !== undefined) values.description = input.description.trim();
+    if (input.price !== undefined) {
+      const price = priceToCents(input.price);
+      if ('problem' in price) errors.add('price', PRICE_MESSAGES[price.problem]);
+      else values.price_cents = price.cents;
+    }
+    if (input.category !== undefined) {
+      if (await services.categories.exists(input.category)) values.category_id = input.category;
+      else errors.add('category', `Invalid pk "${input.category}" - object does not exist.`);
+    }
+    if (input.is_published !== undefined) values.is_published = input.is_published;
+    errors.throwIfAny();
+    return values;
+  }
+
+  /** A category deleted between validation and write: the foreign key refuses, the caller hears why. */
+  async function categoryMustExist<T>(category: number | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isForeignKeyViolation(error) && category !== undefined) {
+        throw invalidField('category', `Invalid pk "${category}" - object does not exist.`);
+      }
+      throw error;
+    }
+  }
+
+  /** Files of a course that is already gone: a failure leaves an orphan file, never an error for the caller. */
+  async function removeFiles(keys: (string | null)[]): Promise<void> {
+    await Promise.allSettled(keys.filter((key): key is string => key !== null).map((key) => services.storage.delete(key)));
+  }
+
   return {
     /** No visibility check: callers decide with policy.ts. */
     async findFacts(id: number): Promise<CourseFactsView | undefined> {
       const row = await repo.findFacts(db, id);
-      return row && { id: row.id, instructor_id: row.instructor_id, is_published: toBool(row.is_published), title: row.title };
+      return row && { id: row.id, title: row.title, ...factsOf(row) };
     },
 
     /**
@@ -77,9 +206,118 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.flatMap((id) => {
         const row = byId.get(id);
-        if (!row || !canSeeCourse(viewer, { instructor_id: row.instructor_id, is_published: toBool(row.is_published) })) return [];
-        return [toItem(row, origin)];
+        return row && canSeeCourse(viewer, factsOf(row)) ? [toItem(row, origin)] : [];
       });
+    },
+
+    /** The catalog: what the viewer may see, filtered, searched and ordered; a count and one page. */
+    async list(request: FastifyRequest, viewer: Viewer, query: CourseListQueryInput): Promise<Page<CourseListItem>> {
+      const page = pageRequest(query);
+      const errors = new FieldErrorCollector();
+      const mine = parseFlag(errors, 'mine', query.mine) ?? false;
+      const isPublished = parseFlag(errors, 'is_published', query.is_published);
+      const isFree = parseFlag(errors, 'is_free', query.is_free);
+      const minPriceCents = parsePriceBound(errors, 'min_price', query.min_price, 'min');
+      const maxPriceCents = parsePriceBound(errors, 'max_price', query.max_price, 'max');
+      const minRating = parseNumber(errors, 'min_rating', query.min_rating);
+      errors.throwIfAny();
+      const ordering = parseOrdering(query.ordering, ORDERING_FIELDS, DEFAULT_ORDERING);
+      const words = query.search === undefined ? [] : searchWords(query.search);
+      const ranked = words.length > 0 && (query.ordering === undefined || query.ordering.trim() === '');
+      const empty = () => buildPage(request, page, 0, []);
+
+      const scope = courseListScope(viewer, { mine, isPublished });
+      if (!scope) return empty();
+      const filters: CourseFilters = {
+        isPublished: scope.isPublished,
+        instructorId: scope.instructorId,
+        minPriceCents,
+        maxPriceCents,
+        isFree,
+        minRating,
+        searchWords: words.length > 0 ? words : undefined,
+      };
+      const instructor = query.instructor?.trim();
+      if (instructor) filters.instructor = /^\d{1,9}$/.test(instructor) ? { id: Number(instructor) } : { username: instructor };
+      const category = query.category?.trim();
+      if (category) {
+        const found = await services.categories.findByReference(category);
+        if (!found) return empty();
+        filters.categoryId = found.id;
+      }
+
+      const count = countedByCategories(filters)
+        ? await repo.countPublished(db, filters.categoryId)
+        : await repo.countCourses(db, filters);
+      if (page.offset >= count) return buildPage(request, page, count, []);
+      const rows = await repo.listPage(db, filters, { ranked, ordering }, page);
+      const origin = originOf(request);
+      return buildPage(request, page, count, rows.map((row) => toItem(row, origin)));
+    },
+
+    detail: (viewer: Viewer, id: number, origin: string): Promise<CourseDetail> => detailOf(viewer, id, origin),
+
+    /** Approved instructors and admins, as the database says now (a token may predate a rejection). */
+    async create(caller: AuthUser, input: CourseCreateInput, upload: StoredUpload | undefined, origin: string): Promise<CourseDetail> {
+      const user = await services.users.findActive(caller.id);
+      if (!user) throw unauthorized('User not found or inactive.');
+      const denial = courseCreationDenial(user.role, user.instructorStatus);
+      if (denial) throw forbidden(denial);
+      const values = await validate(input);
+      const now = nowIso();
+      const { id } = await categoryMustExist(input.category, () =>
+        repo.insertCourse(db, {
+          title: values.title ?? '',
+          description: values.description ?? '',
+          price_cents: values.price_cents ?? 0,
+          category_id: input.category,
+          instructor_id: caller.id,
+          thumbnail: upload?.key ?? null,
+          is_published: values.is_published ?? false,
+          average_rating: null,
+          created_at: now,
+          updated_at: now,
+        }),
+      );
+      return detailOf(caller, id, origin);
+    },
+
+    /** PATCH and PUT: the owner or an admin; a new or cleared thumbnail retires the old file once the row says so. */
+    async update(caller: AuthUser, id: number, input: CoursePatchInput, upload: StoredUpload | undefined, origin: string): Promise<CourseDetail> {
+      await editable(caller, id);
+      const changes = await validate(input);
+      if (upload) changes.thumbnail = upload.key;
+      else if (input.thumbnail === null) changes.thumbnail = null;
+      changes.updated_at = nowIso();
+      const previous = await categoryMustExist(input.category, () =>
+        db.transaction().execute(async (trx) => {
+          // Locked, so that of two racing thumbnail changes each retires the file the other did not keep.
+          const current = await repo.lockFacts(trx, id);
+          if (!current) throw notFound();
+          await repo.updateCourse(trx, id, changes);
+          return current;
+        }),
+      );
+      if (changes.thumbnail !== undefined && previous.thumbnail !== changes.thumbnail) await removeFiles([previous.thumbnail]);
+      return detailOf(caller, id, origin);
+    },
+
+    /** The owner (not while students are enrolled) or an admin; the course's files go after the rows. */
+    async remove(caller: AuthUser, id: number): Promise<void> {
+      const facts = await editable(caller, id);
+      const early = courseDeletionDenial(caller, facts);
+      if (early) throw conflict(early);
+      // Lesson rows go with the course (ON DELETE CASCADE), so their files are listed first.
+      const lessonFiles = await services.lessons.storageKeysOfCourse(id);
+      const thumbnail = await db.transaction().execute(async (trx) => {
+        const current = await repo.lockFacts(trx, id);
+        if (!current) throw notFound();
+        const denial = courseDeletionDenial(caller, current);
+        if (denial) throw conflict(denial);
+        await repo.deleteCourse(trx, id);
+        return current.thumbnail;
+      });
+      await removeFiles([thumbnail, ...lessonFiles]);
     },
   };
 }

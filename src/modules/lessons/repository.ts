@@ -1,5 +1,10 @@
+import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../../db/types.js';
+import { dialectOf } from '../../db/index.js';
+import type { DB, LessonTable } from '../../db/types.js';
+import type { Insertable, Updateable } from 'kysely';
+import type { PageRequest } from '../../shared/pagination.js';
+import type { Viewer } from '../courses/policy.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -19,4 +24,101 @@ export function outlineOfCourse(db: Executor, courseId: number) {
 
 export function filesOfCourse(db: Executor, courseId: number) {
   return db.selectFrom('lessons').select(['video', 'attachment']).where('course_id', '=', courseId).execute();
+}
+
+/**
+ * The course row, locked until the transaction ends on PostgreSQL. Every writer of a
+ * course's lessons and counters takes it first, so concurrent creates agree on "after the
+ * last" and each recount sees every change committed before it. SQLite has one connection
+ * that Kysely hands to one transaction at a time (and no FOR UPDATE).
+ */
+export function lockCourse(db: Executor, courseId: number) {
+  const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
+  return (dialectOf(db as unknown as Kysely<unknown>) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function lastPosition(db: Executor, courseId: number): Promise<number> {
+  const row = await db
+    .selectFrom('lessons')
+    .select((eb) => eb.fn.max('position').as('last'))
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
+  return Number(row?.last ?? 0);
+}
+
+export async function positionTaken(db: Executor, courseId: number, position: number, exceptId?: number): Promise<boolean> {
+  let query = db.selectFrom('lessons').select('id').where('course_id', '=', courseId).where('position', '=', position);
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
+export function insertLesson(db: Executor, lesson: Insertable<LessonTable>) {
+  return db.insertInto('lessons').values(lesson).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updateLesson(db: Executor, id: number, changes: Updateable<LessonTable>) {
+  return db.updateTable('lessons').set(changes).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export function deleteLesson(db: Executor, id: number) {
+  return db.deleteFrom('lessons').where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+/** lessons_count and total_duration recounted from the lessons themselves. */
+export async function refreshCourseCounters(db: Executor, courseId: number): Promise<void> {
+  await db
+    .updateTable('courses')
+    .set((eb) => ({
+      lessons_count: eb.selectFrom('lessons').select((s) => s.fn.countAll<number>().as('n')).where('course_id', '=', courseId),
+      total_duration: eb
+        .selectFrom('lessons')
+        .select(sql<number>`coalesce(sum(duration), 0)`.as('total'))
+        .where('course_id', '=', courseId),
+    }))
+    .where('id', '=', courseId)
+    .execute();
+}
+
+/**
+ * Lessons the viewer may read in full: `lessonAccess()` of courses/policy.ts as a WHERE
+ * clause, so the database filters and pages (a list never refuses; it shows what it may).
+ * Admins read all; the owner every lesson of their courses, drafts too; anyone else the
+ * lessons of published courses that are previews or that they are enrolled in.
+ */
+export async function listReadable(db: Executor, viewer: Viewer, courseId: number | undefined, page: PageRequest) {
+  let query = db.selectFrom('lessons').innerJoin('courses', 'courses.id', 'lessons.course_id');
+  if (courseId !== undefined) query = query.where('lessons.course_id', '=', courseId);
+  if (viewer === null) {
+    query = query.where('courses.is_published', '=', true).where('lessons.is_preview', '=', true);
+  } else if (viewer.role !== 'admin') {
+    const viewerId = viewer.id;
+    query = query.where((eb) =>
+      eb.or([
+        eb('courses.instructor_id', '=', viewerId),
+        eb.and([
+          eb('courses.is_published', '=', true),
+          eb.or([
+            eb('lessons.is_preview', '=', true),
+            eb.exists(
+              eb
+                .selectFrom('enrollments')
+                .select('enrollments.id')
+                .whereRef('enrollments.course_id', '=', 'lessons.course_id')
+                .where('enrollments.student_id', '=', viewerId),
+            ),
+          ]),
+        ]),
+      ]),
+    );
+  }
+  const { count } = await query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const rows = await query
+    .selectAll('lessons')
+    .orderBy('lessons.course_id', 'asc')
+    .orderBy('lessons.position', 'asc')
+    .orderBy('lessons.id', 'asc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return { count: Number(count), rows };
 }

@@ -1,16 +1,99 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../../db/types.js';
-import { toBool } from '../../shared/time.js';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely, Transaction } from 'kysely';
+import type { DB, LessonRow } from '../../db/types.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import type { StoredUpload } from '../../plugins/uploads.js';
+import type { Storage } from '../../storage/index.js';
+import { FieldErrorCollector, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
+import { buildPage, pageRequest } from '../../shared/pagination.js';
+import type { Page } from '../../shared/pagination.js';
+import { nowIso, toBool, toIso } from '../../shared/time.js';
+import { originOf } from '../../shared/urls.js';
+import { canEditCourse, canSeeCourse, lessonAccess } from '../courses/policy.js';
+import type { CourseFacts, LessonAccess, Viewer } from '../courses/policy.js';
+import type { MediaUrls } from '../media/urls.js';
 import * as repo from './repository.js';
+import { MAX_INT } from './schemas.js';
+import type { Lesson, LessonCreateInput, LessonQueryInput, LessonUpdateInput } from './schemas.js';
+
+/** What this module needs of the enrollments module, looked up when called. */
+export interface EnrollmentsPort {
+  isEnrolled(studentId: number, courseId: number): Promise<boolean>;
+  recomputeCourseProgress(trx: Kysely<DB> | Transaction<DB>, courseId: number): Promise<void>;
+}
+
+/** What this module needs of the courses module, looked up when called. */
+export interface CoursesPort {
+  findFacts(id: number): Promise<CourseFacts | undefined>;
+}
 
 export interface LessonsServiceDeps {
   db: Kysely<DB>;
+  storage: Storage;
+  media: Pick<MediaUrls, 'signedUrl'>;
+  courses: () => CoursesPort;
+  enrollments: () => EnrollmentsPort;
 }
+
+export type LessonUploads = Partial<Record<'video' | 'attachment', StoredUpload>>;
 
 export type LessonsService = ReturnType<typeof createLessonsService>;
 
+const ORDER_TAKEN = 'A lesson with this order already exists in this course.';
+const courseMissing = (id: number) => invalidField('course', `Invalid pk "${id}" - object does not exist.`);
+
 export function createLessonsService(deps: LessonsServiceDeps) {
-  const { db } = deps;
+  const { db, storage, media } = deps;
+
+  const toLesson = (row: LessonRow, origin: string): Lesson => ({
+    id: row.id,
+    course: row.course_id,
+    title: row.title,
+    content: row.content,
+    order: row.position,
+    duration: row.duration,
+    is_preview: toBool(row.is_preview),
+    video: media.signedUrl(origin, row.video),
+    attachment: media.signedUrl(origin, row.attachment),
+    created_at: toIso(row.created_at),
+    updated_at: toIso(row.updated_at),
+  });
+
+  const courseFacts = (courseId: number) => deps.courses().findFacts(courseId);
+
+  /** The policy's answer; the enrollment is looked up only when it is what decides. */
+  async function accessTo(viewer: Viewer, row: LessonRow, course: CourseFacts): Promise<LessonAccess> {
+    const lesson = { is_preview: toBool(row.is_preview) };
+    const access = lessonAccess(viewer, course, lesson, false);
+    if (access !== 'forbidden' || viewer === null) return access;
+    return lessonAccess(viewer, course, lesson, await deps.enrollments().isEnrolled(viewer.id, row.course_id));
+  }
+
+  /** A lesson the caller may change: someone else's draft does not exist for them, a course they do not own is a 403. */
+  async function editableLesson(caller: Viewer, id: number): Promise<LessonRow> {
+    const row = await repo.findById(db, id);
+    const course = row && (await courseFacts(row.course_id));
+    if (!row || !course || !canSeeCourse(caller, course)) throw notFound();
+    if (!canEditCourse(caller, course)) throw forbidden('Only the owner of the course or an admin may change its lessons.');
+    return row;
+  }
+
+  function cleanTitle(errors: FieldErrorCollector, title: string): string {
+    const trimmed = title.trim();
+    if (trimmed === '') errors.add('title', 'This field may not be blank.');
+    return trimmed;
+  }
+
+  /** Files are removed only once the change that dropped them has committed. */
+  async function removeFiles(keys: (string | null)[]): Promise<void> {
+    await Promise.all(keys.filter((k): k is string => k !== null).map((k) => storage.delete(k)));
+  }
+
+  /** A unique index lost to a concurrent writer speaks as the check before it would have. */
+  function orderClash(error: unknown): never {
+    if (isUniqueViolation(error)) throw invalidField('order', ORDER_TAKEN);
+    throw error;
+  }
 
   return {
     /** The table of contents of a course, by order; what a course detail shows to anyone who may see it. */
@@ -29,6 +112,124 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     async findFacts(lessonId: number): Promise<{ id: number; course_id: number; title: string; order: number; is_preview: boolean } | undefined> {
       const row = await repo.findById(db, lessonId);
       return row && { id: row.id, course_id: row.course_id, title: row.title, order: row.position, is_preview: toBool(row.is_preview) };
+    },
+
+    async list(viewer: Viewer, query: LessonQueryInput, request: FastifyRequest): Promise<Page<Lesson>> {
+      const page = pageRequest(query);
+      const { count, rows } = await repo.listReadable(db, viewer, query.course, page);
+      const origin = originOf(request);
+      return buildPage(request, page, count, rows.map((r) => toLesson(r, origin)));
+    },
+
+    async get(viewer: Viewer, id: number, origin: string): Promise<Lesson> {
+      const row = await repo.findById(db, id);
+      const course = row && (await courseFacts(row.course_id));
+      if (!row || !course) throw notFound();
+      switch (await accessTo(viewer, row, course)) {
+        case 'full':
+          return toLesson(row, origin);
+        case 'not_found':
+          throw notFound();
+        case 'unauthenticated':
+          throw unauthorized();
+        case 'forbidden':
+          throw forbidden('Enroll in this course to read this lesson.');
+      }
+    },
+
+    async create(caller: Viewer, input: LessonCreateInput, uploads: LessonUploads, origin: string): Promise<Lesson> {
+      const course = await courseFacts(input.course);
+      if (!course || !canSeeCourse(caller, course)) throw courseMissing(input.course);
+      if (!canEditCourse(caller, course)) throw forbidden('Only the owner of the course or an admin may add lessons to it.');
+      const errors = new FieldErrorCollector();
+      const title = cleanTitle(errors, input.title);
+      errors.throwIfAny();
+
+      const row = await db
+        .transaction()
+        .execute(async (trx) => {
+          if (!(await repo.lockCourse(trx, input.course))) throw courseMissing(input.course);
+          let position = input.order;
+          if (position === undefined) {
+            position = (await repo.lastPosition(trx, input.course)) + 1;
+            if (position > MAX_INT) throw invalidField('order', 'There is no room after the last lesson; give an order.');
+          } else if (await repo.positionTaken(trx, input.course, position)) {
+            throw invalidField('order', ORDER_TAKEN);
+          }
+          const now = nowIso();
+          const lesson = await repo.insertLesson(trx, {
+            course_id: input.course,
+            title,
+            content: input.content ?? '',
+            position,
+            duration: input.duration ?? 0,
+            is_preview: input.is_preview ?? false,
+            video: uploads.video?.key ?? null,
+            attachment: uploads.attachment?.key ?? null,
+            created_at: now,
+            updated_at: now,
+          });
+          await repo.refreshCourseCounters(trx, input.course);
+          await deps.enrollments().recomputeCourseProgress(trx, input.course);
+          return lesson;
+        })
+        .catch(orderClash);
+      return toLesson(row, origin);
+    },
+
+    async update(caller: Viewer, id: number, input: LessonUpdateInput, uploads: LessonUploads, origin: string): Promise<Lesson> {
+      const row = await editableLesson(caller, id);
+      const errors = new FieldErrorCollector();
+      if (input.course !== undefined && input.course !== row.course_id) {
+        errors.add('course', 'The course of a lesson cannot be changed.');
+      }
+      const title = input.title === undefined ? undefined : cleanTitle(errors, input.title);
+      errors.throwIfAny();
+
+      const { before, after } = await db
+        .transaction()
+        .execute(async (trx) => {
+          await repo.lockCourse(trx, row.course_id);
+          // Read again under the lock: the files to remove are those of the row this update replaces.
+          const before = await repo.findById(trx, id);
+          if (!before) throw notFound();
+          if (input.order !== undefined && input.order !== before.position && (await repo.positionTaken(trx, row.course_id, input.order, id))) {
+            throw invalidField('order', ORDER_TAKEN);
+          }
+          const after = await repo.updateLesson(trx, id, {
+            title,
+            content: input.content,
+            position: input.order,
+            duration: input.duration,
+            is_preview: input.is_preview,
+            video: uploads.video?.key ?? input.video,
+            attachment: uploads.attachment?.key ?? input.attachment,
+            updated_at: nowIso(),
+          });
+          if (!after) throw notFound();
+          if (after.duration !== before.duration) await repo.refreshCourseCounters(trx, row.course_id);
+          return { before, after };
+        })
+        .catch(orderClash);
+      await removeFiles([
+        before.video !== after.video ? before.video : null,
+        before.attachment !== after.attachment ? before.attachment : null,
+      ]);
+      return toLesson(after, origin);
+    },
+
+    /** The lesson, its completions (cascade) and then its files; enrolled students' progress is recounted with it. */
+    async remove(caller: Viewer, id: number): Promise<void> {
+      const row = await editableLesson(caller, id);
+      const deleted = await db.transaction().execute(async (trx) => {
+        await repo.lockCourse(trx, row.course_id);
+        const deleted = await repo.deleteLesson(trx, id);
+        if (!deleted) throw notFound();
+        await repo.refreshCourseCounters(trx, row.course_id);
+        await deps.enrollments().recomputeCourseProgress(trx, row.course_id);
+        return deleted;
+      });
+      await removeFiles([deleted.video, deleted.attachment]);
     },
   };
 }

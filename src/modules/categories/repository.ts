@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
+import type { CategoryTable, DB } from '../../db/types.js';
+import type { PageRequest } from '../../shared/pagination.js';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+export function findById(db: Executor, id: number) {
+  return db.selectFrom('categories').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** By id (when the reference is a number), slug, or name ignoring case; an id wins, then a slug. */
+export async function findByReference(db: Executor, reference: string) {
+  const lowered = reference.toLowerCase();
+  const id = /^\d{1,9}$/.test(reference) ? Number(reference) : null;
+  const rows = await db
+    .selectFrom('categories')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        ...(id === null ? [] : [eb('id', '=', id)]),
+        eb('slug', '=', lowered),
+        eb(sql`lower(name)`, '=', lowered),
+      ]),
+    )
+    .limit(3)
+    .execute();
+  return rows.find((r) => r.id === id) ?? rows.find((r) => r.slug === lowered) ?? rows[0];
+}
+
+export async function nameTaken(db: Executor, name: string, exceptId?: number) {
+  let query = db.selectFrom('categories').select('id').where(sql`lower(name)`, '=', name.toLowerCase());
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
+/** Slugs starting with base: base itself and its numbered variants. */
+export async function slugsLike(db: Executor, base: string, exceptId?: number) {
+  let query = db
+    .selectFrom('categories')
+    .select('slug')
+    .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]));
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+  return (await query.execute()).map((r) => r.slug);
+}
+
+export async function listCategories(db: Executor, page: PageRequest) {
+  const { count } = await db.selectFrom('categories').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  const rows = await db
+    .selectFrom('categories')
+    .selectAll()
+    .orderBy(sql`lower(name)`, 'asc')
+    .orderBy('id', 'asc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return { count: Number(count), rows };
+}
+
+export function insertCategory(db: Executor, values: Insertable<CategoryTable>) {
+  return db.insertInto('categories').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updateCategory(db: Executor, id: number, changes: Updateable<CategoryTable>) {
+  return db.updateTable('categories').set(changes).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export async function hasCourses(db: Executor, id: number) {
+  return (await db.selectFrom('courses').select('id').where('category_id', '=', id).limit(1).executeTakeFirst()) !== undefined;
+}
+
+export function deleteCategory(db: Executor, id: number) {
+  return db.deleteFrom('categories').where('id', '=', id).executeTakeFirst();
+}

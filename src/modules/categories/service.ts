@@ -1,0 +1,128 @@
+import type { FastifyRequest } from 'fastify';
+import type { Kysely, Updateable } from 'kysely';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import type { CategoryRow, CategoryTable, DB } from '../../db/types.js';
+import { FieldErrorCollector, conflict, invalidField, notFound } from '../../shared/errors.js';
+import { buildPage, pageRequest } from '../../shared/pagination.js';
+import type { Page } from '../../shared/pagination.js';
+import * as repo from './repository.js';
+import { MAX_NAME_LENGTH } from './schemas.js';
+import type { Category, CategoryCreateInput, CategoryListQueryInput, CategoryPatchInput } from './schemas.js';
+import { slugify } from './slug.js';
+
+export interface CategoriesServiceDeps {
+  db: Kysely<DB>;
+}
+
+const DUPLICATE_NAME = 'category with this name already exists.';
+const HAS_COURSES = 'This category still has courses; move or delete them first.';
+
+const toCategory = (row: CategoryRow): Category => ({
+  id: row.id,
+  name: row.name,
+  slug: row.slug,
+  description: row.description,
+  courses_count: row.courses_count,
+});
+
+export type CategoriesService = ReturnType<typeof createCategoriesService>;
+
+export function createCategoriesService(deps: CategoriesServiceDeps) {
+  const { db } = deps;
+
+  async function checkName(errors: FieldErrorCollector, raw: string, exceptId?: number): Promise<string> {
+    const name = raw.trim();
+    if (name === '') errors.add('name', 'This field may not be blank.');
+    else if (name.length > MAX_NAME_LENGTH) errors.add('name', `Ensure this field has no more than ${MAX_NAME_LENGTH} characters.`);
+    else if (await repo.nameTaken(db, name, exceptId)) errors.add('name', DUPLICATE_NAME);
+    return name;
+  }
+
+  /** The name's slug, numbered when another category already has it ("c++" and "C" both give "c"). */
+  async function freeSlug(name: string, exceptId?: number): Promise<string> {
+    const base = slugify(name) || 'category';
+    const taken = new Set(await repo.slugsLike(db, base, exceptId));
+    let slug = base;
+    for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
+    return slug;
+  }
+
+  async function getRow(id: number): Promise<CategoryRow> {
+    const row = await repo.findById(db, id);
+    if (!row) throw notFound();
+    return row;
+  }
+
+  /** Two writers racing for one name or slug: the unique indexes decide. */
+  async function asNameClash<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw invalidField('name', DUPLICATE_NAME);
+      throw error;
+    }
+  }
+
+  return {
+    async list(request: FastifyRequest, query: CategoryListQueryInput): Promise<Page<Category>> {
+      const page = pageRequest(query);
+      const { count, rows } = await repo.listCategories(db, page);
+      return buildPage(request, page, count, rows.map(toCategory));
+    },
+
+    async get(id: number): Promise<Category> {
+      return toCategory(await getRow(id));
+    },
+
+    /** For the course list's `category` filter: an id, a slug, or a name ignoring case. */
+    async findByReference(reference: string): Promise<{ id: number } | undefined> {
+      const row = await repo.findByReference(db, reference.trim());
+      return row && { id: row.id };
+    },
+
+    async exists(id: number): Promise<boolean> {
+      return (await repo.findById(db, id)) !== undefined;
+    },
+
+    async create(input: CategoryCreateInput): Promise<Category> {
+      const errors = new FieldErrorCollector();
+      const name = await checkName(errors, input.name);
+      errors.throwIfAny();
+      const slug = await freeSlug(name);
+      const row = await asNameClash(() => repo.insertCategory(db, { name, slug, description: input.description ?? '' }));
+      return toCategory(row);
+    },
+
+    async update(id: number, input: CategoryPatchInput): Promise<Category> {
+      const row = await getRow(id);
+      const errors = new FieldErrorCollector();
+      const changes: Updateable<CategoryTable> = {};
+      if (input.name !== undefined) {
+        const name = await checkName(errors, input.name, id);
+        if (name !== row.name) {
+          changes.name = name;
+          changes.slug = await freeSlug(name, id);
+        }
+      }
+      if (input.description !== undefined) changes.description = input.description;
+      errors.throwIfAny();
+      if (Object.keys(changes).length === 0) return toCategory(row);
+      const updated = await asNameClash(() => repo.updateCategory(db, id, changes));
+      if (!updated) throw notFound();
+      return toCategory(updated);
+    },
+
+    /** Refused while any course, draft or published, is filed under it. */
+    async remove(id: number): Promise<void> {
+      await getRow(id);
+      if (await repo.hasCourses(db, id)) throw conflict(HAS_COURSES);
+      try {
+        await repo.deleteCategory(db, id);
+      } catch (error) {
+        // A course filed under it meanwhile: the foreign key refuses.
+        if (isForeignKeyViolation(error)) throw conflict(HAS_COURSES);
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { PageQuery } from '../../shared/pagination.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** Ids and counts live in 32-bit integer columns; a larger value would be a database error, not a 400. */
+export const MAX_INT = 2_147_483_647;
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_CONTENT_LENGTH = 200_000;
+
+const Id = Type.Integer({ minimum: 1, maximum: MAX_INT });
+
+export const LessonSchema = Type.Object({
+  id: Type.Integer(),
+  course: Type.Integer(),
+  title: Type.String(),
+  content: Type.String({ description: 'Markdown' }),
+  order: Type.Integer({ description: 'Position within the course, unique there' }),
+  duration: Type.Integer({ description: 'Seconds' }),
+  is_preview: Type.Boolean(),
+  video: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
+  attachment: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+export type Lesson = Static<typeof LessonSchema>;
+
+const fileField = (what: string) =>
+  Type.Optional(Type.Null({ description: `A file (multipart) to set the ${what}; null (or an empty form value) to clear it` }));
+
+const editable = {
+  title: Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH }),
+  content: Type.Optional(Type.String({ maxLength: MAX_CONTENT_LENGTH, description: 'Markdown' })),
+  order: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT, description: 'Default: after the last lesson' })),
+  duration: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Seconds' })),
+  is_preview: Type.Optional(Type.Boolean()),
+  video: fileField('video (MP4, WebM, QuickTime, Matroska)'),
+  attachment: fileField('attachment (PDF)'),
+};
+
+export const LessonCreateBody = Type.Object({ course: Id, ...editable });
+export type LessonCreateInput = Static<typeof LessonCreateBody>;
+
+/** PUT: the required fields again (the course must be the same), the others as PATCH. */
+export const LessonReplaceBody = Type.Object({
+  ...editable,
+  course: Type.Integer({ description: 'Fixed after creation: must be the current course' }),
+});
+export const LessonPatchBody = Type.Object({
+  ...editable,
+  course: Type.Optional(Type.Integer({ description: 'Fixed after creation: must be the current course' })),
+  title: Type.Optional(editable.title),
+});
+export type LessonUpdateInput = Static<typeof LessonPatchBody>;
+
+export const LessonQuery = Type.Object({
+  ...PageQuery,
+  course: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT, description: 'Id of a course: its lessons the caller may read in full, by order' })),
+});
+export type LessonQueryInput = Static<typeof LessonQuery>;
+
+export const LessonIdParams = Type.Object({ id: Id });
