@@ -1,0 +1,68 @@
+import type { Config } from '../../config.js';
+import { HttpError, forbidden, notFound } from '../../shared/errors.js';
+import { isValidKey } from '../../storage/index.js';
+import type { Delivery, ReadRequest, Storage } from '../../storage/index.js';
+import { createMediaUrls, isPublicKey } from './urls.js';
+import type { MediaUrls, SignatureCheck } from './urls.js';
+
+export interface MediaServiceDeps {
+  config: Pick<Config, 'mediaUrl' | 'secretKey' | 'mediaUrlTtl'>;
+  storage: Storage;
+  now?: () => number;
+}
+
+export type MediaService = ReturnType<typeof createMediaService>;
+
+/** Keys are random per upload: what is under one never changes, so caches may keep it. */
+const PUBLIC_CACHE = 'public, max-age=31536000, immutable';
+
+const REFUSALS: Record<Exclude<SignatureCheck, 'valid'>, string> = {
+  missing: 'This file is protected: fetch it through the signed URL the API returns.',
+  invalid: 'The signature of this media URL is invalid.',
+  expired: 'This media URL has expired; fetch the lesson again for a new one.',
+};
+
+export function createMediaService(deps: MediaServiceDeps) {
+  const { storage } = deps;
+  const now = deps.now ?? Date.now;
+  const urls: MediaUrls = createMediaUrls(deps.config, now);
+
+  return {
+    ...urls,
+
+    /**
+     * A media file as HTTP: public folders to anyone, every other folder only with a valid
+     * signature (checked before the storage is asked, so a guessed key learns nothing).
+     * Range, ETag and conditional requests are the storage's; errors are JSON.
+     */
+    async deliver(key: string, query: { expires?: string | undefined; signature?: string | undefined }, request: ReadRequest): Promise<Delivery> {
+      if (!isValidKey(key)) throw notFound();
+      const isPublic = isPublicKey(key);
+      if (!isPublic) {
+        const check = urls.checkSignature(key, query.expires, query.signature);
+        if (check !== 'valid') throw forbidden(REFUSALS[check]);
+      }
+      const delivery = await storage.deliver(key, request);
+      if (!delivery) throw notFound();
+      if (delivery.status === 416) throw new HttpError(416, { detail: 'Requested range not satisfiable.' }, stringHeaders(delivery.headers));
+      if (delivery.status === 412) throw new HttpError(412, { detail: 'Precondition failed.' });
+      // A signed URL may be cached by the browser that holds it, never past its expiry, never by a shared cache.
+      const cacheControl = isPublic
+        ? PUBLIC_CACHE
+        : `private, max-age=${Math.max(0, Number(query.expires) - Math.floor(now() / 1000))}`;
+      return {
+        ...delivery,
+        headers: {
+          ...delivery.headers,
+          'Cache-Control': cacheControl,
+          // Media is embedded by front ends on other origins (<img>, <video>); the API's same-site default would block them.
+          'Cross-Origin-Resource-Policy': 'cross-origin',
+        },
+      };
+    },
+  };
+}
+
+function stringHeaders(headers: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+}
