@@ -123,6 +123,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     db,
     storage: services.storage,
     media: services.media,
+    courses: () => services.courses,
     enrollments: () => services.enrollments,
   });
   services.enrollments = createEnrollmentsService({ db, services });
