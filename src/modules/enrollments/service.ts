@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { Services } from '../../app.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import { writeTransaction } from '../../db/transaction.js';
 import type { DB } from '../../db/types.js';
 import { conflict, forbidden, notFound } from '../../shared/errors.js';
 import { buildPage, pageRequest } from '../../shared/pagination.js';
@@ -81,7 +82,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       if (!course.is_published) throw notFound();
       let row;
       try {
-        row = await db.transaction().execute(async (trx) => {
+        row = await writeTransaction(db, async (trx) => {
           // The course row first, as every writer of its counters does; then the enrollment.
           if (!(await repo.addToStudentsCount(trx, courseId, 1, { publishedOnly: true }))) throw notFound();
           return repo.insertEnrollment(trx, caller.id, courseId, nowIso());
@@ -99,7 +100,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
 
     /** Unenrolls; the completions go with the enrollment. */
     async unenroll(caller: AuthUser, courseId: number): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         // Course row first, as every writer of its counters does, then the enrollment.
         await repo.lockCourse(trx, courseId);
         const deleted = await repo.deleteEnrollment(trx, caller.id, courseId);
@@ -158,7 +159,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       if (!lesson) throw notFound();
       await visibleCourse(caller, lesson.course_id);
       try {
-        return await db.transaction().execute(async (trx) => {
+        return await writeTransaction(db, async (trx) => {
           if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();
           const enrollment = await repo.lockEnrollment(trx, caller.id, lesson.course_id);
           if (!enrollment) throw forbidden(NOT_ENROLLED);

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Services } from '../../app.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import { writeTransaction } from '../../db/transaction.js';
 import type { DB, ReviewTable } from '../../db/types.js';
 import type { Updateable } from 'kysely';
 import { conflict, forbidden, invalidField, notFound } from '../../shared/errors.js';
@@ -66,7 +67,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
       if (!course || !canSeeCourse(caller, course)) throw courseMissing(input.course);
       let id: number;
       try {
-        id = await db.transaction().execute(async (trx) => {
+        id = await writeTransaction(db, async (trx) => {
           if (!(await repo.lockCourse(trx, input.course))) throw courseMissing(input.course);
           if (!(await services.enrollments.isEnrolled(caller.id, input.course, trx))) {
             throw forbidden('Only students enrolled in this course may review it.');
@@ -129,7 +130,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
       const changes: Updateable<ReviewTable> = { updated_at: nowIso() };
       if (input.rating !== undefined) changes.rating = input.rating;
       if (input.comment !== undefined) changes.comment = input.comment;
-      await db.transaction().execute(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         await repo.lockCourse(trx, row.course_id);
         if (!(await repo.updateReview(trx, id, changes))) throw notFound();
         if (input.rating !== undefined) await repo.refreshCourseRating(trx, row.course_id);
@@ -143,7 +144,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
       if (row.student_id !== caller.id && !isAdmin(caller)) {
         throw forbidden('Only the author of a review or an admin may delete it.');
       }
-      await db.transaction().execute(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         await repo.lockCourse(trx, row.course_id);
         if (!(await repo.deleteReview(trx, id))) throw notFound();
         await repo.refreshCourseRating(trx, row.course_id);
