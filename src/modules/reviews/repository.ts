@@ -4,6 +4,7 @@ import { dialectOf } from '../../db/index.js';
 import type { DB, ReviewTable } from '../../db/types.js';
 import type { Insertable, Updateable } from 'kysely';
 import type { OrderTerm, PageRequest } from '../../shared/pagination.js';
+import type { DraftScope } from './policy.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -81,9 +82,6 @@ export function findByCourseAndStudent(db: Executor, courseId: number, studentId
   return reviewsWithAuthor(db).where('reviews.course_id', '=', courseId).where('reviews.student_id', '=', studentId).executeTakeFirst();
 }
 
-/** Whose drafts a caller may see: none (anonymous, students), their own (instructors), all (admins). */
-export type DraftAccess = { kind: 'none' } | { kind: 'own'; instructorId: number } | { kind: 'all' };
-
 export interface ReviewFilters {
   courseId?: number | undefined;
   rating?: number | undefined;
@@ -92,7 +90,7 @@ export interface ReviewFilters {
 
 export async function listReviews(
   db: Executor,
-  drafts: DraftAccess,
+  drafts: DraftScope,
   filters: ReviewFilters,
   ordering: OrderTerm<'created_at' | 'rating'>[],
   page: PageRequest,

@@ -11,8 +11,9 @@ import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
 import { originOf } from '../../shared/urls.js';
 import type { AuthUser } from '../auth/service.js';
-import { canSeeCourse, isAdmin } from '../courses/policy.js';
+import { canSeeCourse } from '../courses/policy.js';
 import type { Viewer } from '../courses/policy.js';
+import { canDeleteReview, canEditReview, draftScope } from './policy.js';
 import * as repo from './repository.js';
 import type { Review, ReviewChangeInput, ReviewCreateInput, ReviewListQueryInput } from './schemas.js';
 
@@ -104,14 +105,9 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     async list(request: FastifyRequest, viewer: Viewer, query: ReviewListQueryInput): Promise<Page<Review>> {
       const page = pageRequest(query);
       const ordering = parseOrdering(query.ordering, { created_at: 'created_at', rating: 'rating' } as const, '-created_at');
-      const drafts: repo.DraftAccess = isAdmin(viewer)
-        ? { kind: 'all' }
-        : viewer?.role === 'instructor'
-          ? { kind: 'own', instructorId: viewer.id }
-          : { kind: 'none' };
       const { count, rows } = await repo.listReviews(
         db,
-        drafts,
+        draftScope(viewer),
         { courseId: query.course, rating: query.rating, studentId: query.student },
         ordering,
         page,
@@ -123,7 +119,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     /** The author edits (admins moderate by deleting); the course cannot change. */
     async change(caller: AuthUser, id: number, input: ReviewChangeInput, origin: string): Promise<Review> {
       const row = await visibleReview(caller, id);
-      if (row.student_id !== caller.id) throw forbidden('Only the author of a review may edit it.');
+      if (!canEditReview(caller, row)) throw forbidden('Only the author of a review may edit it.');
       if (input.course !== undefined && input.course !== row.course_id) {
         throw invalidField('course', 'The course of a review cannot change.');
       }
@@ -141,7 +137,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     /** The author or an admin. */
     async remove(caller: AuthUser, id: number): Promise<void> {
       const row = await visibleReview(caller, id);
-      if (row.student_id !== caller.id && !isAdmin(caller)) {
+      if (!canDeleteReview(caller, row)) {
         throw forbidden('Only the author of a review or an admin may delete it.');
       }
       await writeTransaction(db, async (trx) => {
