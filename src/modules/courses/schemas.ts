@@ -59,9 +59,8 @@ export const CourseDetailSchema = Type.Object({
 });
 export type CourseDetail = Static<typeof CourseDetailSchema>;
 
-/** Money arrives as a number or a decimal string; the service checks range and places. */
-const Price = Type.Unsafe<string | number>({
-  type: ['string', 'number'],
+/** Money arrives as a number or a decimal string (validation turns a number into its string); the service checks range and places. */
+const Price = Type.Union([Type.String(), Type.Number()], {
   description: 'Decimal from 0 to 99999999.99 with at most two decimal places, as a number or a string',
   examples: ['49.99'],
 });
