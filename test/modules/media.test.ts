@@ -7,6 +7,7 @@ import type { TestApp } from '../helpers/app.js';
 import { createAdmin } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
 import { createCourse } from '../helpers/learning.js';
+import { createMediaUrls } from '../../src/modules/media/urls.js';
 import { formData, keyOf, mediaFiles, samples } from '../helpers/lessons.js';
 import type { FilePart } from '../helpers/lessons.js';
 
@@ -250,5 +251,51 @@ describe('lesson uploads and media delivery', () => {
     const res = await app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...admin.headers, ...form.headers }, payload: form.payload });
     assert.equal(res.statusCode, 201, res.body);
     assert.ok(res.json().attachment);
+  });
+});
+
+describe('signed media URLs expire', () => {
+  it('refuses a URL once its expiry has passed (MEDIA_URL_TTL=1)', async () => {
+    const app = await buildTestApp({ MEDIA_URL_TTL: '1' });
+    try {
+      const course = await createCourse(app, { is_published: true });
+      const form = formData({ course: course.id, title: 'Short-lived' }, { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } });
+      const res = await app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...course.owner.headers, ...form.headers }, payload: form.payload });
+      assert.equal(res.statusCode, 201, res.body);
+      const url = String(res.json().attachment);
+      const expires = Number(new URL(url).searchParams.get('expires'));
+      assert.ok(expires * 1000 - Date.now() <= 1000, 'no longer than MEDIA_URL_TTL');
+      await new Promise((r) => setTimeout(r, Math.max(0, expires * 1000 - Date.now()) + 50));
+      const late = await app.inject({ method: 'GET', url: url.slice(url.indexOf('/media/')) });
+      assert.equal(late.statusCode, 403);
+      assert.match(late.json().detail, /expired/);
+      const fresh = await app.inject({ method: 'GET', url: `/api/lessons/${res.json().id}/`, headers: course.owner.headers });
+      const renewed = String(fresh.json().attachment);
+      assert.equal((await app.inject({ method: 'GET', url: renewed.slice(renewed.indexOf('/media/')) })).statusCode, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('signs for at most the TTL, keeps one URL for a while, and checks key, expiry and signature', () => {
+    let clock = Date.parse('2026-01-01T00:00:07Z');
+    const urls = createMediaUrls({ mediaUrl: '/media/', secretKey: 'k'.repeat(40), mediaUrlTtl: 3600 }, () => clock);
+    const url = new URL(String(urls.signedUrl('http://h', 'videos/a.mp4')));
+    const expires = url.searchParams.get('expires') ?? '';
+    const signature = url.searchParams.get('signature') ?? '';
+    const lifetime = Number(expires) - clock / 1000;
+    assert.ok(lifetime <= 3600 && lifetime > 3600 - 300, String(lifetime));
+    clock += 60_000;
+    assert.equal(urls.signedUrl('http://h', 'videos/a.mp4'), url.toString(), 'the same URL a minute later, so caches work');
+    assert.equal(urls.checkSignature('videos/a.mp4', expires, signature), 'valid');
+    assert.equal(urls.checkSignature('videos/b.mp4', expires, signature), 'invalid');
+    assert.equal(urls.checkSignature('videos/a.mp4', String(Number(expires) + 1), signature), 'invalid');
+    assert.equal(urls.checkSignature('videos/a.mp4', expires, undefined), 'missing');
+    assert.equal(urls.checkSignature('videos/a.mp4', 'soon', signature), 'invalid');
+    clock = Number(expires) * 1000;
+    assert.equal(urls.checkSignature('videos/a.mp4', expires, signature), 'expired');
+    const otherSecret = createMediaUrls({ mediaUrl: '/media/', secretKey: 'j'.repeat(40), mediaUrlTtl: 3600 }, () => clock - 1000);
+    assert.equal(otherSecret.checkSignature('videos/a.mp4', expires, signature), 'invalid');
+    assert.equal(urls.signedUrl('http://h', null), null);
   });
 });
