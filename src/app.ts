@@ -130,6 +130,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   services.reviews = createReviewsService({ db, services });
   services.courses = createCoursesService({ db, services });
   services.categories = createCategoriesService({ db });
+  // Listen before loading, so no revocation falls between the two.
+  await revocations.listening;
   await services.auth.loadRecentRevocations();
 
   app.decorate('config', config);
