@@ -1,0 +1,95 @@
+import autocannon from 'autocannon';
+import type { RequestParams } from 'autocannon';
+
+export interface LoadRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  origin: string;
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** A fresh request for every send: ids, tokens and methods drawn at random. */
+  next: () => LoadRequest;
+}
+
+export interface Measurement {
+  requests: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  /** Responses outside 2xx. */
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  /** Non-2xx responses and errors during the warm-up, which count against the run too. */
+  warmupFailures: number;
+  /** Any non-2xx or error: such a run is never a success. */
+  flagged: boolean;
+  /** The first failing response, to say why. */
+  firstFailure?: string;
+}
+
+const TIMEOUT_SECONDS = 10;
+
+async function fire(options: LoadOptions, seconds: number): Promise<Measurement> {
+  let firstFailure: string | undefined;
+  const result = await autocannon({
+    url: options.origin,
+    connections: options.connections,
+    duration: seconds,
+    timeout: TIMEOUT_SECONDS,
+    requests: [
+      {
+        setupRequest: (request: RequestParams): RequestParams => {
+          const next = options.next();
+          return {
+            ...request,
+            method: next.method,
+            path: next.path,
+            headers: { ...(next.body === undefined ? {} : { 'content-type': 'application/json' }), ...next.headers },
+            ...(next.body === undefined ? {} : { body: next.body }),
+          };
+        },
+        onResponse: (status, body) => {
+          if ((status < 200 || status > 299) && firstFailure === undefined) firstFailure = `${status} ${String(body).slice(0, 300)}`;
+        },
+      },
+    ],
+  });
+  const errors = result.errors + result.timeouts;
+  const completed = result['2xx'] + result.non2xx;
+  return {
+    requests: completed,
+    requestsPerSecond: Math.round(completed / Math.max(result.duration, 0.001)),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors,
+    warmupFailures: 0,
+    flagged: result.non2xx + errors > 0 || completed === 0,
+    ...(firstFailure === undefined ? {} : { firstFailure }),
+  };
+}
+
+/**
+ * Drives one scenario over loopback: a warm-up (JIT, caches, connection pools) that is thrown
+ * away, then the measured run.
+ */
+export async function measure(options: LoadOptions): Promise<Measurement> {
+  const warmup = options.warmupSeconds > 0 ? await fire(options, options.warmupSeconds) : undefined;
+  const measured = await fire(options, options.seconds);
+  if (!warmup) return measured;
+  const warmupFailures = warmup.non2xx + warmup.errors;
+  const firstFailure = measured.firstFailure ?? warmup.firstFailure;
+  return {
+    ...measured,
+    warmupFailures,
+    flagged: measured.flagged || warmupFailures > 0,
+    ...(firstFailure === undefined ? {} : { firstFailure }),
+  };
+}

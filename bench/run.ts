@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createDatabase } from '../src/db/index.js';
+import { prepareDataset } from './datasets.js';
+import type { Dataset } from './datasets.js';
+import { measure } from './load.js';
+import type { Measurement } from './load.js';
+import { USAGE, parseOptions } from './options.js';
+import type { BenchOptions } from './options.js';
+import { createProgress } from './progress.js';
+import type { Progress } from './progress.js';
+import {
+  FLOOR_RATIO_TARGET, RESULTS_DIR, SCALE_RATIO_TARGET, formatResults, formatScale, machine, ratioOf, writeResults,
+} from './report.js';
+import type { ScaleResult, ScenarioResult } from './report.js';
+import { SCALE_SCENARIOS, loadFixture, scenarios } from './scenarios.js';
+import type { Scenario } from './scenarios.js';
+import { floorServer, freePort, projectServer, serverEnv } from './servers.js';
+import type { RunningServer } from './servers.js';
+
+const dbLabel = (target: string) => (target === 'sqlite' ? 'sqlite' : 'postgres');
+const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles');
+
+/** Things to undo however the run ends (Ctrl-C included): servers to stop, databases to drop. */
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) await cleanups.pop()!().catch(() => {});
+}
+function deferred(undo: () => Promise<void>): () => Promise<void> {
+  cleanups.push(undo);
+  return async () => {
+    cleanups.splice(cleanups.indexOf(undo), 1);
+    await undo();
+  };
+}
+
+interface Servers {
+  project: RunningServer;
+  floor: RunningServer | null;
+  stop(): Promise<void>;
+}
+
+async function startServers(dataset: Dataset, options: BenchOptions, secretKey: string, withFloor: boolean): Promise<Servers> {
+  const profiles = options.cpuProfile ? PROFILE_DIR : undefined;
+  const project = await projectServer(serverEnv(dataset.url, secretKey, await freePort()), profiles);
+  const stopProject = deferred(() => project.stop());
+  let floor: RunningServer | null = null;
+  let stopFloor = async () => {};
+  try {
+    if (withFloor) {
+      floor = await floorServer(serverEnv(dataset.url, secretKey, await freePort()), profiles);
+      const running = floor;
+      stopFloor = deferred(() => running.stop());
+    }
+  } catch (error) {
+    await stopProject();
+    throw error;
+  }
+  return { project, floor, stop: async () => { await stopFloor(); await stopProject(); } };
+}
+
+async function fixtureOf(dataset: Dataset, secretKey: string) {
+  const database = createDatabase(dataset.url, { poolSize: 1 });
+  try {
+    return await loadFixture(database.db, secretKey);
+  } finally {
+    await database.close();
+  }
+}
+
+async function drive(server: RunningServer, scenario: Scenario, connections: number, options: BenchOptions, progress: Progress): Promise<Measurement> {
+  progress.status(`${scenario.name} → ${server.label}: ${connections} connections, ${options.warmupSeconds}s warm-up + ${options.seconds}s`);
+  return measure({ origin: server.origin, connections, seconds: options.seconds, warmupSeconds: options.warmupSeconds, next: scenario.next });
+}
+
+function selected(all: Scenario[], only: readonly string[]): Scenario[] {
+  const unknown = only.filter((name) => !all.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${all.map((s) => s.name).join(', ')}`);
+  const chosen = only.length === 0 ? all : all.filter((s) => only.includes(s.name));
+  // Draw one request now, so a data set too small for a scenario fails before any load runs.
+  for (const scenario of chosen) scenario.next();
+  return chosen;
+}
+
+async function prepare(target: string, options: BenchOptions, courses: number, progress: Progress): Promise<Dataset> {
+  progress.status(`${dbLabel(target)}: data set of ${courses.toLocaleString('en')} courses`);
+  const dataset = await prepareDataset({
+    target, size: { ...options.size, courses }, seed: options.seed, keep: options.keep, fresh: options.fresh, progress,
+  });
+  const how = dataset.generated ? `generated in ${dataset.generated.seconds.toFixed(0)}s` : 'reused (pass --fresh to regenerate)';
+  progress.status(`${dbLabel(target)}: data set ${dataset.name} ${how}`);
+  progress.done();
+  return dataset;
+}
+
+async function runMain(target: string, options: BenchOptions, progress: Progress): Promise<boolean> {
+  const dataset = await prepare(target, options, options.size.courses, progress);
+  const release = deferred(() => dataset.release());
+  const secretKey = randomBytes(32).toString('hex');
+  const results: ScenarioResult[] = [];
+  try {
+    const fixture = await fixtureOf(dataset, secretKey);
+    const chosen = selected(scenarios(fixture, options.seed), options.only);
+    const servers = await startServers(dataset, options, secretKey, options.floor && chosen.some((s) => s.floor));
+    try {
+      for (const scenario of chosen) {
+        const connections = scenario.connections ?? options.connections;
+        const project = await drive(servers.project, scenario, connections, options, progress);
+        const floor = scenario.floor && servers.floor ? await drive(servers.floor, scenario, connections, options, progress) : null;
+        results.push({ scenario: scenario.name, kind: scenario.kind, connections, project, floor, ratio: ratioOf(project, floor) });
+      }
+    } finally {
+      await servers.stop();
+    }
+  } finally {
+    progress.done();
+    await release();
+  }
+
+  const label = dbLabel(target);
+  console.log(`\n${label}: ${describe(dataset)}\n`);
+  console.log(formatResults(results));
+  for (const r of results) {
+    for (const [side, m] of [['project', r.project], ['floor', r.floor]] as const) {
+      if (m?.firstFailure) console.log(`  ${r.scenario} (${side}) first failure: ${m.firstFailure}`);
+    }
+  }
+  const file = writeResults(label, {
+    kind: 'main', database: label, startedAt: new Date().toISOString(), machine: machine(), dataset: datasetInfo(dataset),
+    settings: settingsOf(options), targets: { floorRatio: FLOOR_RATIO_TARGET }, results,
+  });
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+  return results.every((r) => !r.project.flagged && (r.ratio === null || r.ratio >= FLOOR_RATIO_TARGET) && !(r.floor?.flagged ?? false));
+}
+
+async function runScale(target: string, options: BenchOptions, progress: Progress): Promise<boolean> {
+  const measured = new Map<number, Map<string, Measurement>>();
+  const datasets: Dataset[] = [];
+  for (const courses of options.scaleCourses) {
+    const dataset = await prepare(target, options, courses, progress);
+    datasets.push(dataset);
+    const release = deferred(() => dataset.release());
+    const secretKey = randomBytes(32).toString('hex');
+    try {
+      const fixture = await fixtureOf(dataset, secretKey);
+      const chosen = selected(scenarios(fixture, options.seed), SCALE_SCENARIOS);
+      const servers = await startServers(dataset, options, secretKey, false);
+      const byScenario = new Map<string, Measurement>();
+      try {
+        for (const scenario of chosen) byScenario.set(scenario.name, await drive(servers.project, scenario, options.connections, options, progress));
+      } finally {
+        await servers.stop();
+      }
+      measured.set(courses, byScenario);
+    } finally {
+      progress.done();
+      await release();
+    }
+  }
+  const [small, large] = options.scaleCourses;
+  const results: ScaleResult[] = SCALE_SCENARIOS.map((scenario) => {
+    const s = measured.get(small)!.get(scenario)!;
+    const l = measured.get(large)!.get(scenario)!;
+    const p50Ratio = s.flagged || l.flagged ? null : Math.round((l.p50 / Math.max(s.p50, 0.001)) * 100) / 100;
+    return { scenario, small: s, large: l, p50Ratio };
+  });
+  const label = dbLabel(target);
+  console.log(`\n${label}: how latency grows with the catalog (${options.connections} connections)\n`);
+  console.log(formatScale(results, small, large));
+  const file = writeResults(`${label}-scale`, {
+    kind: 'scale', database: label, startedAt: new Date().toISOString(), machine: machine(),
+    datasets: datasets.map(datasetInfo), settings: settingsOf(options), targets: { p50Ratio: SCALE_RATIO_TARGET }, results,
+  });
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+  return results.every((r) => r.p50Ratio !== null && r.p50Ratio <= SCALE_RATIO_TARGET);
+}
+
+const describe = (d: Dataset) =>
+  `${d.size.courses.toLocaleString('en')} courses, ${d.size.students.toLocaleString('en')} students, ` +
+  `${d.size.enrollments.toLocaleString('en')} enrollments, ${d.size.reviews.toLocaleString('en')} reviews`;
+const datasetInfo = (d: Dataset) => ({ name: d.name, size: d.size, generated: d.generated });
+const settingsOf = (o: BenchOptions) => ({
+  seconds: o.seconds, warmupSeconds: o.warmupSeconds, readConnections: o.connections, seed: o.seed, quick: o.quick, argv: process.argv.slice(2),
+});
+
+export async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const progress = createProgress();
+  const onSignal = () => {
+    progress.done();
+    console.error('interrupted: stopping servers and removing temporary databases');
+    void cleanUp().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let ok = true;
+  try {
+    for (const target of options.targets) {
+      ok = (options.scale ? await runScale(target, options, progress) : await runMain(target, options, progress)) && ok;
+    }
+  } finally {
+    await cleanUp();
+  }
+  console.log(ok ? '\nEvery target met.' : '\nSome targets not met (see the tables above).');
+  return 0;
+}
+
+if (/run\.(ts|js)$/.test(process.argv[1] ?? '')) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+      void cleanUp().then(() => process.exit(1));
+    },
+  );
+}

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createDatabase } from '../../src/db/index.js';
+import type { Database } from '../../src/db/index.js';
+import { migrateToLatest } from '../../src/db/migrator.js';
+import { captureSql } from '../../bench/capture.js';
+import type { SqlCapture } from '../../bench/capture.js';
+import { createFloor } from '../../bench/floor.js';
+import { generateDataset } from '../../bench/generate.js';
+import type { DatasetSize } from '../../bench/generate.js';
+import { measure } from '../../bench/load.js';
+import { createProgress } from '../../bench/progress.js';
+import { loadFixture, scenarios } from '../../bench/scenarios.js';
+import type { Fixture, Scenario } from '../../bench/scenarios.js';
+import { BENCH_TOKEN_TTL } from '../../bench/servers.js';
+import { freshDatabaseUrl, onPostgres } from '../helpers/app.js';
+
+/**
+ * The benchmark harness on a tiny data set: the generator keeps every aggregate and the search
+ * index right, the floor runs exactly the statements the project runs and answers the same
+ * bodies, and the load driver completes a short run without a single failure.
+ */
+const TINY: DatasetSize = {
+  courses: 300,
+  categories: 5,
+  instructors: 10,
+  students: 60,
+  enrollments: 400,
+  reviews: 150,
+  lessonCourses: 40,
+  lessonsPerCourse: 3,
+};
+const SECRET = randomBytes(32).toString('hex');
+
+let url: string;
+let dropDatabase: () => Promise<void>;
+let tempDir: string | undefined;
+let database: Database;
+let capture: SqlCapture;
+let app: FastifyInstance;
+let fixture: Fixture;
+let floor: ReturnType<typeof createFloor>;
+let floorOrigin: string;
+const floorStatements: string[] = [];
+
+before(async () => {
+  if (onPostgres) {
+    ({ url, drop: dropDatabase } = await freshDatabaseUrl());
+  } else {
+    tempDir = mkdtempSync(path.join(tmpdir(), 'lp-bench-'));
+    url = `sqlite:${path.join(tempDir, 'bench.sqlite3')}`;
+    dropDatabase = async () => {};
+  }
+  database = createDatabase(url);
+  await migrateToLatest(database.db);
+  await generateDataset(database.db, TINY, { seed: 7, progress: createProgress(process.stderr, true) });
+  fixture = await loadFixture(database.db, SECRET);
+  capture = captureSql(database);
+  const config = loadConfig({
+    NODE_ENV: 'test', DATABASE_URL: url, SECRET_KEY: SECRET, ACCESS_TOKEN_TTL: String(BENCH_TOKEN_TTL),
+    MEDIA_ROOT: path.join(tmpdir(), 'lp-bench-media'), RATE_LIMIT_ANON: 'off', RATE_LIMIT_USER: 'off', RATE_LIMIT_LOGIN: 'off',
+  });
+  app = await buildApp(config, { database: capture.database, logger: false });
+  await app.ready();
+  floor = createFloor({ databaseUrl: url, secretKey: SECRET, trace: (text) => floorStatements.push(text) });
+  await new Promise<void>((resolve) => floor.server.listen(0, '127.0.0.1', resolve));
+  floorOrigin = `http://127.0.0.1:${(floor.server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await floor?.close();
+  await app?.close();
+  await dropDatabase?.();
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+});
+
+describe('data generator', () => {
+  it('writes the requested sizes with the aggregates of courses and enrollments matching their rows', async () => {
+    const { db } = database;
+    const count = async (table: 'courses' | 'users' | 'enrollments' | 'reviews' | 'lessons') =>
+      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    assert.equal(await count('courses'), TINY.courses);
+    assert.equal(await count('users'), TINY.instructors + TINY.students);
+    assert.equal(await count('enrollments'), TINY.enrollments);
+    assert.equal(await count('reviews'), TINY.reviews);
+    assert.equal(await count('lessons'), TINY.lessonCourses * TINY.lessonsPerCourse);
+
+    const drift = await sql<{ n: number }>`
+      select count(*) as n from courses c where
+        students_count <> (select count(*) from enrollments e where e.course_id = c.id)
+        or reviews_count <> (select count(*) from reviews r where r.course_id = c.id)
+        or rating_sum <> (select coalesce(sum(rating), 0) from reviews r where r.course_id = c.id)
+        or lessons_count <> (select count(*) from lessons l where l.course_id = c.id)
+        or total_duration <> (select coalesce(sum(duration), 0) from lessons l where l.course_id = c.id)
+        or (reviews_count > 0 and abs(average_rating - 1.0 * rating_sum / reviews_count) > 1e-9)`.execute(db);
+    assert.equal(Number(drift.rows[0]?.n), 0);
+    const progress = await sql<{ n: number }>`
+      select count(*) as n from enrollments e where
+        completed_lessons <> (select count(*) from lesson_completions lc where lc.enrollment_id = e.id)
+        or abs(progress - case when (select count(*) from lessons l where l.course_id = e.course_id) = 0 then 0
+          else round(100.0 * completed_lessons / (select count(*) from lessons l where l.course_id = e.course_id), 2) end) > 1e-9`.execute(db);
+    assert.equal(Number(progress.rows[0]?.n), 0);
+    const categories = await sql<{ n: number }>`
+      select count(*) as n from categories cat
+      where courses_count <> (select count(*) from courses c where c.category_id = cat.id and c.is_published = ${true})`.execute(db);
+    assert.equal(Number(categories.rows[0]?.n), 0);
+  });
+
+  it('fills the search index (through the catalog migration\'s triggers) with text that search finds', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/courses/?search=python' });
+    assert.equal(response.statusCode, 200);
+    const count = response.json<{ count: number }>().count;
+    assert.ok(count > 0 && count < TINY.courses / 5, `python should hit a few percent of courses, got ${count}`);
+  });
+});
+
+describe('the floor', () => {
+  const reads = () => scenarios(fixture, 11).filter((s) => s.floor);
+
+  async function both(scenario: Scenario) {
+    const request = scenario.next();
+    capture.take();
+    const project = await app.inject({ method: 'GET', url: request.path, ...(request.headers ? { headers: request.headers } : {}) });
+    const projectSql = capture.take();
+    floorStatements.length = 0;
+    const response = await fetch(`${floorOrigin}${request.path}`, request.headers ? { headers: request.headers } : {});
+    const floorText = await response.text();
+    return { request, project, projectSql, floorStatus: response.status, floorText, floorSql: [...floorStatements] };
+  }
+
+  it('answers every read scenario with the body the project answers', async () => {
+    for (const scenario of reads()) {
+      for (let i = 0; i < 3; i++) {
+        const { request, project, floorStatus, floorText } = await both(scenario);
+        assert.equal(project.statusCode, 200, `${scenario.name} ${request.path}: ${project.body}`);
+        assert.equal(floorStatus, 200, `${scenario.name} floor ${request.path}: ${floorText}`);
+        // Links are absolute: the two servers are reached under different hosts.
+        const normalise = (text: string, origin: string) => JSON.parse(text.replaceAll(origin, 'http://server')) as unknown;
+        assert.deepEqual(normalise(floorText, floorOrigin), normalise(project.body, 'http://localhost'), `${scenario.name} ${request.path}`);
+      }
+    }
+  });
+
+  it('runs exactly the statements the project runs, in the same order', async () => {
+    for (const scenario of reads()) {
+      const { request, projectSql, floorSql } = await both(scenario);
+      assert.deepEqual(floorSql, projectSql, `${scenario.name} ${request.path}`);
+    }
+  });
+
+  it('refuses my-courses without a valid token, as the project does', async () => {
+    const response = await fetch(`${floorOrigin}/api/my-courses/`, { headers: { authorization: 'Bearer not-a-token' } });
+    assert.equal(response.status, 401);
+  });
+});
+
+describe('load driver', () => {
+  it('drives a scenario for a second and counts every response as a success', async () => {
+    const catalog = scenarios(fixture, 3).find((s) => s.name === 'catalog')!;
+    const result = await measure({ origin: floorOrigin, connections: 4, seconds: 1, warmupSeconds: 0, next: catalog.next });
+    assert.equal(result.flagged, false, result.firstFailure);
+    assert.ok(result.requests > 0);
+    assert.ok(result.p50 > 0 && result.p99 >= result.p50);
+  });
+
+  it('flags a run in which any response is not a 2xx', async () => {
+    const result = await measure({
+      origin: floorOrigin, connections: 2, seconds: 1, warmupSeconds: 0,
+      next: () => ({ method: 'GET', path: '/api/no-such-endpoint/' }),
+    });
+    assert.equal(result.flagged, true);
+    assert.ok(result.non2xx > 0);
+    assert.match(result.firstFailure ?? '', /^404/);
+  });
+});
