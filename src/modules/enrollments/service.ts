@@ -129,11 +129,10 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       return buildPage(request, page, count, rows.map(progressOf));
     },
 
-    /** The caller's progress in one course, lesson by lesson; 404 unless they are enrolled in a course they can see. */
+    /** The caller's progress in one course, lesson by lesson; 404 unless they are enrolled in it and it is published. */
     async progressDetail(caller: AuthUser, courseId: number): Promise<ProgressDetail> {
       const row = await repo.findOfStudent(db, caller.id, courseId);
       if (!row) throw notFound();
-      await visibleCourse(caller, courseId);
       const [outline, completions] = await Promise.all([services.lessons.outline(courseId), repo.completionsOf(db, row.id)]);
       const doneAt = new Map(completions.map((c) => [c.lesson_id, toIso(c.completed_at)]));
       return {
@@ -150,9 +149,10 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
 
     /**
      * Marks (done) or unmarks a lesson and recounts the caller's progress in one
-     * transaction. The lesson is locked first, then the enrollment: completions of one
-     * student run one after another, each recount sees the ones before it, and the lock
-     * order matches a lesson delete's (lesson → course → enrollments).
+     * transaction. The lesson is locked first (a delete of it waits, or has happened: 404),
+     * then the enrollment: completions of one student run one after another and each
+     * recount sees the ones before it. Lessons and enrollments are locked in the order a
+     * lesson change takes them (course → lesson → enrollments), so the two never deadlock.
      */
     async setLessonDone(caller: AuthUser, lessonId: number, done: boolean): Promise<Completion> {
       const lesson = await services.lessons.findFacts(lessonId);
@@ -166,10 +166,14 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
           if (done) await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso());
           else await repo.deleteCompletion(trx, enrollment.id, lessonId);
           await repo.refreshProgress(trx, { enrollmentId: enrollment.id }, nowIso());
-          const row = await repo.findOfStudent(trx, caller.id, lesson.course_id);
+          const row = await repo.findEnrollment(trx, caller.id, lesson.course_id);
           if (!row) throw forbidden(NOT_ENROLLED);
-          const { progress, completed_lessons, total_lessons, completed_at } = progressOf(row);
-          return { progress, completed_lessons, total_lessons, completed_at };
+          return {
+            progress: row.progress,
+            completed_lessons: row.completed_lessons,
+            total_lessons: await repo.lessonsCount(trx, lesson.course_id),
+            completed_at: toIsoOrNull(row.completed_at),
+          };
         });
       } catch (error) {
         // The lesson went between the check and the insert.
