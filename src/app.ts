@@ -11,6 +11,7 @@ import errorsPlugin from './plugins/errors.js';
 import rateLimitsPlugin from './plugins/rate-limits.js';
 import uploadsPlugin from './plugins/uploads.js';
 import { createLocalStorage } from './storage/local.js';
+import { createS3Storage } from './storage/s3.js';
 import type { Storage } from './storage/index.js';
 import { createRevocationList } from './modules/auth/revocation.js';
 import { createAuthService } from './modules/auth/service.js';
@@ -102,7 +103,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   // Services reach one another through this object, at call time, so creation order and
   // mutual needs (sessions ask whether a user is active; users end sessions) do not matter.
   const services = {} as Services;
-  services.storage = options.storage ?? createLocalStorage(config.mediaRoot);
+  services.storage = options.storage ?? (config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.mediaRoot));
   services.media = createMediaService({ config, storage: services.storage });
   services.auth = createAuthService({
     db,
