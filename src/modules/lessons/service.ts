@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { DB, LessonRow } from '../../db/types.js';
 import { isUniqueViolation } from '../../db/errors.js';
+import { writeTransaction } from '../../db/transaction.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
 import type { Storage } from '../../storage/index.js';
 import { FieldErrorCollector, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
@@ -145,35 +146,32 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       const title = cleanTitle(errors, input.title);
       errors.throwIfAny();
 
-      const row = await db
-        .transaction()
-        .execute(async (trx) => {
-          if (!(await repo.lockCourse(trx, input.course))) throw courseMissing(input.course);
-          let position = input.order;
-          if (position === undefined) {
-            position = (await repo.lastPosition(trx, input.course)) + 1;
-            if (position > MAX_INT) throw invalidField('order', 'There is no room after the last lesson; give an order.');
-          } else if (await repo.positionTaken(trx, input.course, position)) {
-            throw invalidField('order', ORDER_TAKEN);
-          }
-          const now = nowIso();
-          const lesson = await repo.insertLesson(trx, {
-            course_id: input.course,
-            title,
-            content: input.content ?? '',
-            position,
-            duration: input.duration ?? 0,
-            is_preview: input.is_preview ?? false,
-            video: uploads.video?.key ?? null,
-            attachment: uploads.attachment?.key ?? null,
-            created_at: now,
-            updated_at: now,
-          });
-          await repo.refreshCourseCounters(trx, input.course);
-          await deps.enrollments().recomputeCourseProgress(trx, input.course);
-          return lesson;
-        })
-        .catch(orderClash);
+      const row = await writeTransaction(db, async (trx) => {
+        if (!(await repo.lockCourse(trx, input.course))) throw courseMissing(input.course);
+        let position = input.order;
+        if (position === undefined) {
+          position = (await repo.lastPosition(trx, input.course)) + 1;
+          if (position > MAX_INT) throw invalidField('order', 'There is no room after the last lesson; give an order.');
+        } else if (await repo.positionTaken(trx, input.course, position)) {
+          throw invalidField('order', ORDER_TAKEN);
+        }
+        const now = nowIso();
+        const lesson = await repo.insertLesson(trx, {
+          course_id: input.course,
+          title,
+          content: input.content ?? '',
+          position,
+          duration: input.duration ?? 0,
+          is_preview: input.is_preview ?? false,
+          video: uploads.video?.key ?? null,
+          attachment: uploads.attachment?.key ?? null,
+          created_at: now,
+          updated_at: now,
+        });
+        await repo.refreshCourseCounters(trx, input.course);
+        await deps.enrollments().recomputeCourseProgress(trx, input.course);
+        return lesson;
+      }).catch(orderClash);
       return toLesson(row, origin);
     },
 
@@ -186,31 +184,28 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       const title = input.title === undefined ? undefined : cleanTitle(errors, input.title);
       errors.throwIfAny();
 
-      const { before, after } = await db
-        .transaction()
-        .execute(async (trx) => {
-          await repo.lockCourse(trx, row.course_id);
-          // Read again under the lock: the files to remove are those of the row this update replaces.
-          const before = await repo.findById(trx, id);
-          if (!before) throw notFound();
-          if (input.order !== undefined && input.order !== before.position && (await repo.positionTaken(trx, row.course_id, input.order, id))) {
-            throw invalidField('order', ORDER_TAKEN);
-          }
-          const after = await repo.updateLesson(trx, id, {
-            title,
-            content: input.content,
-            position: input.order,
-            duration: input.duration,
-            is_preview: input.is_preview,
-            video: uploads.video?.key ?? input.video,
-            attachment: uploads.attachment?.key ?? input.attachment,
-            updated_at: nowIso(),
-          });
-          if (!after) throw notFound();
-          if (after.duration !== before.duration) await repo.refreshCourseCounters(trx, row.course_id);
-          return { before, after };
-        })
-        .catch(orderClash);
+      const { before, after } = await writeTransaction(db, async (trx) => {
+        await repo.lockCourse(trx, row.course_id);
+        // Read again under the lock: the files to remove are those of the row this update replaces.
+        const before = await repo.findById(trx, id);
+        if (!before) throw notFound();
+        if (input.order !== undefined && input.order !== before.position && (await repo.positionTaken(trx, row.course_id, input.order, id))) {
+          throw invalidField('order', ORDER_TAKEN);
+        }
+        const after = await repo.updateLesson(trx, id, {
+          title,
+          content: input.content,
+          position: input.order,
+          duration: input.duration,
+          is_preview: input.is_preview,
+          video: uploads.video?.key ?? input.video,
+          attachment: uploads.attachment?.key ?? input.attachment,
+          updated_at: nowIso(),
+        });
+        if (!after) throw notFound();
+        if (after.duration !== before.duration) await repo.refreshCourseCounters(trx, row.course_id);
+        return { before, after };
+      }).catch(orderClash);
       await removeFiles([
         before.video !== after.video ? before.video : null,
         before.attachment !== after.attachment ? before.attachment : null,
@@ -221,7 +216,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     /** The lesson, its completions (cascade) and then its files; enrolled students' progress is recounted with it. */
     async remove(caller: Viewer, id: number): Promise<void> {
       const row = await editableLesson(caller, id);
-      const deleted = await db.transaction().execute(async (trx) => {
+      const deleted = await writeTransaction(db, async (trx) => {
         await repo.lockCourse(trx, row.course_id);
         const deleted = await repo.deleteLesson(trx, id);
         if (!deleted) throw notFound();
