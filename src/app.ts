@@ -130,7 +130,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   services.enrollments = createEnrollmentsService({ db, services });
   services.reviews = createReviewsService({ db, services });
   services.courses = createCoursesService({ db, services });
-  services.categories = createCategoriesService({ db });
+  services.categories = createCategoriesService({ db, catalogChanged: () => services.courses.catalogChanged() });
   // Listen before loading, so no revocation falls between the two.
   await revocations.listening;
   await services.auth.loadRecentRevocations();

@@ -39,7 +39,7 @@ export interface CourseOverrides {
 export async function createCourse(app: FastifyInstance, instructorId: number, overrides: CourseOverrides = {}): Promise<CourseRow> {
   const now = nowIso();
   const categoryId = overrides.category_id ?? (await createCategory(app)).id;
-  return app.database.db
+  const course = await app.database.db
     .insertInto('courses')
     .values({
       title: overrides.title ?? unique('Course '),
@@ -58,6 +58,9 @@ export async function createCourse(app: FastifyInstance, instructorId: number, o
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  // Written behind the service's back: counts and rankings it may hold are stale.
+  app.services.courses.catalogChanged();
+  return course;
 }
 
 /** A JPEG whose EXIF carries a GPS position and a camera make. */

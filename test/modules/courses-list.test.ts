@@ -175,6 +175,8 @@ describe('course list', () => {
       await call(app, 'PATCH', `/api/categories/${category.id}/`, { token: admin.access, body: { name: 'Carpentry' } });
       assert.deepEqual([await found('woodw'), await found('carpen')], [false, true]);
       await app.database.db.updateTable('users').set({ username: 'renamed_maker' }).where('id', '=', instructor.user.id).execute();
+      // No endpoint renames users: the cached rankings hear of it as another instance's write would, by expiry; here, at once.
+      app.services.courses.catalogChanged();
       assert.deepEqual([await found(instructor.user.username.slice(0, 8)), await found('renamed_mak')], [false, true]);
       await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: admin.access });
       assert.equal(await found('tabl'), false);
@@ -344,6 +346,43 @@ describe('course list', () => {
     });
   });
 
+  describe('cached counts and rankings', () => {
+    it('a write through the API shows at once; a stale ranking never shows a draft', async () => {
+      const course = await createCourse(app, ada.user.id, { title: 'Quokka husbandry', category_id: data });
+      assert.deepEqual((await list('?search=quokka')).results.map((c) => c.id), [course.id]);
+      // Behind the service's back, as another instance would: the cached ranking still names the course...
+      await app.database.db.updateTable('courses').set({ is_published: false }).where('id', '=', course.id).execute();
+      const stale = await list('?search=quokka');
+      assert.deepEqual(stale.results, [], '...but the items are read fresh and pass the policy again');
+      app.services.courses.catalogChanged();
+      assert.equal((await list('?search=quokka')).count, 0);
+      await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: ada.access, body: { is_published: true } });
+      assert.equal((await list('?search=quokka')).count, 1, 'the owner publishing clears the cache');
+      await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: ada.access, body: { title: 'Wombat husbandry' } });
+      assert.equal((await list('?search=quokka')).count, 0);
+      await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: ada.access });
+      assert.equal((await list('?search=wombat')).count, 0);
+    });
+
+    it('pages inside and beyond the cached window of a ranked search follow one order', async () => {
+      const category = await createCategory(app, { name: 'Capybara Studies' });
+      const rows = Array.from({ length: 505 }, (_, i) => ({
+        title: `Capybara ${i}`, description: '', price_cents: 100, category_id: category.id, instructor_id: grace.user.id,
+        thumbnail: null, is_published: true, average_rating: null, created_at: at(1 + (i % 3)), updated_at: at(1),
+      }));
+      for (let i = 0; i < rows.length; i += 100) await app.database.db.insertInto('courses').values(rows.slice(i, i + 100)).execute();
+      app.services.courses.catalogChanged();
+      const pages = await Promise.all([49, 50, 51].map((n) => list(`?search=capybara&page=${n}`)));
+      assert.ok(pages.every((p) => p.count === 505));
+      const seen = pages.flatMap((p) => p.results);
+      assert.equal(seen.length, 25);
+      // Every title ranks the same, so the order is the default one: newest first, then ascending id.
+      assert.deepEqual(seen.map((c) => c.id), [...seen].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? 1 : -1)).map((c) => c.id));
+      const last = (await list('?search=capybara&ordering=-created_at&page_size=100&page=6')).results.slice(-5).map((c) => c.id);
+      assert.deepEqual(pages[2]!.results.map((c) => c.id), last, 'the page beyond the window is the ordered tail');
+    });
+  });
+
   it('costs the same number of queries for a page of 2 and a page of 20 (no N+1)', async () => {
     for (let i = 0; i < 20; i++) await createCourse(app, i % 2 ? ada.user.id : grace.user.id, { category_id: i % 2 ? data : design });
     const executor = app.database.db.getExecutor();
@@ -354,6 +393,7 @@ describe('course list', () => {
       return original(...args);
     }) as typeof executor.executeQuery;
     const counted = async (query: string) => {
+      app.services.courses.catalogChanged();
       queries = 0;
       const page = await list(query);
       return { queries, size: page.results.length };

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { slugify } from '../../src/modules/categories/slug.js';
+import { createCatalogCache } from '../../src/modules/courses/cache.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from '../../src/modules/courses/money.js';
 import { MAX_SEARCH_WORDS, searchWords } from '../../src/modules/courses/search.js';
 
@@ -60,5 +61,45 @@ describe('search words', () => {
     assert.deepEqual(searchWords('+++ --'), []);
     assert.deepEqual(searchWords('a A a'), ['a']);
     assert.equal(searchWords(Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ')).length, MAX_SEARCH_WORDS);
+  });
+});
+
+describe('catalog cache', () => {
+  it('reuses an answer until the TTL passes or the cache is cleared', async () => {
+    let clock = 0;
+    let computed = 0;
+    const cache = createCatalogCache({ ttlMs: 100, maxEntries: 10, now: () => clock });
+    const answer = () => cache.remember('k', async () => ++computed);
+    assert.equal(await answer(), 1);
+    clock = 99;
+    assert.equal(await answer(), 1);
+    clock = 100;
+    assert.equal(await answer(), 2);
+    cache.clear();
+    assert.equal(await answer(), 3);
+  });
+
+  it('shares one computation between concurrent misses and keeps no failure', async () => {
+    const cache = createCatalogCache({ ttlMs: 1000, maxEntries: 10 });
+    let calls = 0;
+    let release!: (n: number) => void;
+    const slow = () => {
+      calls++;
+      return new Promise<number>((resolve) => (release = resolve));
+    };
+    const both = Promise.all([cache.remember('k', slow), cache.remember('k', slow)]);
+    release(7);
+    assert.deepEqual(await both, [7, 7]);
+    assert.equal(calls, 1);
+    await assert.rejects(cache.remember('bad', async () => Promise.reject(new Error('db down'))));
+    assert.equal(await cache.remember('bad', async () => 'recovered'), 'recovered');
+  });
+
+  it('holds at most maxEntries, dropping the oldest', async () => {
+    const cache = createCatalogCache({ ttlMs: 1000, maxEntries: 2 });
+    let computed = 0;
+    for (const key of ['a', 'b', 'c']) await cache.remember(key, async () => ++computed);
+    assert.equal(await cache.remember('c', async () => ++computed), 3);
+    assert.equal(await cache.remember('a', async () => ++computed), 4, 'a was dropped');
   });
 });

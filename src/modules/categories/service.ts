@@ -12,6 +12,8 @@ import { slugify } from './slug.js';
 
 export interface CategoriesServiceDeps {
   db: Kysely<DB>;
+  /** A rename or a delete changes what the course list finds (category names are searched). */
+  catalogChanged(): void;
 }
 
 const DUPLICATE_NAME = 'category with this name already exists.';
@@ -109,6 +111,7 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
       if (Object.keys(changes).length === 0) return toCategory(row);
       const updated = await asNameClash(() => repo.updateCategory(db, id, changes));
       if (!updated) throw notFound();
+      deps.catalogChanged();
       return toCategory(updated);
     },
 
@@ -123,6 +126,7 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
         if (isForeignKeyViolation(error)) throw conflict(HAS_COURSES);
         throw error;
       }
+      deps.catalogChanged();
     },
   };
 }

@@ -172,17 +172,30 @@ function orderTerms(db: Executor, ordering: OrderTerm<CourseOrderColumn>[], scor
   return terms;
 }
 
-export async function countCourses(db: Executor, filters: CourseFilters): Promise<number> {
+/** The count of a filtered list (the builder, so that its SQL can be explained). */
+export function countQuery(db: Executor, filters: CourseFilters) {
   const { courses } = matching(db, filters.searchWords);
-  const row = await filtered(courses, filters).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  return Number(row.count);
+  return filtered(courses, filters).select((eb) => eb.fn.countAll<number>().as('count'));
+}
+
+export async function countCourses(db: Executor, filters: CourseFilters): Promise<number> {
+  return Number((await countQuery(db, filters).executeTakeFirstOrThrow()).count);
 }
 
 /** Published courses in all categories, or in one, from the counters the triggers keep. */
+export function countPublishedQuery(db: Executor, categoryId?: number) {
+  const query = db.selectFrom('categories').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('courses_count'), eb.lit(0)).as('count'));
+  return categoryId === undefined ? query : query.where('id', '=', categoryId);
+}
+
 export async function countPublished(db: Executor, categoryId?: number): Promise<number> {
-  let query = db.selectFrom('categories').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('courses_count'), eb.lit(0)).as('count'));
-  if (categoryId !== undefined) query = query.where('id', '=', categoryId);
-  return Number((await query.executeTakeFirstOrThrow()).count);
+  return Number((await countPublishedQuery(db, categoryId).executeTakeFirstOrThrow()).count);
+}
+
+export interface CourseSort {
+  /** Best search match first (the ordering then breaks ties). */
+  ranked: boolean;
+  ordering: OrderTerm<CourseOrderColumn>[];
 }
 
 /**
@@ -190,19 +203,34 @@ export async function countPublished(db: Executor, categoryId?: number): Promise
  * alone (filter, order, offset), and only those rows are joined with their category and
  * instructor, so skipped rows cost an index step each, not a join.
  */
-export async function listPage(
-  db: Executor,
-  filters: CourseFilters,
-  sort: { ranked: boolean; ordering: OrderTerm<CourseOrderColumn>[] },
-  page: PageRequest,
-) {
+export function listPage(db: Executor, filters: CourseFilters, sort: CourseSort, page: PageRequest) {
+  return pageQuery(db, filters, sort, page).execute();
+}
+
+/** The ids of the matching courses, in order, with the search score when ranked. */
+function orderedIds(db: Executor, filters: CourseFilters, sort: CourseSort) {
   const { courses, score } = matching(db, filters.searchWords);
   const rank = sort.ranked ? score : undefined;
   let ids = filtered(courses, filters).select(['c.id', (rank ?? sql<number>`0`).as('score')]);
   for (const [expression, modifiers] of orderTerms(db, sort.ordering, rank)) ids = ids.orderBy(expression, modifiers);
+  return { ids, ranked: rank !== undefined };
+}
+
+/** The builder behind listPage, so that its SQL can be explained. */
+export function pageQuery(db: Executor, filters: CourseFilters, sort: CourseSort, page: PageRequest) {
+  const { ids, ranked } = orderedIds(db, filters, sort);
   let rows = itemQuery(db).innerJoin(ids.limit(page.limit).offset(page.offset).as('p'), 'p.id', 'c.id');
-  for (const [expression, modifiers] of orderTerms(db, sort.ordering, rank && sql.ref<number>('p.score'))) {
+  for (const [expression, modifiers] of orderTerms(db, sort.ordering, ranked ? sql.ref<number>('p.score') : undefined)) {
     rows = rows.orderBy(expression, modifiers);
   }
-  return rows.execute();
+  return rows;
+}
+
+/** The first `limit` ids in list order: the window of a search that the catalog cache keeps. */
+export function firstIdsQuery(db: Executor, filters: CourseFilters, sort: CourseSort, limit: number) {
+  return orderedIds(db, filters, sort).ids.limit(limit);
+}
+
+export async function firstIds(db: Executor, filters: CourseFilters, sort: CourseSort, limit: number): Promise<number[]> {
+  return (await firstIdsQuery(db, filters, sort, limit).execute()).map((row) => row.id);
 }

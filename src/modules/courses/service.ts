@@ -10,6 +10,7 @@ import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
 import { originOf } from '../../shared/urls.js';
 import type { AuthUser } from '../auth/service.js';
+import { createCatalogCache } from './cache.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
 import type { PriceProblem } from './money.js';
 import { canEditCourse, canSeeCourse, courseCreationDenial, courseDeletionDenial, courseListScope } from './policy.js';
@@ -44,6 +45,12 @@ const ORDERING_FIELDS: Record<string, CourseOrderColumn> = {
   reviews_count: 'reviews_count',
 };
 const DEFAULT_ORDERING = '-created_at';
+
+/** How long a count or a search ranking is reused when no write of this process cleared it. */
+const CATALOG_CACHE_TTL_MS = 10_000;
+const CATALOG_CACHE_ENTRIES = 1_000;
+/** A ranked search keeps the ids of its first pages, the ones people read; deeper pages go to the database. */
+const RANKED_WINDOW = 500;
 
 const PRICE_MESSAGES: Record<PriceProblem, string> = {
   invalid: 'A valid number is required.',
@@ -92,6 +99,7 @@ export type CoursesService = ReturnType<typeof createCoursesService>;
 
 export function createCoursesService(deps: CoursesServiceDeps) {
   const { db, services } = deps;
+  const cache = createCatalogCache({ ttlMs: CATALOG_CACHE_TTL_MS, maxEntries: CATALOG_CACHE_ENTRIES });
 
   function toItem(row: CourseItemRow, origin: string): CourseListItem {
     return {
@@ -128,6 +136,19 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     instructor_id: row.instructor_id,
     is_published: toBool(row.is_published),
   });
+
+  /**
+   * List items for these ids in the given order, in one query. Ids that do not exist or that
+   * the viewer may not see (someone else's draft) are left out.
+   */
+  async function listItems(ids: number[], viewer: Viewer, origin: string): Promise<CourseListItem[]> {
+    const rows = await repo.itemsByIds(db, [...new Set(ids)]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row && canSeeCourse(viewer, factsOf(row)) ? [toItem(row, origin)] : [];
+    });
+  }
 
   /** The detail of a course the viewer may see, else 404. */
   async function detailOf(viewer: Viewer, id: number, origin: string): Promise<CourseDetail> {
@@ -197,17 +218,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       return row && { id: row.id, title: row.title, ...factsOf(row) };
     },
 
-    /**
-     * List items for these ids in the given order, in one query. Ids that do not exist or that
-     * the viewer may not see (someone else's draft) are left out.
-     */
-    async listItems(ids: number[], viewer: Viewer, origin: string): Promise<CourseListItem[]> {
-      const rows = await repo.itemsByIds(db, [...new Set(ids)]);
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.flatMap((id) => {
-        const row = byId.get(id);
-        return row && canSeeCourse(viewer, factsOf(row)) ? [toItem(row, origin)] : [];
-      });
+    listItems,
+
+    /** Courses or categories changed: counts and search rankings are computed afresh. */
+    catalogChanged(): void {
+      cache.clear();
     },
 
     /** The catalog: what the viewer may see, filtered, searched and ordered; a count and one page. */
@@ -246,12 +261,19 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         filters.categoryId = found.id;
       }
 
-      const count = countedByCategories(filters)
-        ? await repo.countPublished(db, filters.categoryId)
-        : await repo.countCourses(db, filters);
+      // Ratings change with reviews, outside this module's writes: a filter on them is never cached.
+      const cacheable = filters.minRating === undefined;
+      const key = JSON.stringify(filters);
+      const countAll = () => (countedByCategories(filters) ? repo.countPublished(db, filters.categoryId) : repo.countCourses(db, filters));
+      const count = cacheable ? await cache.remember(`count ${key}`, countAll) : await countAll();
       if (page.offset >= count) return buildPage(request, page, count, []);
-      const rows = await repo.listPage(db, filters, { ranked, ordering }, page);
       const origin = originOf(request);
+      const sort = { ranked, ordering };
+      if (ranked && cacheable && page.offset + page.limit <= RANKED_WINDOW) {
+        const ids = await cache.remember(`ranked ${key}`, () => repo.firstIds(db, filters, sort, RANKED_WINDOW));
+        return buildPage(request, page, count, await listItems(ids.slice(page.offset, page.offset + page.limit), viewer, origin));
+      }
+      const rows = await repo.listPage(db, filters, sort, page);
       return buildPage(request, page, count, rows.map((row) => toItem(row, origin)));
     },
 
@@ -279,6 +301,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
           updated_at: now,
         }),
       );
+      cache.clear();
       return detailOf(caller, id, origin);
     },
 
@@ -298,6 +321,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
           return current;
         }),
       );
+      cache.clear();
       if (changes.thumbnail !== undefined && previous.thumbnail !== changes.thumbnail) await removeFiles([previous.thumbnail]);
       return detailOf(caller, id, origin);
     },
@@ -317,6 +341,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         await repo.deleteCourse(trx, id);
         return current.thumbnail;
       });
+      cache.clear();
       await removeFiles([thumbnail, ...lessonFiles]);
     },
   };
