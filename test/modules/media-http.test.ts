@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
+import { createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
 import { createCourse } from '../helpers/learning.js';
 import { eventually, mediaFiles, mp4Header, samples } from '../helpers/lessons.js';
@@ -157,6 +158,27 @@ describe('an aborted upload over HTTP', () => {
     agent.destroy();
     assert.deepEqual(mediaFiles(app.mediaRoot), []);
     assert.equal(await lessonCount(), 0);
+  });
+
+  it('refuses a caller who may not write lessons before reading their upload', { timeout: 5000 }, async () => {
+    const student = await createStudent(app);
+    const boundary = 'studentboundary';
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/lessons/',
+      headers: { ...student.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(512 * 1024 * 1024) },
+    });
+    const status = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('error', reject);
+    });
+    await write(req, Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fileHead(boundary, 'video', 'v.mp4'), mp4Header(), Buffer.alloc(256 * 1024)]));
+    // The body is far from complete: only a refusal before reading it can arrive now.
+    assert.equal(await status, 403);
+    req.destroy();
+    assert.deepEqual(mediaFiles(app.mediaRoot), []);
   });
 
   it('still serves requests afterwards', async () => {

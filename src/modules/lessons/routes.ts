@@ -11,6 +11,11 @@ const files = {
   attachment: { kind: 'pdf', folder: 'attachments' },
 } as const;
 const tags = ['lessons'];
+/**
+ * The role gate runs on request, before the body: a caller who may never write a lesson is
+ * refused before a byte of their upload reaches storage. Ownership of the course is the
+ * service's check, after the body (a POST names its course inside it).
+ */
 const writers = requireRole('instructor', 'admin');
 const readAccess =
   'Readable in full by the owner of the course, admins, students enrolled in it, and anyone for a preview lesson of a published course.';
@@ -48,7 +53,7 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       response: { 201: LessonSchema },
     },
     config: { uploads: files },
-    preHandler: writers,
+    onRequest: writers,
   }, async (request, reply) => {
     reply.code(201);
     return lessons.create(currentUser(request), request.body, request.uploads ?? {}, originOf(request));
@@ -67,7 +72,7 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
         response: { 200: LessonSchema },
       },
       config: { uploads: files },
-      preHandler: writers,
+      onRequest: writers,
       handler: async (request) =>
         lessons.update(currentUser(request), request.params.id, request.body, request.uploads ?? {}, originOf(request)),
     });
@@ -81,7 +86,7 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       params: LessonIdParams,
       response: { 204: { description: 'Deleted; no body' } },
     },
-    preHandler: writers,
+    onRequest: writers,
   }, async (request, reply) => {
     await lessons.remove(currentUser(request), request.params.id);
     return reply.code(204).send();
