@@ -36,17 +36,17 @@ export function floorStatements(dialect: FloorDialect) {
     const $ = p(dialect);
     return `select ${ITEM_COLUMNS} ${ITEM_FROM} inner join (select "c"."id", 0 as "score" from "courses" as "c" where ${where($)} order by ${order} limit ${$()} offset ${$()}) as "p" on "p"."id" = "c"."id" order by ${order}`;
   };
-  const searchPage = () => {
+  const searchFirstIds = () => {
     const $ = p(dialect);
     if (sqlite) {
       const rank = 'bm25(courses_fts, 10.0, 1.0, 4.0, 2.0)';
-      return `select ${ITEM_COLUMNS} ${ITEM_FROM} inner join (select "c"."id", ${rank} as "score" from "courses" as "c" inner join courses_fts as "courses_fts" on courses_fts.rowid = c.id where courses_fts match ${$()} and "c"."is_published" = ${$()} order by ${rank} asc, "c"."created_at" desc, "c"."id" asc limit ${$()} offset ${$()}) as "p" on "p"."id" = "c"."id" order by "p"."score" asc, "c"."created_at" desc, "c"."id" asc`;
+      return `select "c"."id", ${rank} as "score" from "courses" as "c" inner join courses_fts as "courses_fts" on courses_fts.rowid = c.id where courses_fts match ${$()} and "c"."is_published" = ${$()} order by ${rank} asc, "c"."created_at" desc, "c"."id" asc limit ${$()}`;
     }
     const query = () => `to_tsquery('simple'::regconfig, ${$()})`;
     const score = `-ts_rank(c.search_vector, ${query()})`;
     const match = `c.search_vector @@ ${query()}`;
     const published = `"c"."is_published" = ${$()}`;
-    return `select ${ITEM_COLUMNS} ${ITEM_FROM} inner join (select "c"."id", ${score} as "score" from "courses" as "c" where ${match} and ${published} order by -ts_rank(c.search_vector, ${query()}) asc, "c"."created_at" desc, "c"."id" asc limit ${$()} offset ${$()}) as "p" on "p"."id" = "c"."id" order by "p"."score" asc, "c"."created_at" desc, "c"."id" asc`;
+    return `select "c"."id", ${score} as "score" from "courses" as "c" where ${match} and ${published} order by -ts_rank(c.search_vector, ${query()}) asc, "c"."created_at" desc, "c"."id" asc limit ${$()}`;
   };
   const one = (build: (next: () => string) => string) => build(p(dialect));
 
@@ -56,7 +56,7 @@ export function floorStatements(dialect: FloorDialect) {
     searchCount: one(($) => sqlite
       ? `select count(*) as "count" from "courses" as "c" inner join courses_fts as "courses_fts" on courses_fts.rowid = c.id where courses_fts match ${$()} and "c"."is_published" = ${$()}`
       : `select count(*) as "count" from "courses" as "c" where c.search_vector @@ to_tsquery('simple'::regconfig, ${$()}) and "c"."is_published" = ${$()}`),
-    searchPage: searchPage(),
+    searchFirstIds: searchFirstIds(),
     categoryByReference: one(($) => `select * from "categories" where ("slug" = ${$()} or lower(name) = ${$()}) limit ${$()}`),
     categoryCount: one(($) => `select coalesce(sum("courses_count"), 0) as "count" from "categories" where "id" = ${$()}`),
     categoryByPricePage: page(`"c"."price_cents" asc, "c"."id" asc`, ($) => `"c"."is_published" = ${$()} and "c"."category_id" = ${$()}`),
@@ -161,6 +161,8 @@ function courseItem(row: Row, origin: string) {
 
 const PAGE_SIZE = 10;
 const MAX_PAGE_SIZE = 100;
+const CACHE_TTL_MS = 10_000;
+const RANKED_WINDOW = 500;
 
 class HttpFailure extends Error {
   constructor(readonly status: number, detail: string) {
@@ -215,6 +217,20 @@ export function createFloor(options: FloorOptions) {
     return new Map(rows.filter((r) => bool(r.is_published)).map((r) => [r.id as number, courseItem(r, origin)]));
   }
 
+  /**
+   * The project keeps catalog counts and the first RANKED_WINDOW ids of a search for
+   * CACHE_TTL_MS (courses/cache.ts); the floor keeps the same answers as long, so both run the
+   * same statements per request: a fair floor does the same work, not more.
+   */
+  const memo = new Map<string, { expires: number; value: Promise<unknown> }>();
+  function remember<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    const hit = memo.get(key);
+    if (hit && hit.expires > Date.now()) return hit.value as Promise<T>;
+    const value = compute();
+    memo.set(key, { expires: Date.now() + CACHE_TTL_MS, value });
+    return value;
+  }
+
   async function courseList(url: string, query: URLSearchParams, origin: string) {
     const page = pageOf(query);
     const search = query.get('search');
@@ -222,23 +238,28 @@ export function createFloor(options: FloorOptions) {
     if (search !== null) {
       const words = [...new Set(search.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [])];
       const match = dialect === 'sqlite' ? words.map((w) => `"${w}"*`).join(' ') : words.map((w) => `${w}:*`).join(' & ');
-      const count = firstCount(await run('searchCount', [match, store.yes]));
+      const count = await remember(`count ${match}`, async () => firstCount(await run('searchCount', [match, store.yes])));
       if (page.offset >= count) return paginated(url, origin, page, count, []);
-      const params = dialect === 'sqlite' ? [match, store.yes, page.size, page.offset] : [match, match, store.yes, match, page.size, page.offset];
-      const rows = await run('searchPage', params);
-      return paginated(url, origin, page, count, rows.map((r) => courseItem(r, origin)));
+      if (page.offset + page.size > RANKED_WINDOW) throw new HttpFailure(400, 'the floor pages a search within its ranked window only');
+      const ids = await remember(`ranked ${match}`, async () => {
+        const params = dialect === 'sqlite' ? [match, store.yes, RANKED_WINDOW] : [match, match, store.yes, match, RANKED_WINDOW];
+        return (await run('searchFirstIds', params)).map((r) => r.id as number);
+      });
+      const wanted = ids.slice(page.offset, page.offset + page.size);
+      const found = await items(wanted, origin);
+      return paginated(url, origin, page, count, wanted.flatMap((id) => found.get(id) ?? []));
     }
     if (category !== null) {
       if (query.get('ordering') !== 'price') throw new HttpFailure(400, 'the floor orders a category by price only');
       const reference = category.trim().toLowerCase();
       const found = (await run('categoryByReference', [reference, reference, 1]))[0];
       if (!found) return paginated(url, origin, page, 0, []);
-      const count = firstCount(await run('categoryCount', [found.id]));
+      const count = await remember(`count category ${found.id as number}`, async () => firstCount(await run('categoryCount', [found.id])));
       if (page.offset >= count) return paginated(url, origin, page, count, []);
       const rows = await run('categoryByPricePage', [store.yes, found.id, page.size, page.offset]);
       return paginated(url, origin, page, count, rows.map((r) => courseItem(r, origin)));
     }
-    const count = firstCount(await run('publishedCount', []));
+    const count = await remember('count', async () => firstCount(await run('publishedCount', [])));
     if (page.offset >= count) return paginated(url, origin, page, count, []);
     const rows = await run('catalogPage', [store.yes, page.size, page.offset]);
     return paginated(url, origin, page, count, rows.map((r) => courseItem(r, origin)));

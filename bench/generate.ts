@@ -50,7 +50,12 @@ const SPAN = 3 * 365 * 86_400_000;
 /** Bound variables per INSERT stay under SQLite's 32,766 and PostgreSQL's 65,535. */
 const MAX_VARIABLES = 30_000;
 const MAX_ROWS_PER_STATEMENT = 1_000;
-const ROWS_PER_TRANSACTION = 20_000;
+/**
+ * Short transactions: every course insert bumps its category's counter (a trigger), and
+ * PostgreSQL keeps each version of a row updated inside one transaction until it ends;
+ * 2,000 rows per transaction instead of 20,000 made the course inserts about twice as fast.
+ */
+const ROWS_PER_TRANSACTION = 2_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const between = (random: Random, from: number, to: number) => from + Math.floor(random.next() * Math.max(0, to - from));
@@ -381,7 +386,10 @@ export async function generateDataset(db: Kysely<DB>, size: DatasetSize, options
     for (const table of ['users', 'categories', 'courses', 'lessons', 'enrollments', 'lesson_completions', 'reviews']) {
       await sql`select setval(pg_get_serial_sequence(${table}, 'id'), greatest(1, (select coalesce(max(id), 0) from ${sql.table(table)})))`.execute(db);
     }
-    await sql`analyze`.execute(db);
+    // What autovacuum does in a live database: every course insert left a dead version of its
+    // category's row (the counter trigger), tens of thousands on a table of a hundred rows.
+    await sql`vacuum full categories`.execute(db);
+    await sql`vacuum analyze`.execute(db);
   } else {
     await sql`pragma wal_checkpoint(truncate)`.execute(db);
   }

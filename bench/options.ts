@@ -20,6 +20,8 @@ export interface BenchOptions {
   fresh: boolean;
   cpuProfile: boolean;
   quick: boolean;
+  /** Only make (or find) the data sets, then stop. */
+  generateOnly: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -39,6 +41,7 @@ export const USAGE = `npm run bench -- [options]
   --fresh                 regenerate the data set even if a finished copy exists
   --keep                  keep the PostgreSQL database (it is reused by the next run with the same flags)
   --cpu-prof              write V8 CPU profiles of both servers to bench/results/profiles/
+  --generate-only         make the data sets (with --scale: both sizes) and stop
 `;
 
 export const QUICK_SIZE: Readonly<DatasetSize> = {
@@ -84,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       fresh: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'generate-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -122,5 +126,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     fresh: values.fresh,
     cpuProfile: values['cpu-prof'],
     quick,
+    generateOnly: values['generate-only'],
   };
 }

@@ -199,6 +199,12 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   let ok = true;
   try {
+    if (options.generateOnly) {
+      for (const target of options.targets) {
+        for (const courses of options.scale ? options.scaleCourses : [options.size.courses]) await prepare(target, { ...options, keep: true }, courses, progress);
+      }
+      return 0;
+    }
     for (const target of options.targets) {
       ok = (options.scale ? await runScale(target, options, progress) : await runMain(target, options, progress)) && ok;
     }

@@ -116,10 +116,11 @@ describe('data generator', () => {
   });
 
   it('fills the search index (through the catalog migration\'s triggers) with text that search finds', async () => {
-    const response = await app.inject({ method: 'GET', url: '/api/courses/?search=python' });
+    // Not python: the floor test below must find the project's cache for that search empty.
+    const response = await app.inject({ method: 'GET', url: '/api/courses/?search=kotlin' });
     assert.equal(response.statusCode, 200);
     const count = response.json<{ count: number }>().count;
-    assert.ok(count > 0 && count < TINY.courses / 5, `python should hit a few percent of courses, got ${count}`);
+    assert.ok(count > 0 && count < TINY.courses / 5, `one technology should name a few percent of courses, got ${count}`);
   });
 });
 
@@ -137,23 +138,19 @@ describe('the floor', () => {
     return { request, project, projectSql, floorStatus: response.status, floorText, floorSql: [...floorStatements] };
   }
 
-  it('answers every read scenario with the body the project answers', async () => {
+  it('answers every read scenario with the body and the statements of the project, cold and warm', async () => {
+    // Three rounds: the first finds the catalog caches of both servers empty, the later ones full.
     for (const scenario of reads()) {
-      for (let i = 0; i < 3; i++) {
-        const { request, project, floorStatus, floorText } = await both(scenario);
-        assert.equal(project.statusCode, 200, `${scenario.name} ${request.path}: ${project.body}`);
-        assert.equal(floorStatus, 200, `${scenario.name} floor ${request.path}: ${floorText}`);
+      for (let round = 1; round <= 3; round++) {
+        const { request, project, projectSql, floorStatus, floorText, floorSql } = await both(scenario);
+        const what = `${scenario.name} round ${round} ${request.path}`;
+        assert.equal(project.statusCode, 200, `${what}: ${project.body}`);
+        assert.equal(floorStatus, 200, `${what} (floor): ${floorText}`);
         // Links are absolute: the two servers are reached under different hosts.
         const normalise = (text: string, origin: string) => JSON.parse(text.replaceAll(origin, 'http://server')) as unknown;
-        assert.deepEqual(normalise(floorText, floorOrigin), normalise(project.body, 'http://localhost'), `${scenario.name} ${request.path}`);
+        assert.deepEqual(normalise(floorText, floorOrigin), normalise(project.body, 'http://localhost'), what);
+        assert.deepEqual(floorSql, projectSql, what);
       }
-    }
-  });
-
-  it('runs exactly the statements the project runs, in the same order', async () => {
-    for (const scenario of reads()) {
-      const { request, projectSql, floorSql } = await both(scenario);
-      assert.deepEqual(floorSql, projectSql, `${scenario.name} ${request.path}`);
     }
   });
 
