@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult, SqliteDatabase, SqliteStatement } from 'kysely';
 import pg from 'pg';
 import { sqliteFile } from '../config.js';
 import type { DB } from './types.js';
@@ -62,6 +62,15 @@ function openSqlite(databaseUrl: string): Database {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
+  // Without statistics the planner takes an equality on any indexed column for a narrow one
+  // (is_published leads the catalog's indexes), and counted one student's enrollments by
+  // walking every published course: 105 ms instead of 0.05 ms at 100,000 courses. SQLite's
+  // advice for long-lived connections: optimize at open (0x10002: every table, analysed with
+  // a bounded sample) and now and then, so the statistics follow the data.
+  raw.pragma(`analysis_limit = ${ANALYSIS_LIMIT}`);
+  raw.pragma('optimize = 0x10002');
+  const optimizer = setInterval(() => raw.pragma('optimize'), OPTIMIZE_EVERY_MS);
+  optimizer.unref();
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     db,
@@ -69,7 +78,56 @@ function openSqlite(databaseUrl: string): Database {
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: () => {
+      clearInterval(optimizer);
+      return db.destroy();
+    },
+  };
+}
+
+/** Rows sampled per index by ANALYZE, which keeps `optimize` to milliseconds on large tables. */
+const ANALYSIS_LIMIT = 1000;
+const OPTIMIZE_EVERY_MS = 3_600_000;
+
+/** Distinct statements given a name; past this many (a runaway of dynamic SQL), the rest stay unnamed. */
+const NAMED_STATEMENTS = 1000;
+const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * PostgreSQL parses and plans an unnamed statement on every run, which costs more than
+ * running the small indexed queries of this API. Kysely sends the same text for the same
+ * query shape (values travel as parameters), so every distinct DML text gets a name: each
+ * connection parses it once, and after a few runs keeps a generic plan if that is as good.
+ */
+function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string | undefined => {
+    let name = names.get(text);
+    if (name === undefined && names.size < NAMED_STATEMENTS && NAMEABLE.test(text)) {
+      name = `lp_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    function query<R>(sqlText: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+    function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+    function query<R>(textOrCursor: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>) {
+      if (typeof textOrCursor !== 'string') return client.query(textOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
+      const result = client.query<R & pg.QueryResultRow>({ name: nameOf(textOrCursor), text: textOrCursor, values: parameters as unknown[] });
+      return result as unknown as Promise<PostgresQueryResult<R>>;
+    }
+    return { query, release: (destroy) => client.release(destroy) };
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let facade = wrapped.get(client);
+      if (!facade) wrapped.set(client, (facade = wrap(client)));
+      return facade;
+    },
+    end: () => pool.end(),
   };
 }
 
@@ -85,7 +143,7 @@ function openPostgres(databaseUrl: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
   return {
     db,
     dialect: 'postgres',

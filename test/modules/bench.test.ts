@@ -160,6 +160,34 @@ describe('the floor', () => {
   });
 });
 
+describe('database layer, as the benchmark found it must be', () => {
+  it('SQLite: keeps planner statistics, so a student\'s enrollments are counted from the student\'s index', { skip: onPostgres }, async () => {
+    // A second connection opens the generated file as the server would at start.
+    const reopened = createDatabase(url);
+    try {
+      const stats = await sql<{ n: number }>`select count(*) as n from sqlite_stat1 where tbl = 'enrollments'`.execute(reopened.db);
+      assert.ok(Number(stats.rows[0]?.n) > 0, 'no statistics for enrollments');
+      const plan = await sql<{ detail: string }>`explain query plan
+        select count(*) from enrollments inner join courses on courses.id = enrollments.course_id
+        where enrollments.student_id = ${1} and courses.is_published = ${true}`.execute(reopened.db);
+      assert.match(plan.rows[0]?.detail ?? '', /^SEARCH enrollments/, JSON.stringify(plan.rows));
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('PostgreSQL: runs the same query text as one named statement per connection', { skip: !onPostgres }, async () => {
+    const query = (db: typeof database.db) => db.selectFrom('courses').select('id').where('id', '=', 1).execute();
+    const prepared = await database.db.connection().execute(async (connection) => {
+      await query(connection);
+      await query(connection);
+      return sql<{ n: number }>`select count(*) as n from pg_prepared_statements
+        where statement = 'select "id" from "courses" where "id" = $1'`.execute(connection);
+    });
+    assert.equal(Number(prepared.rows[0]?.n), 1);
+  });
+});
+
 describe('load driver', () => {
   it('drives a scenario for a second and counts every response as a success', async () => {
     const catalog = scenarios(fixture, 3).find((s) => s.name === 'catalog')!;
