@@ -76,8 +76,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const port = Number(options.env.PORT);
   const flags: string[] = [];
   if (options.cpuProfileDir) {
-    mkdirSync(options.cpuProfileDir, { recursive: true });
-    flags.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`);
+    // A folder per server: tsx's loader thread writes a profile of its own next to the main thread's.
+    const dir = path.join(options.cpuProfileDir, `${options.label}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    mkdirSync(dir, { recursive: true });
+    flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', options.script], {
     cwd: ROOT,
