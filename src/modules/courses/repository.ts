@@ -48,7 +48,11 @@ export function findItem(db: Executor, id: number) {
 
 /** In no particular order; the caller orders. */
 export function itemsByIds(db: Executor, ids: readonly number[]) {
-  return ids.length === 0 ? Promise.resolve([]) : itemQuery(db).where('c.id', 'in', ids).execute();
+  return ids.length === 0 ? Promise.resolve([]) : itemsByIdsQuery(db, ids).execute();
+}
+
+export function itemsByIdsQuery(db: Executor, ids: readonly number[]) {
+  return itemQuery(db).where('c.id', 'in', ids);
 }
 
 const factColumns = ['id', 'title', 'instructor_id', 'category_id', 'is_published', 'thumbnail', 'students_count'] as const;
@@ -122,7 +126,13 @@ function matching(db: Executor, words: string[] | undefined) {
 
 type CourseQuery<O> = SelectQueryBuilder<DB & { c: CourseTable }, 'c', O>;
 
-function filtered<O>(query: CourseQuery<O>, filters: CourseFilters): CourseQuery<O> {
+/**
+ * The WHERE clause of a list. `priceBoundsIndexed: false` keeps SQLite from choosing a price
+ * index for a price range when the page is ordered by something else: it would fetch and sort
+ * every course in the range, where walking the index of the ordering stops after one page.
+ * (Its planner has no statistics to weigh the two; PostgreSQL's has, and is left to choose.)
+ */
+function filtered<O>(query: CourseQuery<O>, filters: CourseFilters, priceBoundsIndexed = true): CourseQuery<O> {
   let q = query;
   if (filters.isPublished !== undefined) q = q.where('c.is_published', '=', filters.isPublished);
   if (filters.instructorId !== undefined) q = q.where('c.instructor_id', '=', filters.instructorId);
@@ -134,8 +144,10 @@ function filtered<O>(query: CourseQuery<O>, filters: CourseFilters): CourseQuery
         eb.selectFrom('users').select('users.id').where(sql`lower(users.username)`, '=', instructor.username.toLowerCase()));
   }
   if (filters.categoryId !== undefined) q = q.where('c.category_id', '=', filters.categoryId);
-  if (filters.minPriceCents !== undefined) q = q.where('c.price_cents', '>=', filters.minPriceCents);
-  if (filters.maxPriceCents !== undefined) q = q.where('c.price_cents', '<=', filters.maxPriceCents);
+  // Unary plus: the same comparison, but not one an index can serve.
+  const price = priceBoundsIndexed ? sql.ref('c.price_cents') : sql`+c.price_cents`;
+  if (filters.minPriceCents !== undefined) q = q.where(price, '>=', filters.minPriceCents);
+  if (filters.maxPriceCents !== undefined) q = q.where(price, '<=', filters.maxPriceCents);
   if (filters.isFree === true) q = q.where('c.price_cents', '=', 0);
   if (filters.isFree === false) q = q.where('c.price_cents', '>', 0);
   // A course without reviews has a null rating, which no comparison admits.
@@ -211,7 +223,8 @@ export function listPage(db: Executor, filters: CourseFilters, sort: CourseSort,
 function orderedIds(db: Executor, filters: CourseFilters, sort: CourseSort) {
   const { courses, score } = matching(db, filters.searchWords);
   const rank = sort.ranked ? score : undefined;
-  let ids = filtered(courses, filters).select(['c.id', (rank ?? sql<number>`0`).as('score')]);
+  const priceBoundsIndexed = onPostgres(db) || sort.ordering[0]?.column === 'price_cents';
+  let ids = filtered(courses, filters, priceBoundsIndexed).select(['c.id', (rank ?? sql<number>`0`).as('score')]);
   for (const [expression, modifiers] of orderTerms(db, sort.ordering, rank)) ids = ids.orderBy(expression, modifiers);
   return { ids, ranked: rank !== undefined };
 }
