@@ -62,7 +62,7 @@ export function findFacts(db: Executor, id: number) {
 }
 
 /** The same, locking the row until the transaction ends on PostgreSQL (SQLite serialises writers anyway). */
-export function lockFacts(trx: Transaction<DB>, id: number) {
+export function lockFacts(trx: Executor, id: number) {
   const query = trx.selectFrom('courses').select(factColumns).where('id', '=', id);
   return (onPostgres(trx) ? query.forUpdate() : query).executeTakeFirst();
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely, Updateable } from 'kysely';
 import type { Services } from '../../app.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
+import { writeTransaction } from '../../db/transaction.js';
 import type { CourseTable, DB } from '../../db/types.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
 import { FieldErrorCollector, conflict, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
@@ -313,7 +314,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       else if (input.thumbnail === null) changes.thumbnail = null;
       changes.updated_at = nowIso();
       const previous = await categoryMustExist(input.category, () =>
-        db.transaction().execute(async (trx) => {
+        writeTransaction(db, async (trx) => {
           // Locked, so that of two racing thumbnail changes each retires the file the other did not keep.
           const current = await repo.lockFacts(trx, id);
           if (!current) throw notFound();
@@ -333,7 +334,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       if (early) throw conflict(early);
       // Lesson rows go with the course (ON DELETE CASCADE), so their files are listed first.
       const lessonFiles = await services.lessons.storageKeysOfCourse(id);
-      const thumbnail = await db.transaction().execute(async (trx) => {
+      const thumbnail = await writeTransaction(db, async (trx) => {
         const current = await repo.lockFacts(trx, id);
         if (!current) throw notFound();
         const denial = courseDeletionDenial(caller, current);
