@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
+import { Id } from '../../shared/schemas.js';
 import { CourseListItemSchema } from '../courses/schemas.js';
 import { PublicUserSchema } from '../users/schemas.js';
 
@@ -62,5 +63,5 @@ export type CourseStudent = Static<typeof CourseStudentSchema>;
 
 export const PageOnlyQuery = Type.Object({ ...PageQuery });
 export type PageQueryInput = Static<typeof PageOnlyQuery>;
-export const CourseIdParams = Type.Object({ course_id: Type.Integer({ minimum: 1 }) });
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const CourseIdParams = Type.Object({ course_id: Id() });
+export const IdParams = Type.Object({ id: Id() });

@@ -1,15 +1,16 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
+import { Id as idSchema, MAX_ID } from '../../shared/schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** Ids and counts live in 32-bit integer columns; a larger value would be a database error, not a 400. */
-export const MAX_INT = 2_147_483_647;
+/** Counts live in 32-bit integer columns, as ids do; a larger value would be a database error, not a 400. */
+export const MAX_INT = MAX_ID;
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_CONTENT_LENGTH = 200_000;
 
-const Id = Type.Integer({ minimum: 1, maximum: MAX_INT });
+const Id = idSchema();
 
 export const LessonSchema = Type.Object({
   id: Type.Integer(),

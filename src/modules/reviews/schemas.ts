@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
+import { Id } from '../../shared/schemas.js';
 import { PublicUserSchema } from '../users/schemas.js';
 
 export const MAX_COMMENT_LENGTH = 5000;
@@ -18,7 +19,7 @@ export type Review = Static<typeof ReviewSchema>;
 
 const Rating = Type.Integer({ minimum: 1, maximum: 5, description: 'Integer from 1 to 5' });
 const Comment = Type.String({ maxLength: MAX_COMMENT_LENGTH, description: `Up to ${MAX_COMMENT_LENGTH} characters` });
-const CourseRef = Type.Integer({ description: 'Course id; it cannot change once the review exists' });
+const CourseRef = Id({ description: 'Course id; it cannot change once the review exists' });
 
 export const ReviewCreateBody = Type.Object({
   course: CourseRef,
@@ -42,11 +43,11 @@ export type ReviewChangeInput = Static<typeof ReviewPatchBody>;
 
 export const ReviewListQuery = Type.Object({
   ...PageQuery,
-  course: Type.Optional(Type.Integer({ description: 'Course id' })),
+  course: Type.Optional(Id({ description: 'Course id' })),
   rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
-  student: Type.Optional(Type.Integer({ description: 'Student (user) id' })),
+  student: Type.Optional(Id({ description: 'Student (user) id' })),
   ordering: Type.Optional(Type.String({ description: 'created_at, rating; `-` for descending; comma-separated. Default -created_at' })),
 });
 export type ReviewListQueryInput = Static<typeof ReviewListQuery>;
 
-export const ReviewIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const ReviewIdParams = Type.Object({ id: Id() });

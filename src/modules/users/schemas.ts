@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { Id } from '../../shared/schemas.js';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 
@@ -94,5 +95,5 @@ export const AdminUserPatch = Type.Object({
 });
 export type AdminUserPatchInput = Static<typeof AdminUserPatch>;
 
-export const UserIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const UserIdParams = Type.Object({ id: Id() });
 export const Detail = Type.Object({ detail: Type.String() });
