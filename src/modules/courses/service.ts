@@ -90,6 +90,26 @@ function parsePriceBound(errors: FieldErrorCollector, field: string, raw: string
   return cents ?? undefined;
 }
 
+/** The list's query string, checked: every bad parameter is reported at once, as a 400 on its name. */
+function parseListQuery(query: CourseListQueryInput) {
+  const errors = new FieldErrorCollector();
+  const mine = parseFlag(errors, 'mine', query.mine) ?? false;
+  const isPublished = parseFlag(errors, 'is_published', query.is_published);
+  const conditions: CourseFilters = {
+    isFree: parseFlag(errors, 'is_free', query.is_free),
+    minPriceCents: parsePriceBound(errors, 'min_price', query.min_price, 'min'),
+    maxPriceCents: parsePriceBound(errors, 'max_price', query.max_price, 'max'),
+    minRating: parseNumber(errors, 'min_rating', query.min_rating),
+  };
+  errors.throwIfAny();
+  const ordering = parseOrdering(query.ordering, ORDERING_FIELDS, DEFAULT_ORDERING);
+  const words = query.search === undefined ? [] : searchWords(query.search);
+  if (words.length > 0) conditions.searchWords = words;
+  // With search and no ordering of the caller's, best match first (the default ordering breaks ties).
+  const ranked = words.length > 0 && (query.ordering === undefined || query.ordering.trim() === '');
+  return { mine, isPublished, conditions, ordering, ranked };
+}
+
 /** Only the published scope, at most narrowed by category: what the category counters answer. */
 function countedByCategories(filters: CourseFilters): boolean {
   return Object.entries(filters).every(([key, value]) =>
@@ -229,30 +249,12 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     /** The catalog: what the viewer may see, filtered, searched and ordered; a count and one page. */
     async list(request: FastifyRequest, viewer: Viewer, query: CourseListQueryInput): Promise<Page<CourseListItem>> {
       const page = pageRequest(query);
-      const errors = new FieldErrorCollector();
-      const mine = parseFlag(errors, 'mine', query.mine) ?? false;
-      const isPublished = parseFlag(errors, 'is_published', query.is_published);
-      const isFree = parseFlag(errors, 'is_free', query.is_free);
-      const minPriceCents = parsePriceBound(errors, 'min_price', query.min_price, 'min');
-      const maxPriceCents = parsePriceBound(errors, 'max_price', query.max_price, 'max');
-      const minRating = parseNumber(errors, 'min_rating', query.min_rating);
-      errors.throwIfAny();
-      const ordering = parseOrdering(query.ordering, ORDERING_FIELDS, DEFAULT_ORDERING);
-      const words = query.search === undefined ? [] : searchWords(query.search);
-      const ranked = words.length > 0 && (query.ordering === undefined || query.ordering.trim() === '');
+      const { mine, isPublished, conditions, ordering, ranked } = parseListQuery(query);
       const empty = () => buildPage(request, page, 0, []);
 
       const scope = courseListScope(viewer, { mine, isPublished });
       if (!scope) return empty();
-      const filters: CourseFilters = {
-        isPublished: scope.isPublished,
-        instructorId: scope.instructorId,
-        minPriceCents,
-        maxPriceCents,
-        isFree,
-        minRating,
-        searchWords: words.length > 0 ? words : undefined,
-      };
+      const filters: CourseFilters = { isPublished: scope.isPublished, instructorId: scope.instructorId, ...conditions };
       const instructor = query.instructor?.trim();
       if (instructor) filters.instructor = /^\d{1,9}$/.test(instructor) ? { id: Number(instructor) } : { username: instructor };
       const category = query.category?.trim();
