@@ -1,44 +1,19 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryId, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { createDatabase } from '../src/db/index.js';
 import type { Database } from '../src/db/index.js';
 
 /**
- * Records the SQL text of every statement the app executes, as the driver receives it. The
- * floor copies these statements; the harness test compares the two so they cannot drift apart.
+ * A database connection that records the SQL text of every statement it sends, however the
+ * query was made (query builder, raw SQL, a precompiled query, inside a transaction or not).
+ * The floor copies these statements; the harness test compares the two so they cannot drift.
  */
 export interface SqlCapture {
-  /** The same database, with every executed statement recorded. Give it to buildApp. */
   database: Database;
-  /** The statements recorded since the last call, in the order they finished. */
+  /** The statements sent since the last call, in order. */
   take(): string[];
 }
 
-/**
- * Kysely shows plugins every query it builds, subqueries included (they are compiled on their
- * own when embedded); only a query that is executed comes back through transformResult, so a
- * statement counts once its result arrives.
- */
-class RecordSql implements KyselyPlugin {
-  readonly executed: string[] = [];
-  readonly #built = new WeakMap<QueryId, string>();
-  constructor(private readonly compile: (node: RootOperationNode, queryId: QueryId) => { sql: string }) {}
-
-  transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
-    this.#built.set(queryId, this.compile(node, queryId).sql);
-    return node;
-  }
-
-  async transformResult({ result, queryId }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    const text = this.#built.get(queryId);
-    if (text !== undefined) this.executed.push(text);
-    return result;
-  }
-}
-
-export function captureSql(database: Database): SqlCapture {
-  const executor = database.db.getExecutor();
-  const recorder = new RecordSql((node, queryId) => executor.compileQuery(node, queryId));
-  return {
-    database: { ...database, db: database.db.withPlugin(recorder) },
-    take: () => recorder.executed.splice(0),
-  };
+export function captureSql(databaseUrl: string): SqlCapture {
+  const sent: string[] = [];
+  const database = createDatabase(databaseUrl, { observe: (text) => sent.push(text) });
+  return { database, take: () => sent.splice(0) };
 }

@@ -30,13 +30,14 @@ const NUMERIC: number = pg.types.builtins.NUMERIC;
  * so keep them by SQL text. It is also the one place that maps booleans to 0/1, which
  * better-sqlite3 cannot bind.
  */
-function withStatementCache(raw: SQLite.Database): SqliteDatabase {
+function withStatementCache(raw: SQLite.Database, observe: StatementObserver | undefined): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   const bind = (params: ReadonlyArray<unknown>): unknown[] =>
     params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
   return {
     close: () => raw.close(),
     prepare(text: string): SqliteStatement {
+      observe?.(text);
       let stmt = cache.get(text);
       if (!stmt) {
         stmt = raw.prepare(text);
@@ -54,7 +55,7 @@ function withStatementCache(raw: SQLite.Database): SqliteDatabase {
   };
 }
 
-function openSqlite(databaseUrl: string): Database {
+function openSqlite(databaseUrl: string, observe: StatementObserver | undefined): Database {
   const file = sqliteFile(databaseUrl);
   if (file) mkdirSync(path.dirname(file), { recursive: true });
   const raw = new SQLite(file ?? ':memory:');
@@ -71,7 +72,7 @@ function openSqlite(databaseUrl: string): Database {
   raw.pragma('optimize = 0x10002');
   const optimizer = setInterval(() => raw.pragma('optimize'), OPTIMIZE_EVERY_MS);
   optimizer.unref();
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw, observe) }) });
   return {
     db,
     dialect: 'sqlite',
@@ -99,7 +100,7 @@ const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
  * query shape (values travel as parameters), so every distinct DML text gets a name: each
  * connection parses it once, and after a few runs keeps a generic plan if that is as good.
  */
-function withNamedStatements(pool: pg.Pool): PostgresPool {
+function withNamedStatements(pool: pg.Pool, observe: StatementObserver | undefined): PostgresPool {
   const names = new Map<string, string>();
   const nameOf = (text: string): string | undefined => {
     let name = names.get(text);
@@ -115,6 +116,7 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
     function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
     function query<R>(textOrCursor: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>) {
       if (typeof textOrCursor !== 'string') return client.query(textOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
+      observe?.(textOrCursor);
       const result = client.query<R & pg.QueryResultRow>({ name: nameOf(textOrCursor), text: textOrCursor, values: parameters as unknown[] });
       return result as unknown as Promise<PostgresQueryResult<R>>;
     }
@@ -131,7 +133,7 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
   };
 }
 
-function openPostgres(databaseUrl: string, poolSize: number): Database {
+function openPostgres(databaseUrl: string, poolSize: number, observe: StatementObserver | undefined): Database {
   // COUNT and SUM come back as BIGINT/NUMERIC strings by default; every count here fits a double.
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
@@ -143,7 +145,7 @@ function openPostgres(databaseUrl: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool, observe) }) });
   return {
     db,
     dialect: 'postgres',
@@ -159,8 +161,11 @@ function openPostgres(databaseUrl: string, poolSize: number): Database {
   };
 }
 
-export function createDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Database {
+/** Told the SQL text of every statement sent to the database (the benchmark compares the floor's with it). */
+export type StatementObserver = (sql: string) => void;
+
+export function createDatabase(databaseUrl: string, options: { poolSize?: number; observe?: StatementObserver } = {}): Database {
   return databaseUrl.startsWith('sqlite:')
-    ? openSqlite(databaseUrl)
-    : openPostgres(databaseUrl, options.poolSize ?? 10);
+    ? openSqlite(databaseUrl, options.observe)
+    : openPostgres(databaseUrl, options.poolSize ?? 10, options.observe);
 }

@@ -64,7 +64,7 @@ before(async () => {
   await migrateToLatest(database.db);
   await generateDataset(database.db, TINY, { seed: 7, progress: createProgress(process.stderr, true) });
   fixture = await loadFixture(database.db, SECRET);
-  capture = captureSql(database);
+  capture = captureSql(url);
   const config = loadConfig({
     NODE_ENV: 'test', DATABASE_URL: url, SECRET_KEY: SECRET, ACCESS_TOKEN_TTL: String(BENCH_TOKEN_TTL),
     MEDIA_ROOT: path.join(tmpdir(), 'lp-bench-media'), RATE_LIMIT_ANON: 'off', RATE_LIMIT_USER: 'off', RATE_LIMIT_LOGIN: 'off',
@@ -79,6 +79,7 @@ before(async () => {
 after(async () => {
   await floor?.close();
   await app?.close();
+  await database?.close();
   await dropDatabase?.();
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 });
