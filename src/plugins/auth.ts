@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from 'fastify';
 import type { Role } from '../db/types.js';
 import type { AuthService, AuthUser } from '../modules/auth/service.js';
 import { forbidden, unauthorized } from '../shared/errors.js';
@@ -36,13 +36,19 @@ export function currentUser(request: FastifyRequest): AuthUser {
   return request.user;
 }
 
+/*
+ * Route gates run as the route's preParsing hooks: after authentication and throttling
+ * (onRequest), before the body is read, so a caller who may not call a route never gets an
+ * upload parsed or stored.
+ */
+
 /** Route gate: an authenticated caller. */
-export const requireUser: preHandlerHookHandler = async (request) => {
+export const requireUser: preParsingHookHandler = async (request) => {
   currentUser(request);
 };
 
 /** Route gate: an authenticated caller with one of these roles. */
-export function requireRole(...roles: Role[]): preHandlerHookHandler {
+export function requireRole(...roles: Role[]): preParsingHookHandler {
   const message = roles.length === 1 && roles[0] === 'admin'
     ? 'You do not have permission to perform this action.'
     : `Only ${roles.join(' or ')} accounts may do this.`;

@@ -49,7 +49,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
       body: RefreshBody,
       response: { 205: { description: 'Session revoked; no body' } },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request, reply) => {
     await auth.logout(currentUser(request), request.body.refresh);
     return reply.code(205).send();
@@ -57,7 +57,7 @@ export default async function authRoutes(fastify: FastifyInstance) {
 
   app.post('/api/logout-all/', {
     schema: { tags, summary: 'Revoke every session of the caller', security: secured, response: { 205: { description: 'All sessions revoked; no body' } } },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request, reply) => {
     await auth.revokeAllSessions(currentUser(request).id);
     return reply.code(205).send();

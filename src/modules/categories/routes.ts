@@ -22,7 +22,7 @@ export default async function categoryRoutes(fastify: FastifyInstance) {
 
   app.post('/api/categories/', {
     schema: { tags, summary: 'Create a category (admins)', security: secured, body: CategoryCreateBody, response: { 201: CategorySchema } },
-    preHandler: adminOnly,
+    preParsing: adminOnly,
   }, async (request, reply) => {
     reply.code(201);
     return categories.create(request.body);
@@ -40,14 +40,14 @@ export default async function categoryRoutes(fastify: FastifyInstance) {
         body: method === 'PUT' ? CategoryCreateBody : CategoryPatchBody,
         response: { 200: CategorySchema },
       },
-      preHandler: adminOnly,
+      preParsing: adminOnly,
       handler: async (request) => categories.update(request.params.id, request.body),
     });
   }
 
   app.delete('/api/categories/:id/', {
     schema: { tags, summary: 'Delete a category without courses (admins)', security: secured, params: CategoryIdParams, response: { 204: { description: 'Deleted; no body' } } },
-    preHandler: adminOnly,
+    preParsing: adminOnly,
   }, async (request, reply) => {
     await categories.remove(request.params.id);
     return reply.code(204).send();

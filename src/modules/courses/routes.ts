@@ -47,7 +47,7 @@ export default async function courseRoutes(fastify: FastifyInstance) {
       response: { 201: CourseDetailSchema },
     },
     config: { uploads: thumbnail },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request, reply) => {
     reply.code(201);
     return courses.create(currentUser(request), request.body, request.uploads?.thumbnail, originOf(request));
@@ -66,7 +66,7 @@ export default async function courseRoutes(fastify: FastifyInstance) {
         response: { 200: CourseDetailSchema },
       },
       config: { uploads: thumbnail },
-      preHandler: requireUser,
+      preParsing: requireUser,
       handler: async (request) =>
         courses.update(currentUser(request), request.params.id, request.body, request.uploads?.thumbnail, originOf(request)),
     });
@@ -80,7 +80,7 @@ export default async function courseRoutes(fastify: FastifyInstance) {
       params: CourseIdParams,
       response: { 204: { description: 'Deleted; no body' } },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request, reply) => {
     await courses.remove(currentUser(request), request.params.id);
     return reply.code(204).send();

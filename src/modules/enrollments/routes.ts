@@ -30,7 +30,7 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       params: CourseIdParams,
       response: { 201: EnrollmentSchema },
     },
-    preHandler: studentsOnly,
+    preParsing: studentsOnly,
   }, async (request, reply) => {
     reply.code(201);
     return enrollments.enroll(currentUser(request), request.params.course_id, originOf(request));
@@ -44,7 +44,7 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       params: CourseIdParams,
       response: { 204: { description: 'Unenrolled; no body' } },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request, reply) => {
     await enrollments.unenroll(currentUser(request), request.params.course_id);
     return reply.code(204).send();
@@ -58,7 +58,7 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       querystring: PageOnlyQuery,
       response: { 200: PageSchema(EnrollmentSchema) },
     },
-    preHandler: studentsOnly,
+    preParsing: studentsOnly,
   }, async (request) => enrollments.myCourses(request, currentUser(request), request.query));
 
   app.get('/api/my-progress/', {
@@ -69,7 +69,7 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       querystring: PageOnlyQuery,
       response: { 200: PageSchema(ProgressSchema) },
     },
-    preHandler: studentsOnly,
+    preParsing: studentsOnly,
   }, async (request) => enrollments.myProgress(request, currentUser(request), request.query));
 
   app.get('/api/my-progress/:course_id/', {
@@ -80,7 +80,7 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       params: CourseIdParams,
       response: { 200: ProgressDetailSchema },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request) => enrollments.progressDetail(currentUser(request), request.params.course_id));
 
   for (const [method, done] of [['POST', true], ['DELETE', false]] as const) {
@@ -94,7 +94,7 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
         params: IdParams,
         response: { 200: CompletionSchema },
       },
-      preHandler: requireUser,
+      preParsing: requireUser,
       handler: async (request) => enrollments.setLessonDone(currentUser(request), request.params.id, done),
     });
   }
@@ -108,6 +108,6 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       querystring: PageOnlyQuery,
       response: { 200: PageSchema(CourseStudentSchema) },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request) => enrollments.studentsOf(request, currentUser(request), request.params.id, request.query));
 }

@@ -53,7 +53,7 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       response: { 201: LessonSchema },
     },
     config: { uploads: files },
-    onRequest: writers,
+    preParsing: writers,
   }, async (request, reply) => {
     reply.code(201);
     return lessons.create(currentUser(request), request.body, request.uploads ?? {}, originOf(request));
@@ -72,7 +72,7 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
         response: { 200: LessonSchema },
       },
       config: { uploads: files },
-      onRequest: writers,
+      preParsing: writers,
       handler: async (request) =>
         lessons.update(currentUser(request), request.params.id, request.body, request.uploads ?? {}, originOf(request)),
     });
@@ -86,7 +86,7 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       params: LessonIdParams,
       response: { 204: { description: 'Deleted; no body' } },
     },
-    onRequest: writers,
+    preParsing: writers,
   }, async (request, reply) => {
     await lessons.remove(currentUser(request), request.params.id);
     return reply.code(204).send();

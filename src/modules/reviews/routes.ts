@@ -20,7 +20,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
       body: ReviewCreateBody,
       response: { 201: ReviewSchema },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request, reply) => {
     reply.code(201);
     return reviews.create(currentUser(request), request.body, originOf(request));
@@ -48,7 +48,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
       body: ReviewPutBody,
       response: { 200: ReviewSchema },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request) => reviews.change(currentUser(request), request.params.id, request.body, originOf(request)));
 
   app.patch('/api/reviews/:id/', {
@@ -60,7 +60,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
       body: ReviewPatchBody,
       response: { 200: ReviewSchema },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request) => reviews.change(currentUser(request), request.params.id, request.body, originOf(request)));
 
   app.delete('/api/reviews/:id/', {
@@ -71,7 +71,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
       params: ReviewIdParams,
       response: { 204: { description: 'Deleted; no body' } },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request, reply) => {
     await reviews.remove(currentUser(request), request.params.id);
     return reply.code(204).send();

@@ -23,7 +23,7 @@ export default async function userRoutes(fastify: FastifyInstance) {
 
   app.get('/api/profile/', {
     schema: { tags: ['profile'], summary: 'The caller', security: secured, response: { 200: UserSchema } },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request) => users.profile(currentUser(request), originOf(request)));
 
   for (const url of ['/api/profile/', '/api/update-profile/']) {
@@ -39,7 +39,7 @@ export default async function userRoutes(fastify: FastifyInstance) {
           response: { 200: UserSchema },
         },
         config: { uploads: profileImage },
-        preHandler: requireUser,
+        preParsing: requireUser,
         handler: async (request) =>
           users.updateProfile(currentUser(request), request.body, request.uploads?.profile_image, originOf(request)),
       });
@@ -54,7 +54,7 @@ export default async function userRoutes(fastify: FastifyInstance) {
       body: ChangePasswordBody,
       response: { 200: Detail },
     },
-    preHandler: requireUser,
+    preParsing: requireUser,
   }, async (request) => {
     await users.changePassword(currentUser(request), request.body.old_password, request.body.new_password);
     return { detail: 'Password updated successfully.' };
@@ -65,12 +65,12 @@ export default async function userRoutes(fastify: FastifyInstance) {
 
   app.get('/api/admin/users/', {
     schema: { ...admin, summary: 'Users, filtered and searched', querystring: AdminUserQuery, response: { 200: PageSchema(UserSchema) } },
-    preHandler: adminOnly,
+    preParsing: adminOnly,
   }, async (request) => users.list(request, request.query));
 
   app.get('/api/admin/users/:id/', {
     schema: { ...admin, summary: 'One user', params: UserIdParams, response: { 200: UserSchema } },
-    preHandler: adminOnly,
+    preParsing: adminOnly,
   }, async (request) => users.get(request.params.id, originOf(request)));
 
   app.patch('/api/admin/users/:id/', {
@@ -81,16 +81,16 @@ export default async function userRoutes(fastify: FastifyInstance) {
       body: AdminUserPatch,
       response: { 200: UserSchema },
     },
-    preHandler: adminOnly,
+    preParsing: adminOnly,
   }, async (request) => users.adminUpdate(currentUser(request), request.params.id, request.body, originOf(request)));
 
   app.post('/api/admin/users/:id/approve/', {
     schema: { ...admin, summary: 'Approve an instructor', params: UserIdParams, response: { 200: UserSchema } },
-    preHandler: adminOnly,
+    preParsing: adminOnly,
   }, async (request) => users.setInstructorStatus(request.params.id, 'approved', originOf(request)));
 
   app.post('/api/admin/users/:id/reject/', {
     schema: { ...admin, summary: 'Reject an instructor', params: UserIdParams, response: { 200: UserSchema } },
-    preHandler: adminOnly,
+    preParsing: adminOnly,
   }, async (request) => users.setInstructorStatus(request.params.id, 'rejected', originOf(request)));
 }
