@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
+import { Id } from '../../shared/schemas.js';
 
 export const MAX_NAME_LENGTH = 100;
 
@@ -31,4 +32,4 @@ export type CategoryPatchInput = Static<typeof CategoryPatchBody>;
 export const CategoryListQuery = Type.Object({ ...PageQuery });
 export type CategoryListQueryInput = Static<typeof CategoryListQuery>;
 
-export const CategoryIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const CategoryIdParams = Type.Object({ id: Id() });

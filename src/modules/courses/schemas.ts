@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 import { PublicUserSchema } from '../users/schemas.js';
+import { Id } from '../../shared/schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -69,7 +70,7 @@ const courseFields = {
   title: Type.String({ description: `1 to ${MAX_TITLE_LENGTH} characters` }),
   description: Type.String({ maxLength: MAX_DESCRIPTION_LENGTH }),
   price: Price,
-  category: Type.Integer({ description: 'Category id' }),
+  category: Id({ description: 'Category id' }),
   thumbnail: Type.Optional(Type.Null({ description: 'A file (multipart) to replace the thumbnail; null or empty to clear it' })),
   is_published: Type.Optional(Type.Boolean({ description: 'Defaults to false (a draft)' })),
 };
@@ -104,4 +105,4 @@ export const CourseListQuery = Type.Object({
 });
 export type CourseListQueryInput = Static<typeof CourseListQuery>;
 
-export const CourseIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const CourseIdParams = Type.Object({ id: Id() });
