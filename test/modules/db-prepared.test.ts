@@ -56,6 +56,18 @@ describe('preparedQuery', () => {
     assert.equal(builds, 1);
   });
 
+  it('compiles a list of values once per length', async () => {
+    let builds = 0;
+    const bySlugs = preparedQuery((db, ...slugs: string[]) => {
+      builds++;
+      return db.selectFrom('categories').select('name').where('slug', 'in', slugs).orderBy('name');
+    });
+    assert.deepEqual(await bySlugs(database.db, 'alpha', 'gamma'), [{ name: 'Alpha' }, { name: 'Gamma' }]);
+    assert.deepEqual(await bySlugs(database.db, 'beta', 'none'), [{ name: 'Beta' }]);
+    assert.deepEqual(await bySlugs(database.db, 'gamma', 'beta', 'alpha'), [{ name: 'Alpha' }, { name: 'Beta' }, { name: 'Gamma' }]);
+    assert.equal(builds, 2);
+  });
+
   it('runs inside a transaction, seeing its uncommitted rows', async () => {
     const bySlug = preparedQuery((db, slug: string) => db.selectFrom('categories').select('name').where('slug', '=', slug));
     await assert.rejects(database.db.transaction().execute(async (trx) => {
