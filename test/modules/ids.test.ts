@@ -31,7 +31,7 @@ describe('ids out of range', () => {
       ['GET', `/api/reviews/${HUGE}/`, admin.access],
     ];
     for (const [method, url, token] of paths) {
-      const res = await call(app, method as 'GET', url, { token, ...(method === 'POST' ? { body: {} } : {}) });
+      const res = await call(app, method, url, { token, ...(method === 'POST' ? { body: {} } : {}) });
       assert.equal(res.status, 404, `${method} ${url}: ${res.text}`);
     }
   });
