@@ -17,9 +17,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function dialectOf(db: Kysely<unknown>): Dialect {
+/** Anything that runs queries: a Kysely instance or a transaction, over any schema. */
+type QueryRunner = Pick<Kysely<unknown>, 'getExecutor'>;
+
+export function dialectOf(db: QueryRunner): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
+
+/** Row locks (`FOR UPDATE`) exist on PostgreSQL; SQLite's one writer at a time needs none. */
+export const isPostgres = (db: QueryRunner): boolean => dialectOf(db) === 'postgres';
 
 const STATEMENT_CACHE_SIZE = 1000;
 const INT8: number = pg.types.builtins.INT8;

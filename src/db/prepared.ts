@@ -32,7 +32,7 @@ interface Template {
 export function preparedQuery<V extends unknown[], R>(build: (db: Kysely<DB>, ...values: V) => Compilable<R>) {
   const templates = new Map<string, Template>();
   return async (db: Executor, ...values: V): Promise<R[]> => {
-    const shape = `${dialectOf(db as unknown as Kysely<unknown>)} ${values.length}`;
+    const shape = `${dialectOf(db)} ${values.length}`;
     let template = templates.get(shape);
     if (!template) {
       const slots = values.map((_, index) => new Slot(index)) as V;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import { dialectOf } from './index.js';
+import { isPostgres } from './index.js';
 import type { DB } from './types.js';
 
 /**
@@ -13,7 +13,7 @@ import type { DB } from './types.js';
  * reads fresh data.
  */
 export async function writeTransaction<T>(db: Kysely<DB>, work: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
-  if (dialectOf(db as unknown as Kysely<unknown>) === 'postgres') return db.transaction().execute(work);
+  if (isPostgres(db)) return db.transaction().execute(work);
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {

@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
 import type { Expression, Insertable, Kysely, OrderByModifiers, SelectQueryBuilder, Transaction, Updateable } from 'kysely';
-import { dialectOf } from '../../db/index.js';
+import { isPostgres } from '../../db/index.js';
 import type { CourseTable, DB } from '../../db/types.js';
 import type { OrderTerm, PageRequest } from '../../shared/pagination.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
 
-const onPostgres = (db: Executor) => dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
 
 /** A course row with its category and public instructor: everything a list item shows, in one join. */
 function itemQuery(db: Executor) {
@@ -64,7 +63,7 @@ export function findFacts(db: Executor, id: number) {
 /** The same, locking the row until the transaction ends on PostgreSQL (SQLite serialises writers anyway). */
 export function lockFacts(trx: Executor, id: number) {
   const query = trx.selectFrom('courses').select(factColumns).where('id', '=', id);
-  return (onPostgres(trx) ? query.forUpdate() : query).executeTakeFirst();
+  return (isPostgres(trx) ? query.forUpdate() : query).executeTakeFirst();
 }
 
 export function insertCourse(db: Executor, values: Insertable<CourseTable>) {
@@ -110,7 +109,7 @@ export type CourseOrderColumn = 'price_cents' | 'created_at' | 'updated_at' | 't
 function matching(db: Executor, words: string[] | undefined) {
   const courses = db.selectFrom('courses as c');
   if (words === undefined) return { courses, score: undefined };
-  if (onPostgres(db)) {
+  if (isPostgres(db)) {
     const query = sql`to_tsquery('simple'::regconfig, ${words.map((w) => `${w}:*`).join(' & ')})`;
     return {
       courses: courses.where(sql<boolean>`c.search_vector @@ ${query}`),
@@ -170,7 +169,7 @@ const ORDER_EXPRESSIONS: Record<CourseOrderColumn, Expression<unknown>> = {
  * A missing rating sorts as the lowest on both databases (PostgreSQL is told so).
  */
 function orderTerms(db: Executor, ordering: OrderTerm<CourseOrderColumn>[], score: Expression<number> | undefined) {
-  const postgres = onPostgres(db);
+  const postgres = isPostgres(db);
   const terms: [Expression<unknown>, OrderByModifiers][] = [];
   if (score) terms.push([score, 'asc']);
   for (const { column, direction } of ordering) {
@@ -223,7 +222,7 @@ export function listPage(db: Executor, filters: CourseFilters, sort: CourseSort,
 function orderedIds(db: Executor, filters: CourseFilters, sort: CourseSort) {
   const { courses, score } = matching(db, filters.searchWords);
   const rank = sort.ranked ? score : undefined;
-  const priceBoundsIndexed = onPostgres(db) || sort.ordering[0]?.column === 'price_cents';
+  const priceBoundsIndexed = isPostgres(db) || sort.ordering[0]?.column === 'price_cents';
   let ids = filtered(courses, filters, priceBoundsIndexed).select(['c.id', (rank ?? sql<number>`0`).as('score')]);
   for (const [expression, modifiers] of orderTerms(db, sort.ordering, rank)) ids = ids.orderBy(expression, modifiers);
   return { ids, ranked: rank !== undefined };

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
-import { dialectOf } from '../../db/index.js';
+import { isPostgres } from '../../db/index.js';
 import type { DB } from '../../db/types.js';
 import type { PageRequest } from '../../shared/pagination.js';
 
@@ -11,7 +11,6 @@ type Executor = Kysely<DB> | Transaction<DB>;
  * change before it counts locks the row first. SQLite has one connection that Kysely
  * hands to one transaction at a time: nothing to lock, and it has no FOR UPDATE.
  */
-const locks = (db: Executor) => dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
 
 export function findEnrollment(db: Executor, studentId: number, courseId: number) {
   return db
@@ -29,7 +28,7 @@ export function lockEnrollment(db: Executor, studentId: number, courseId: number
     .selectAll()
     .where('student_id', '=', studentId)
     .where('course_id', '=', courseId);
-  return (locks(db) ? query.forUpdate() : query).executeTakeFirst();
+  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
 }
 
 /**
@@ -39,7 +38,7 @@ export function lockEnrollment(db: Executor, studentId: number, courseId: number
  */
 export async function lockCourse(db: Executor, courseId: number) {
   const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
-  return (locks(db) ? query.forUpdate() : query).executeTakeFirst();
+  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
 }
 
 export function insertEnrollment(db: Executor, studentId: number, courseId: number, now: string) {
@@ -86,12 +85,12 @@ export async function addToStudentsCount(
  */
 export function lockLessonKey(db: Executor, lessonId: number) {
   const query = db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId);
-  return (locks(db) ? query.forKeyShare() : query).executeTakeFirst();
+  return (isPostgres(db) ? query.forKeyShare() : query).executeTakeFirst();
 }
 
 /** Locks every enrollment of a course, so a recount cannot miss a completion committed meanwhile. */
 async function lockEnrollmentsOfCourse(db: Executor, courseId: number): Promise<void> {
-  if (!locks(db)) return;
+  if (!isPostgres(db)) return;
   await db.selectFrom('enrollments').select('id').where('course_id', '=', courseId).orderBy('id').forUpdate().execute();
 }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
-import { dialectOf } from '../../db/index.js';
+import { isPostgres } from '../../db/index.js';
 import type { DB, LessonTable } from '../../db/types.js';
 import type { Insertable, Updateable } from 'kysely';
 import type { PageRequest } from '../../shared/pagination.js';
@@ -34,7 +34,7 @@ export function filesOfCourse(db: Executor, courseId: number) {
  */
 export function lockCourse(db: Executor, courseId: number) {
   const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
-  return (dialectOf(db as unknown as Kysely<unknown>) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
 }
 
 export async function lastPosition(db: Executor, courseId: number): Promise<number> {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
-import { dialectOf } from '../../db/index.js';
+import { isPostgres } from '../../db/index.js';
 import type { DB, ReviewTable } from '../../db/types.js';
 import type { Insertable, Updateable } from 'kysely';
 import type { OrderTerm, PageRequest } from '../../shared/pagination.js';
@@ -8,7 +8,6 @@ import type { DraftScope } from './policy.js';
 
 type Executor = Kysely<DB> | Transaction<DB>;
 
-const locks = (db: Executor) => dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
 
 /**
  * The course row, locked until the transaction ends (PostgreSQL; SQLite runs one
@@ -17,7 +16,7 @@ const locks = (db: Executor) => dialectOf(db as unknown as Kysely<unknown>) === 
  */
 export function lockCourse(db: Executor, courseId: number) {
   const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
-  return (locks(db) ? query.forUpdate() : query).executeTakeFirst();
+  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
 }
 
 /**
