@@ -382,7 +382,7 @@ export async function generateDataset(db: Kysely<DB>, size: DatasetSize, options
   rows.reviews = await insertStream(db, 'reviews', p.reviewed.reduce((sum, r) => sum + r, 0), reviewRows(p, seed), (trx, r) => trx.insertInto('reviews').values(r).execute(), progress);
 
   progress.status('analyzing');
-  if (dialectOf(db as unknown as Kysely<unknown>) === 'postgres') {
+  if (dialectOf(db) === 'postgres') {
     for (const table of ['users', 'categories', 'courses', 'lessons', 'enrollments', 'lesson_completions', 'reviews']) {
       await sql`select setval(pg_get_serial_sequence(${table}, 'id'), greatest(1, (select coalesce(max(id), 0) from ${sql.table(table)})))`.execute(db);
     }

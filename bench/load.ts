@@ -77,6 +77,24 @@ async function fire(options: LoadOptions, seconds: number): Promise<Measurement>
 }
 
 /**
+ * The run with the median throughput of several (its latencies with it); failures of every
+ * run count, so one bad run flags the result.
+ */
+export function medianOf(runs: Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const failures = runs.find((r) => r.firstFailure !== undefined)?.firstFailure;
+  return {
+    ...median,
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    warmupFailures: runs.reduce((sum, r) => sum + r.warmupFailures, 0),
+    flagged: runs.some((r) => r.flagged),
+    ...(failures === undefined ? {} : { firstFailure: failures }),
+  };
+}
+
+/**
  * Drives one scenario over loopback: a warm-up (JIT, caches, connection pools) that is thrown
  * away, then the measured run.
  */

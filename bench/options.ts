@@ -11,6 +11,8 @@ export interface BenchOptions {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** Runs of each scenario (project and floor alternating); the median run is reported. */
+  rounds: number;
   /** Scenario names to run; empty: all. */
   only: string[];
   floor: boolean;
@@ -34,6 +36,8 @@ export const USAGE = `npm run bench -- [options]
   --duration <s>          measured seconds per scenario (default 10)
   --warmup <s>            unmeasured seconds before each (default 3)
   --connections <n>       connections for read scenarios (default 16; write mix 32, login 8)
+  --rounds <n>            run each scenario n times, project and floor alternating, and report the
+                          median run (default 1; the machine's noise is large on 2 shared cores)
   --no-floor              skip the floor server
   --courses <n> --categories <n> --instructors <n> --students <n> --enrollments <n>
   --reviews <n> --lesson-courses <n> --lessons-per-course <n>    data set sizes
@@ -74,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      rounds: { type: 'string' },
       'no-floor': { type: 'boolean', default: false },
       courses: { type: 'string' },
       categories: { type: 'string' },
@@ -118,6 +123,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     seconds: positive('duration', values.duration, quick ? 2 : 10),
     warmupSeconds: positive('warmup', values.warmup, quick ? 1 : 3, 0),
     connections: positive('connections', values.connections, 16),
+    rounds: positive('rounds', values.rounds, 1),
     only: values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [],
     floor: !values['no-floor'],
     scale: values.scale,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createDatabase } from '../src/db/index.js';
 import { prepareDataset } from './datasets.js';
 import type { Dataset } from './datasets.js';
-import { measure } from './load.js';
+import { measure, medianOf } from './load.js';
 import type { Measurement } from './load.js';
 import { USAGE, parseOptions } from './options.js';
 import type { BenchOptions } from './options.js';
@@ -111,8 +111,14 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
     try {
       for (const scenario of chosen) {
         const connections = scenario.connections ?? options.connections;
-        const project = await drive(servers.project, scenario, connections, options, progress);
-        const floor = scenario.floor && servers.floor ? await drive(servers.floor, scenario, connections, options, progress) : null;
+        const projectRuns: Measurement[] = [];
+        const floorRuns: Measurement[] = [];
+        for (let round = 0; round < options.rounds; round++) {
+          projectRuns.push(await drive(servers.project, scenario, connections, options, progress));
+          if (scenario.floor && servers.floor) floorRuns.push(await drive(servers.floor, scenario, connections, options, progress));
+        }
+        const project = medianOf(projectRuns);
+        const floor = floorRuns.length > 0 ? medianOf(floorRuns) : null;
         results.push({ scenario: scenario.name, kind: scenario.kind, connections, project, floor, ratio: ratioOf(project, floor) });
       }
     } finally {
@@ -179,7 +185,11 @@ async function runScale(target: string, options: BenchOptions, progress: Progres
       try {
         progress.status(`${courses.toLocaleString('en')} courses: searches with an empty cache`);
         cold.set(courses, await coldSearchMs(servers.project.origin));
-        for (const scenario of chosen) byScenario.set(scenario.name, await drive(servers.project, scenario, options.connections, options, progress));
+        for (const scenario of chosen) {
+          const runs: Measurement[] = [];
+          for (let round = 0; round < options.rounds; round++) runs.push(await drive(servers.project, scenario, options.connections, options, progress));
+          byScenario.set(scenario.name, medianOf(runs));
+        }
       } finally {
         await servers.stop();
       }
@@ -218,7 +228,7 @@ const describe = (d: Dataset) =>
   `${d.size.enrollments.toLocaleString('en')} enrollments, ${d.size.reviews.toLocaleString('en')} reviews`;
 const datasetInfo = (d: Dataset) => ({ name: d.name, size: d.size, generated: d.generated });
 const settingsOf = (o: BenchOptions) => ({
-  seconds: o.seconds, warmupSeconds: o.warmupSeconds, readConnections: o.connections, seed: o.seed, quick: o.quick, argv: process.argv.slice(2),
+  seconds: o.seconds, warmupSeconds: o.warmupSeconds, readConnections: o.connections, rounds: o.rounds, seed: o.seed, quick: o.quick, argv: process.argv.slice(2),
 });
 
 export async function main(argv: string[]): Promise<number> {
