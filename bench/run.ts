@@ -228,7 +228,9 @@ const describe = (d: Dataset) =>
   `${d.size.enrollments.toLocaleString('en')} enrollments, ${d.size.reviews.toLocaleString('en')} reviews`;
 const datasetInfo = (d: Dataset) => ({ name: d.name, size: d.size, generated: d.generated });
 const settingsOf = (o: BenchOptions) => ({
-  seconds: o.seconds, warmupSeconds: o.warmupSeconds, readConnections: o.connections, rounds: o.rounds, seed: o.seed, quick: o.quick, argv: process.argv.slice(2),
+  seconds: o.seconds, warmupSeconds: o.warmupSeconds, readConnections: o.connections, rounds: o.rounds, seed: o.seed, quick: o.quick,
+  // A password in a --db URL stays out of the results file.
+  argv: process.argv.slice(2).map((arg) => arg.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')),
 });
 
 export async function main(argv: string[]): Promise<number> {
