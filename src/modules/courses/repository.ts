@@ -1,3 +1,4 @@
+import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
 import type { Expression, Insertable, Kysely, OrderByModifiers, SelectQueryBuilder, Transaction, Updateable } from 'kysely';
 import { isPostgres } from '../../db/index.js';
@@ -41,13 +42,15 @@ function itemQuery(db: Executor) {
 
 export type CourseItemRow = Awaited<ReturnType<ReturnType<typeof itemQuery>['executeTakeFirstOrThrow']>>;
 
-export function findItem(db: Executor, id: number) {
-  return itemQuery(db).where('c.id', '=', id).executeTakeFirst();
+const findItemQuery = preparedQuery((db, id: number) => itemQuery(db).where('c.id', '=', id));
+export async function findItem(db: Executor, id: number) {
+  return (await findItemQuery(db, id))[0];
 }
 
 /** In no particular order; the caller orders. */
+const itemsByIdsPrepared = preparedQuery((db, ...ids: number[]) => itemQuery(db).where('c.id', 'in', ids));
 export function itemsByIds(db: Executor, ids: readonly number[]) {
-  return ids.length === 0 ? Promise.resolve([]) : itemsByIdsQuery(db, ids).execute();
+  return ids.length === 0 ? Promise.resolve([]) : itemsByIdsPrepared(db, ...ids);
 }
 
 export function itemsByIdsQuery(db: Executor, ids: readonly number[]) {
@@ -214,7 +217,24 @@ export interface CourseSort {
  * alone (filter, order, offset), and only those rows are joined with their category and
  * instructor, so skipped rows cost an index step each, not a join.
  */
+const pageTemplates = new Map<string, (db: Executor, ...values: unknown[]) => Promise<unknown[]>>();
 export function listPage(db: Executor, filters: CourseFilters, sort: CourseSort, page: PageRequest) {
+  const present = Object.entries(filters).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (present.every((k) => k === 'isPublished' || k === 'categoryId')) {
+    const key = JSON.stringify({ present, sort });
+    let run = pageTemplates.get(key);
+    if (!run) {
+      run = preparedQuery((db2, ...values: unknown[]) => {
+        const f: CourseFilters = {};
+        let i = 0;
+        for (const k of present) (f as Record<string, unknown>)[k] = values[i++];
+        return pageQuery(db2, f, sort, { page: 1, pageSize: 10, limit: values[i++] as number, offset: values[i] as number });
+      });
+      pageTemplates.set(key, run);
+    }
+    const values = [...present.map((k) => (filters as Record<string, unknown>)[k]), page.limit, page.offset];
+    return run(db, ...values) as ReturnType<ReturnType<typeof pageQuery>['execute']>;
+  }
   return pageQuery(db, filters, sort, page).execute();
 }
 

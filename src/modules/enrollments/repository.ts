@@ -1,3 +1,4 @@
+import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { isPostgres } from '../../db/index.js';
@@ -192,18 +193,18 @@ export function findOfStudent(db: Executor, studentId: number, courseId: number)
 export type StudentEnrollmentRow = NonNullable<Awaited<ReturnType<typeof findOfStudent>>>;
 
 /** Newest first. */
-export async function listOfStudent(db: Executor, studentId: number, page: PageRequest) {
-  const { count } = await ofStudent(db, studentId)
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow();
-  const rows = await ofStudent(db, studentId)
+const countOfStudent = preparedQuery((db, studentId: number) => ofStudent(db as Executor, studentId)
+    .select((eb) => eb.fn.countAll<number>().as('count')));
+const pageOfStudent = preparedQuery((db, studentId: number, limit: number, offset: number) => ofStudent(db as Executor, studentId)
     .selectAll('enrollments')
     .select((eb) => ['courses.title', totalLessons(eb)])
     .orderBy('enrollments.enrolled_on', 'desc')
     .orderBy('enrollments.id', 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+    .limit(limit)
+    .offset(offset));
+export async function listOfStudent(db: Executor, studentId: number, page: PageRequest) {
+  const [{ count }] = (await countOfStudent(db, studentId)) as [{ count: number }];
+  const rows = await pageOfStudent(db, studentId, page.limit, page.offset);
   return { count: Number(count), rows };
 }
 

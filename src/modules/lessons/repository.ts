@@ -1,3 +1,4 @@
+import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import { isPostgres } from '../../db/index.js';
@@ -12,14 +13,14 @@ export function findById(db: Executor, id: number) {
   return db.selectFrom('lessons').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function outlineOfCourse(db: Executor, courseId: number) {
-  return db
+const outlineQuery = preparedQuery((db, courseId: number) => db
     .selectFrom('lessons')
     .select(['id', 'title', 'position', 'duration', 'is_preview'])
     .where('course_id', '=', courseId)
     .orderBy('position', 'asc')
-    .orderBy('id', 'asc')
-    .execute();
+    .orderBy('id', 'asc'));
+export function outlineOfCourse(db: Executor, courseId: number) {
+  return outlineQuery(db, courseId);
 }
 
 export function filesOfCourse(db: Executor, courseId: number) {

@@ -1,3 +1,4 @@
+import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 import { isPostgres } from '../../db/index.js';
@@ -87,6 +88,10 @@ export interface ReviewFilters {
   studentId?: number | undefined;
 }
 
+const publicCount = preparedQuery((db, courseId: number) => reviewsWithAuthor(db).where('courses.is_published', '=', true).where('reviews.course_id', '=', courseId)
+  .clearSelect().select((eb) => eb.fn.countAll<number>().as('count')));
+const publicPage = preparedQuery((db, courseId: number, limit: number, offset: number) => reviewsWithAuthor(db).where('courses.is_published', '=', true)
+  .where('reviews.course_id', '=', courseId).orderBy('reviews.created_at', 'desc').orderBy('reviews.id', 'asc').limit(limit).offset(offset));
 export async function listReviews(
   db: Executor,
   drafts: DraftScope,
@@ -94,6 +99,12 @@ export async function listReviews(
   ordering: OrderTerm<'created_at' | 'rating'>[],
   page: PageRequest,
 ) {
+  if (drafts.kind === 'none' && filters.courseId !== undefined && filters.rating === undefined && filters.studentId === undefined
+    && ordering.length === 1 && ordering[0]!.column === 'created_at' && ordering[0]!.direction === 'desc') {
+    const [{ count }] = (await publicCount(db, filters.courseId)) as [{ count: number }];
+    const results = await publicPage(db, filters.courseId, page.limit, page.offset);
+    return { count: Number(count), rows: results };
+  }
   let query = reviewsWithAuthor(db);
   if (drafts.kind === 'none') query = query.where('courses.is_published', '=', true);
   else if (drafts.kind === 'own') {
