@@ -1,11 +1,9 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
-import { Id } from '../../shared/schemas.js';
+import { Id, Nullable } from '../../shared/schemas.js';
 import { CourseListItemSchema } from '../courses/schemas.js';
 import { PublicUserSchema } from '../users/schemas.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const Progress = Type.Number({ minimum: 0, maximum: 100, description: '100 × completed ÷ current lessons, rounded to 2 places; 0 without lessons' });
 const CompletedAt = Nullable(Type.String({ format: 'date-time', description: 'When progress first reached 100; kept afterwards' }));

@@ -1,9 +1,7 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
-import { Id as idSchema, MAX_ID } from '../../shared/schemas.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+import { Id as idSchema, MAX_ID, Nullable } from '../../shared/schemas.js';
 
 /** Counts live in 32-bit integer columns, as ids do; a larger value would be a database error, not a 400. */
 export const MAX_INT = MAX_ID;

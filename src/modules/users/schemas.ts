@@ -1,9 +1,7 @@
 import { Type } from 'typebox';
-import { Id } from '../../shared/schemas.js';
+import { Id, Nullable } from '../../shared/schemas.js';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const RoleSchema = Type.Union([Type.Literal('student'), Type.Literal('instructor'), Type.Literal('admin')]);
 export const InstructorStatusSchema = Type.Union([
