@@ -123,7 +123,7 @@ async function errorsPlugin(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpError) {
-      return reply.code(error.statusCode).headers(error.headers).send(error.body);
+      return reply.code(error.statusCode).headers(error.headers).header('x-error-code', error.code).send(error.body);
     }
     if (error.validation) {
       if (error.validationContext === 'body' || error.validationContext === 'querystring') {

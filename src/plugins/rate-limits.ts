@@ -10,6 +10,7 @@ const throttled = (_request: FastifyRequest, context: { ttl: number }) => {
   return new HttpError(
     429,
     { detail: `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.` },
+    'throttled',
     { 'retry-after': String(seconds) },
   );
 };

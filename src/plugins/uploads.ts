@@ -174,7 +174,7 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
       if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
         throw tooLarge('Too many parts in the multipart body.');
       }
-      throw new HttpError(400, { detail: 'Multipart form parse error.' });
+      throw new HttpError(400, { detail: 'Multipart form parse error.' }, 'parse_error');
     }
     request.body = body;
   });

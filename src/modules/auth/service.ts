@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../db/types.js';
-import { badRequest, unauthorized } from '../../shared/errors.js';
+import { badRequest, refreshNotValid, tokenNotValid } from '../../shared/errors.js';
 import { nowIso } from '../../shared/time.js';
 import * as repo from './repository.js';
 import type { RevocationList } from './revocation.js';
@@ -46,9 +46,9 @@ export function createAuthService(deps: AuthServiceDeps) {
       try {
         claims = tokens.verifyAccess(token);
       } catch {
-        throw unauthorized('Given token not valid for any token type');
+        throw tokenNotValid('Token is invalid or expired');
       }
-      if (revocations.isRevoked(claims.sid)) throw unauthorized('Token has been revoked');
+      if (revocations.isRevoked(claims.sid)) throw tokenNotValid('Token has been revoked');
       return { id: Number(claims.sub), role: claims.role, sessionId: claims.sid };
     },
 
@@ -75,26 +75,26 @@ export function createAuthService(deps: AuthServiceDeps) {
       try {
         claims = tokens.verifyRefresh(refreshToken);
       } catch {
-        throw unauthorized(INVALID_TOKEN);
+        throw refreshNotValid(INVALID_TOKEN);
       }
       const session = await repo.findSession(db, claims.sid);
       if (!session || session.revoked_at !== null || session.user_id !== Number(claims.sub)) {
-        throw unauthorized(INVALID_TOKEN);
+        throw refreshNotValid(INVALID_TOKEN);
       }
       if (session.refresh_jti !== claims.jti) {
         await revoke({ id: session.id });
-        throw unauthorized(INVALID_TOKEN);
+        throw refreshNotValid(INVALID_TOKEN);
       }
       const user = await deps.findActiveUser(session.user_id);
       if (!user) {
         await revoke({ id: session.id });
-        throw unauthorized(INVALID_TOKEN);
+        throw refreshNotValid(INVALID_TOKEN);
       }
       const next = tokens.newId();
       if (!(await repo.rotateRefresh(db, session.id, claims.jti, next, refreshExpiry()))) {
         // Another request rotated this token first: that is reuse too.
         await revoke({ id: session.id });
-        throw unauthorized(INVALID_TOKEN);
+        throw refreshNotValid(INVALID_TOKEN);
       }
       return tokens.issue(user, session.id, next);
     },

@@ -44,8 +44,8 @@ export function createMediaService(deps: MediaServiceDeps) {
       }
       const delivery = await storage.deliver(key, request);
       if (!delivery) throw notFound();
-      if (delivery.status === 416) throw new HttpError(416, { detail: 'Requested range not satisfiable.' }, stringHeaders(delivery.headers));
-      if (delivery.status === 412) throw new HttpError(412, { detail: 'Precondition failed.' });
+      if (delivery.status === 416) throw new HttpError(416, { detail: 'Requested range not satisfiable.' }, 'range_not_satisfiable', stringHeaders(delivery.headers));
+      if (delivery.status === 412) throw new HttpError(412, { detail: 'Precondition failed.' }, 'precondition_failed');
       // A signed URL may be cached by the browser that holds it, never past its expiry, never by a shared cache.
       const cacheControl = isPublic
         ? PUBLIC_CACHE
