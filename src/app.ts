@@ -100,37 +100,48 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   const revocations = createRevocationList({ accessTokenTtl: config.accessTokenTtl, redis });
   const tokens = createTokens(config.secretKey, { access: config.accessTokenTtl, refresh: config.refreshTokenTtl });
 
-  // Services reach one another through this object, at call time, so creation order and
-  // mutual needs (sessions ask whether a user is active; users end sessions) do not matter.
+  // Each service names what it needs of the others as a port; a port is looked up when
+  // called, so creation order and mutual needs (sessions ask whether a user is active; users
+  // end sessions) do not matter.
   const services = {} as Services;
-  services.storage = options.storage ?? (config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.mediaRoot));
-  services.media = createMediaService({ config, storage: services.storage });
-  services.auth = createAuthService({
-    db,
-    tokens,
-    revocations,
-    accessTokenTtl: config.accessTokenTtl,
-    refreshTokenTtl: config.refreshTokenTtl,
-    findActiveUser: (id) => services.users.findActive(id),
-  });
-  services.users = createUsersService({
-    db,
-    storage: services.storage,
-    auth: services.auth,
-    media: services.media,
-    instructorAutoApprove: config.instructorAutoApprove,
-  });
-  services.lessons = createLessonsService({
-    db,
-    storage: services.storage,
-    media: services.media,
-    courses: () => services.courses,
-    enrollments: () => services.enrollments,
-  });
-  services.enrollments = createEnrollmentsService({ db, services });
-  services.reviews = createReviewsService({ db, services });
-  services.courses = createCoursesService({ db, services });
-  services.categories = createCategoriesService({ db, catalogChanged: () => services.courses.catalogChanged() });
+  const storage = options.storage ?? (config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.mediaRoot));
+  const media = createMediaService({ config, storage });
+  Object.assign(services, {
+    storage,
+    media,
+    auth: createAuthService({
+      db,
+      tokens,
+      revocations,
+      accessTokenTtl: config.accessTokenTtl,
+      refreshTokenTtl: config.refreshTokenTtl,
+      users: () => services.users,
+    }),
+    users: createUsersService({ db, storage, media, auth: () => services.auth, instructorAutoApprove: config.instructorAutoApprove }),
+    categories: createCategoriesService({ db, catalogChanged: () => services.courses.catalogChanged() }),
+    courses: createCoursesService({
+      db,
+      storage,
+      media,
+      users: () => services.users,
+      categories: () => services.categories,
+      lessons: () => services.lessons,
+      enrollments: () => services.enrollments,
+    }),
+    lessons: createLessonsService({ db, storage, media, courses: () => services.courses, enrollments: () => services.enrollments }),
+    enrollments: createEnrollmentsService({
+      db,
+      courses: () => services.courses,
+      lessons: () => services.lessons,
+      users: () => services.users,
+    }),
+    reviews: createReviewsService({
+      db,
+      courses: () => services.courses,
+      enrollments: () => services.enrollments,
+      users: () => services.users,
+    }),
+  } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
   await revocations.listening;
   await services.auth.loadRecentRevocations();

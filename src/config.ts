@@ -42,6 +42,10 @@ export interface Config {
   corsOrigins: string[];
   logLevel: string;
   trustProxy: boolean;
+  /** Where absolute URLs point (`scheme://host[:port]`), whatever Host a request names; unset: see allowedHosts. */
+  publicUrl: string | undefined;
+  /** Hosts a request's Host header may name to be reflected in absolute URLs; any other gets the default origin. */
+  allowedHosts: string[];
 }
 
 export class ConfigError extends Error {}
@@ -114,6 +118,28 @@ function resolveSecret(env: Env, nodeEnv: Config['env'], dataDir: string): strin
   return secret;
 }
 
+function publicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL such as https://api.example.com, not "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL such as https://api.example.com, not "${raw}"`);
+  }
+  return url.origin;
+}
+
+/** Django's ALLOWED_HOSTS: names (any port); `.example.com` admits subdomains; `*` admits any well-formed host. */
+function allowedHosts(raw: string | undefined, host: string): string[] {
+  const given = (raw ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const defaults = ['localhost', '127.0.0.1', '[::1]'];
+  if (host !== '0.0.0.0' && host !== '::') defaults.push(host.includes(':') ? `[${host}]` : host.toLowerCase());
+  return given.length > 0 ? given : defaults;
+}
+
 export function loadConfig(env: Env): Readonly<Config> {
   const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
   const databaseUrl = env.DATABASE_URL || 'sqlite:data/db.sqlite3';
@@ -169,6 +195,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    publicUrl: publicUrl(env.PUBLIC_URL),
+    allowedHosts: allowedHosts(env.ALLOWED_HOSTS, env.HOST || '127.0.0.1'),
   };
   return Object.freeze(config);
 }

@@ -1,13 +1,13 @@
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { TSchema } from 'typebox';
 import { invalidField, notFound } from './errors.js';
+import { schemaName, named } from './openapi.js';
 
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 100;
 
 export const PageQuery = {
-  page: Type.Optional(Type.String({ description: '1-based page number' })),
+  page: Type.Optional(Type.String({ description: '1-based page number', examples: ['2'] })),
   page_size: Type.Optional(
     Type.String({ description: `Items per page (default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}; an invalid value falls back to the default)` }),
   ),
@@ -20,18 +20,26 @@ export interface PageRequest {
   limit: number;
 }
 
-/** DRF's PageNumberPagination: an invalid page is a 404, an invalid page_size the default. */
+const INVALID_PAGE = 'Invalid page.';
+const invalidPage = () => notFound(INVALID_PAGE, 'invalid_page');
+
+/**
+ * DRF's PageNumberPagination: an invalid page is a 404, an invalid page_size the default.
+ * A page number too large for any list (past 2^53 rows) is invalid here, before any query.
+ */
 export function pageRequest(query: { page?: string | undefined; page_size?: string | undefined }): PageRequest {
   let page = 1;
   if (query.page !== undefined && query.page !== '') {
-    if (!/^\d+$/.test(query.page) || Number(query.page) < 1) throw notFound('Invalid page.');
+    if (!/^\d{1,15}$/.test(query.page) || Number(query.page) < 1) throw invalidPage();
     page = Number(query.page);
   }
   let pageSize = DEFAULT_PAGE_SIZE;
-  if (query.page_size !== undefined && /^\d+$/.test(query.page_size) && Number(query.page_size) > 0) {
+  if (query.page_size !== undefined && /^\d{1,15}$/.test(query.page_size) && Number(query.page_size) > 0) {
     pageSize = Math.min(Number(query.page_size), MAX_PAGE_SIZE);
   }
-  return { page, pageSize, offset: (page - 1) * pageSize, limit: pageSize };
+  const offset = (page - 1) * pageSize;
+  if (!Number.isSafeInteger(offset)) throw invalidPage();
+  return { page, pageSize, offset, limit: pageSize };
 }
 
 export interface Page<T> {
@@ -41,31 +49,68 @@ export interface Page<T> {
   results: T[];
 }
 
-function pageLink(request: FastifyRequest, page: number): string {
-  const url = new URL(request.url, `${request.protocol}://${request.host}`);
-  if (page === 1) url.searchParams.delete('page');
-  else url.searchParams.set('page', String(page));
-  return url.toString();
+/** The page's link: the request's own URL (path and query, made absolute on `origin`) with `page` set. */
+function pageLink(origin: string, url: string, page: number): string {
+  const link = new URL(url, origin);
+  if (page === 1) link.searchParams.delete('page');
+  else link.searchParams.set('page', String(page));
+  return link.toString();
 }
 
-export function buildPage<T>(request: FastifyRequest, pr: PageRequest, count: number, results: T[]): Page<T> {
-  const pages = Math.max(1, Math.ceil(count / pr.pageSize));
-  if (pr.page > pages) throw notFound('Invalid page.');
+/** Where a list was asked for: the public origin and the request's path and query. */
+export interface PageLocation {
+  origin: string;
+  url: string;
+}
+
+/** The page past the end of a list of `count` items is a 404, as DRF answers it. */
+export function checkPage(page: PageRequest, count: number): void {
+  if (page.page > Math.max(1, Math.ceil(count / page.pageSize))) throw invalidPage();
+}
+
+export function buildPage<T>(at: PageLocation, page: PageRequest, count: number, results: T[]): Page<T> {
+  checkPage(page, count);
+  const pages = Math.max(1, Math.ceil(count / page.pageSize));
   return {
     count,
-    next: pr.page < pages ? pageLink(request, pr.page + 1) : null,
-    previous: pr.page > 1 ? pageLink(request, pr.page - 1) : null,
+    next: page.page < pages ? pageLink(at.origin, at.url, page.page + 1) : null,
+    previous: page.page > 1 ? pageLink(at.origin, at.url, page.page - 1) : null,
     results,
   };
 }
 
+/** A list as a repository gives it: how many rows in all, and the rows of one page. */
+export interface ListQuery<Row> {
+  count(): Promise<number>;
+  rows(page: PageRequest): Promise<Row[]>;
+}
+
+/**
+ * Count, then one page: the rows are read only for a page that exists, so a page past the
+ * end costs one count and answers 404 before the page query runs.
+ */
+export async function paginate<Row, T>(
+  at: PageLocation,
+  page: PageRequest,
+  query: ListQuery<Row>,
+  map: (rows: Row[]) => T[] | Promise<T[]>,
+): Promise<Page<T>> {
+  const count = await query.count();
+  checkPage(page, count);
+  const rows = count > page.offset ? await query.rows(page) : [];
+  return buildPage(at, page, count, await map(rows));
+}
+
+/** A DRF paginated list; named after its item as drf-spectacular names it (`PaginatedCourseList`). */
 export function PageSchema<T extends TSchema>(item: T) {
-  return Type.Object({
-    count: Type.Integer(),
+  const schema = Type.Object({
+    count: Type.Integer({ examples: [123] }),
     next: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
     previous: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
     results: Type.Array(item),
   });
+  const itemName = schemaName(item);
+  return itemName ? named(`Paginated${itemName}List`, schema) : schema;
 }
 
 export type OrderTerm<Column extends string> = { column: Column; direction: 'asc' | 'desc' };

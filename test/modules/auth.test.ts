@@ -299,7 +299,7 @@ describe('login and tokens', () => {
       revocations: createRevocationList({ accessTokenTtl: 300 }),
       accessTokenTtl: 300,
       refreshTokenTtl: 3600,
-      findActiveUser: async () => undefined,
+      users: () => ({ findActive: async () => undefined, checkCredentials: async () => { throw new Error('unused'); } }),
     });
     assert.doesNotThrow(() => fresh.authenticate(s.access));
     await fresh.loadRecentRevocations();

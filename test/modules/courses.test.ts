@@ -1,4 +1,5 @@
 import { after, before, describe, it } from 'node:test';
+import { systemContext } from '../../src/shared/context.js';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
@@ -337,13 +338,13 @@ describe('courses: create, update, delete, detail', () => {
       const b = await createCourse(app, otherInstructor.user.id, { category_id: categoryId });
       assert.deepEqual(await app.services.courses.findFacts(draft.id), { id: draft.id, title: draft.title, instructor_id: owner.user.id, is_published: false });
       assert.equal(await app.services.courses.findFacts(999_999), undefined);
-      const origin = 'http://example.test';
-      const asStudent = await app.services.courses.listItems([b.id, draft.id, a.id, 999_999], { id: student.user.id, role: 'student' }, origin);
+      const as = (viewer: { id: number; role: 'student' | 'instructor' } | null) => ({ ...systemContext('http://example.test'), viewer: viewer && { ...viewer, sessionId: 's' } });
+      const asStudent = await app.services.courses.listItems(as({ id: student.user.id, role: 'student' }), [b.id, draft.id, a.id, 999_999]);
       assert.deepEqual(asStudent.map((c) => c.id), [b.id, a.id]);
-      const asOwner = await app.services.courses.listItems([draft.id, b.id], { id: owner.user.id, role: 'instructor' }, origin);
+      const asOwner = await app.services.courses.listItems(as({ id: owner.user.id, role: 'instructor' }), [draft.id, b.id]);
       assert.deepEqual(asOwner.map((c) => c.id), [draft.id, b.id]);
       assert.deepEqual(Object.keys(asOwner[0]!).sort(), LIST_ITEM_FIELDS);
-      assert.deepEqual(await app.services.courses.listItems([], null, origin), []);
+      assert.deepEqual(await app.services.courses.listItems(as(null), []), []);
     });
   });
 });

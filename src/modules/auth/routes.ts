@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { currentUser, requireUser } from '../../plugins/auth.js';
+import { contextOf, userContextOf } from '../../plugins/context.js';
 import { routeRate } from '../../plugins/rate-limits.js';
-import { originOf } from '../../shared/urls.js';
 import { RegisterBody, UserSchema } from '../users/schemas.js';
 import { LoginBody, RefreshBody, TokenPairSchema } from './schemas.js';
 
 const tags = ['auth'];
-const secured = [{ bearerAuth: [] }];
 
 export default async function authRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -16,19 +14,16 @@ export default async function authRoutes(fastify: FastifyInstance) {
 
   app.post('/api/register/', {
     schema: { tags, summary: 'Create a student or instructor account', body: RegisterBody, response: { 201: UserSchema } },
-    config: { rateLimit: routeRate(rates.register) },
+    config: { auth: 'public', rateLimit: routeRate(rates.register) },
   }, async (request, reply) => {
     reply.code(201);
-    return users.register(request.body, originOf(request));
+    return users.register(contextOf(request), request.body);
   });
 
   app.post('/api/login/', {
     schema: { tags, summary: 'Obtain an access and a refresh token', body: LoginBody, response: { 200: TokenPairSchema } },
-    config: { rateLimit: routeRate(rates.login) },
-  }, async (request) => {
-    const user = await users.checkCredentials(request.body.username, request.body.password);
-    return auth.startSession(user);
-  });
+    config: { auth: 'public', rateLimit: routeRate(rates.login) },
+  }, async (request) => auth.login(contextOf(request), request.body.username, request.body.password));
 
   app.post('/api/token/refresh/', {
     schema: {
@@ -38,28 +33,27 @@ export default async function authRoutes(fastify: FastifyInstance) {
       body: RefreshBody,
       response: { 200: TokenPairSchema },
     },
-    config: { rateLimit: routeRate(rates.refresh) },
-  }, async (request) => auth.refresh(request.body.refresh));
+    config: { auth: 'public', rateLimit: routeRate(rates.refresh) },
+  }, async (request) => auth.refresh(contextOf(request), request.body.refresh));
 
   app.post('/api/logout/', {
     schema: {
       tags,
       summary: 'Revoke this session: its refresh token and every access token issued in it',
-      security: secured,
       body: RefreshBody,
       response: { 205: { description: 'Session revoked; no body' } },
     },
-    preParsing: requireUser,
+    config: { auth: 'user' },
   }, async (request, reply) => {
-    await auth.logout(currentUser(request), request.body.refresh);
+    await auth.logout(userContextOf(request), request.body.refresh);
     return reply.code(205).send();
   });
 
   app.post('/api/logout-all/', {
-    schema: { tags, summary: 'Revoke every session of the caller', security: secured, response: { 205: { description: 'All sessions revoked; no body' } } },
-    preParsing: requireUser,
+    schema: { tags, summary: 'Revoke every session of the caller', response: { 205: { description: 'All sessions revoked; no body' } } },
+    config: { auth: 'user' },
   }, async (request, reply) => {
-    await auth.revokeAllSessions(currentUser(request).id);
+    await auth.logoutEverywhere(userContextOf(request));
     return reply.code(205).send();
   });
 }

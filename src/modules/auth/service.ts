@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../db/types.js';
 import { badRequest, refreshNotValid, tokenNotValid } from '../../shared/errors.js';
 import { nowIso } from '../../shared/time.js';
+import type { Caller, RequestContext, UserContext } from '../../shared/context.js';
 import * as repo from './repository.js';
 import type { RevocationList } from './revocation.js';
 import type { TokenPair, Tokens } from './tokens.js';
@@ -12,8 +13,14 @@ export interface SessionUser {
 }
 
 /** The caller as an access token proves it: no database read needed. */
-export interface AuthUser extends SessionUser {
-  sessionId: string;
+export type AuthUser = Caller;
+
+/** What this module needs of the users module. */
+export interface AccountsPort {
+  /** The user if they may still hold a session (exists and is active), else undefined. */
+  findActive(id: number): Promise<SessionUser | undefined>;
+  /** The user whose login and password these are; a 401 otherwise. */
+  checkCredentials(identifier: string, password: string): Promise<SessionUser>;
 }
 
 export interface AuthServiceDeps {
@@ -22,8 +29,7 @@ export interface AuthServiceDeps {
   revocations: RevocationList;
   refreshTokenTtl: number;
   accessTokenTtl: number;
-  /** The user if they may still hold a session (exists and is active), else undefined. */
-  findActiveUser(id: number): Promise<SessionUser | undefined>;
+  users: () => AccountsPort;
 }
 
 const INVALID_TOKEN = 'Token is invalid or expired';
@@ -39,6 +45,20 @@ export function createAuthService(deps: AuthServiceDeps) {
     await revocations.revoke(ids);
   }
 
+  async function startSession(user: SessionUser): Promise<TokenPair> {
+    const id = tokens.newId();
+    const jti = tokens.newId();
+    await repo.insertSession(db, {
+      id,
+      user_id: user.id,
+      refresh_jti: jti,
+      created_at: nowIso(),
+      expires_at: refreshExpiry(),
+      revoked_at: null,
+    });
+    return tokens.issue(user, id, jti);
+  }
+
   return {
     /** Hot path: signature, expiry and kind from the token, revocation from memory. */
     authenticate(token: string): AuthUser {
@@ -52,25 +72,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       return { id: Number(claims.sub), role: claims.role, sessionId: claims.sid };
     },
 
-    async startSession(user: SessionUser): Promise<TokenPair> {
-      const id = tokens.newId();
-      const jti = tokens.newId();
-      await repo.insertSession(db, {
-        id,
-        user_id: user.id,
-        refresh_jti: jti,
-        created_at: nowIso(),
-        expires_at: refreshExpiry(),
-        revoked_at: null,
-      });
-      return tokens.issue(user, id, jti);
-    },
+    startSession,
 
     /**
      * Rotation with reuse detection: a refresh token that is no longer its session's newest
      * has been stolen or replayed, so the whole session dies.
      */
-    async refresh(refreshToken: string): Promise<TokenPair> {
+    async refresh(_ctx: RequestContext, refreshToken: string): Promise<TokenPair> {
       let claims;
       try {
         claims = tokens.verifyRefresh(refreshToken);
@@ -85,7 +93,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         await revoke({ id: session.id });
         throw refreshNotValid(INVALID_TOKEN);
       }
-      const user = await deps.findActiveUser(session.user_id);
+      const user = await deps.users().findActive(session.user_id);
       if (!user) {
         await revoke({ id: session.id });
         throw refreshNotValid(INVALID_TOKEN);
@@ -99,7 +107,13 @@ export function createAuthService(deps: AuthServiceDeps) {
       return tokens.issue(user, session.id, next);
     },
 
-    async logout(caller: AuthUser, refreshToken: string): Promise<void> {
+    /** A new session for the user these credentials name. */
+    async login(_ctx: RequestContext, identifier: string, password: string): Promise<TokenPair> {
+      return startSession(await deps.users().checkCredentials(identifier, password));
+    },
+
+    async logout(ctx: UserContext, refreshToken: string): Promise<void> {
+      const caller = ctx.viewer;
       let claims;
       try {
         claims = tokens.verifyRefresh(refreshToken);
@@ -117,6 +131,11 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw badRequest('Token is invalid or expired.');
       }
       await revoke({ id: session.id });
+    },
+
+    /** Every session of the caller ends. */
+    async logoutEverywhere(ctx: UserContext): Promise<void> {
+      await revoke({ userId: ctx.viewer.id });
     },
 
     revokeAllSessions: (userId: number) => revoke({ userId }),

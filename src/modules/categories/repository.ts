@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
-import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
-import type { CategoryTable, DB } from '../../db/types.js';
-import type { PageRequest } from '../../shared/pagination.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import type { Insertable, Updateable } from 'kysely';
+import { listQuery } from '../../db/query.js';
+import type { Executor } from '../../db/query.js';
+import type { CategoryTable } from '../../db/types.js';
 
 export function findById(db: Executor, id: number) {
   return db.selectFrom('categories').selectAll().where('id', '=', id).executeTakeFirst();
@@ -44,17 +43,8 @@ export async function slugsLike(db: Executor, base: string, exceptId?: number) {
   return (await query.execute()).map((r) => r.slug);
 }
 
-export async function listCategories(db: Executor, page: PageRequest) {
-  const { count } = await db.selectFrom('categories').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await db
-    .selectFrom('categories')
-    .selectAll()
-    .orderBy(sql`lower(name)`, 'asc')
-    .orderBy('id', 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  return { count: Number(count), rows };
+export function listCategories(db: Executor) {
+  return listQuery(db.selectFrom('categories').selectAll().orderBy(sql`lower(name)`, 'asc').orderBy('id', 'asc'));
 }
 
 export function insertCategory(db: Executor, values: Insertable<CategoryTable>) {

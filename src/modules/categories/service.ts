@@ -1,9 +1,9 @@
-import type { FastifyRequest } from 'fastify';
 import type { Kysely, Updateable } from 'kysely';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import type { CategoryRow, CategoryTable, DB } from '../../db/types.js';
 import { FieldErrorCollector, conflict, invalidField, notFound } from '../../shared/errors.js';
-import { buildPage, pageRequest } from '../../shared/pagination.js';
+import { pageRequest, paginate } from '../../shared/pagination.js';
+import type { RequestContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
 import * as repo from './repository.js';
 import { MAX_NAME_LENGTH } from './schemas.js';
@@ -66,13 +66,11 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
   }
 
   return {
-    async list(request: FastifyRequest, query: CategoryListQueryInput): Promise<Page<Category>> {
-      const page = pageRequest(query);
-      const { count, rows } = await repo.listCategories(db, page);
-      return buildPage(request, page, count, rows.map(toCategory));
+    async list(ctx: RequestContext, query: CategoryListQueryInput): Promise<Page<Category>> {
+      return paginate(ctx, pageRequest(query), repo.listCategories(db), (rows) => rows.map(toCategory));
     },
 
-    async get(id: number): Promise<Category> {
+    async get(_ctx: RequestContext, id: number): Promise<Category> {
       return toCategory(await getRow(id));
     },
 
@@ -86,7 +84,7 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
       return (await repo.findById(db, id)) !== undefined;
     },
 
-    async create(input: CategoryCreateInput): Promise<Category> {
+    async create(_ctx: RequestContext, input: CategoryCreateInput): Promise<Category> {
       const errors = new FieldErrorCollector();
       const name = await checkName(errors, input.name);
       errors.throwIfAny();
@@ -95,7 +93,7 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
       return toCategory(row);
     },
 
-    async update(id: number, input: CategoryPatchInput): Promise<Category> {
+    async update(_ctx: RequestContext, id: number, input: CategoryPatchInput): Promise<Category> {
       const row = await getRow(id);
       const errors = new FieldErrorCollector();
       const changes: Updateable<CategoryTable> = {};
@@ -116,7 +114,7 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
     },
 
     /** Refused while any course, draft or published, is filed under it. */
-    async remove(id: number): Promise<void> {
+    async remove(_ctx: RequestContext, id: number): Promise<void> {
       await getRow(id);
       if (await repo.hasCourses(db, id)) throw conflict(HAS_COURSES);
       try {

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { currentUser, requireUser } from '../../plugins/auth.js';
+import { contextOf, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
-import { originOf } from '../../shared/urls.js';
 import {
   CourseCreateBody,
   CourseDetailSchema,
@@ -13,8 +12,8 @@ import {
 } from './schemas.js';
 
 const tags = ['courses'];
-const secured = [{ bearerAuth: [] }];
 const thumbnail = { thumbnail: { kind: 'image', folder: 'thumbnails' } } as const;
+const writers = { auth: 'user', uploads: thumbnail } as const;
 
 export default async function courseRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -27,7 +26,8 @@ export default async function courseRoutes(fastify: FastifyInstance) {
       querystring: CourseListQuery,
       response: { 200: PageSchema(CourseListItemSchema) },
     },
-  }, async (request) => courses.list(request, request.user, request.query));
+    config: { auth: 'public' },
+  }, async (request) => courses.list(contextOf(request), request.query));
 
   app.get('/api/courses/:id/', {
     schema: {
@@ -36,21 +36,20 @@ export default async function courseRoutes(fastify: FastifyInstance) {
       params: CourseIdParams,
       response: { 200: CourseDetailSchema },
     },
-  }, async (request) => courses.detail(request.user, request.params.id, originOf(request)));
+    config: { auth: 'public' },
+  }, async (request) => courses.detail(contextOf(request), request.params.id));
 
   app.post('/api/courses/', {
     schema: {
       tags,
       summary: 'Create a course (approved instructors and admins); a draft unless is_published',
-      security: secured,
       body: CourseCreateBody,
       response: { 201: CourseDetailSchema },
     },
-    config: { uploads: thumbnail },
-    preParsing: requireUser,
+    config: writers,
   }, async (request, reply) => {
     reply.code(201);
-    return courses.create(currentUser(request), request.body, request.uploads?.thumbnail, originOf(request));
+    return courses.create(userContextOf(request), request.body, request.uploads?.thumbnail);
   });
 
   for (const method of ['PUT', 'PATCH'] as const) {
@@ -60,15 +59,12 @@ export default async function courseRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: method === 'PUT' ? 'Replace a course (its owner, admins)' : 'Update a course (its owner, admins)',
-        security: secured,
         params: CourseIdParams,
         body: method === 'PUT' ? CourseCreateBody : CoursePatchBody,
         response: { 200: CourseDetailSchema },
       },
-      config: { uploads: thumbnail },
-      preParsing: requireUser,
-      handler: async (request) =>
-        courses.update(currentUser(request), request.params.id, request.body, request.uploads?.thumbnail, originOf(request)),
+      config: writers,
+      handler: async (request) => courses.update(userContextOf(request), request.params.id, request.body, request.uploads?.thumbnail),
     });
   }
 
@@ -76,13 +72,12 @@ export default async function courseRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: 'Delete a course and its files (its owner while no student is enrolled, admins)',
-      security: secured,
       params: CourseIdParams,
       response: { 204: { description: 'Deleted; no body' } },
     },
-    preParsing: requireUser,
+    config: { auth: 'user' },
   }, async (request, reply) => {
-    await courses.remove(currentUser(request), request.params.id);
+    await courses.remove(userContextOf(request), request.params.id);
     return reply.code(204).send();
   });
 }

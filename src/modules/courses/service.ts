@@ -1,16 +1,18 @@
-import type { FastifyRequest } from 'fastify';
 import type { Kysely, Updateable } from 'kysely';
-import type { Services } from '../../app.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
+import type { Executor } from '../../db/query.js';
 import { writeTransaction } from '../../db/transaction.js';
-import type { CourseTable, DB } from '../../db/types.js';
+import type { CourseTable, DB, Role } from '../../db/types.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
+import type { Storage } from '../../storage/index.js';
+import type { RequestContext, UserContext } from '../../shared/context.js';
 import { FieldErrorCollector, conflict, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
 import { buildPage, pageRequest, parseOrdering } from '../../shared/pagination.js';
+import type { PageRequest } from '../../shared/pagination.js';
 import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
-import { originOf } from '../../shared/urls.js';
-import type { AuthUser } from '../auth/service.js';
+import type { MediaUrls } from '../media/urls.js';
+import type { PublicUser } from '../users/schemas.js';
 import { createCatalogCache } from './cache.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
 import type { PriceProblem } from './money.js';
@@ -19,13 +21,40 @@ import type { Viewer } from './policy.js';
 import * as repo from './repository.js';
 import type { CourseFilters, CourseItemRow, CourseOrderColumn } from './repository.js';
 import { MAX_TITLE_LENGTH } from './schemas.js';
-import type { CourseCreateInput, CourseDetail, CourseListItem, CourseListQueryInput, CoursePatchInput } from './schemas.js';
+import type { CourseCreateInput, CourseDetail, CourseListItem, CourseListQueryInput, CoursePatchInput, EnrollmentSummary, LessonOutline } from './schemas.js';
 import { searchWords } from './search.js';
+
+/** What this module needs of the users module. */
+export interface UsersPort {
+  findActive(id: number): Promise<{ role: Role; instructorStatus: string } | undefined>;
+  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+}
+
+/** What this module needs of the categories module. */
+export interface CategoriesPort {
+  exists(id: number): Promise<boolean>;
+  findByReference(reference: string): Promise<{ id: number } | undefined>;
+}
+
+/** What this module needs of the lessons module. */
+export interface LessonsPort {
+  outline(courseId: number): Promise<LessonOutline[]>;
+  storageKeysOfCourse(courseId: number): Promise<string[]>;
+}
+
+/** What this module needs of the enrollments module. */
+export interface EnrollmentsPort {
+  summaryFor(studentId: number, courseId: number): Promise<EnrollmentSummary | null>;
+}
 
 export interface CoursesServiceDeps {
   db: Kysely<DB>;
-  /** Users, categories, lessons, enrollments, storage and media are reached through their services, at call time. */
-  services: Services;
+  storage: Pick<Storage, 'delete'>;
+  media: Pick<MediaUrls, 'publicUrl'>;
+  users: () => UsersPort;
+  categories: () => CategoriesPort;
+  lessons: () => LessonsPort;
+  enrollments: () => EnrollmentsPort;
 }
 
 /** What other modules need to know of a course to apply the visibility policy. */
@@ -119,10 +148,10 @@ function countedByCategories(filters: CourseFilters): boolean {
 export type CoursesService = ReturnType<typeof createCoursesService>;
 
 export function createCoursesService(deps: CoursesServiceDeps) {
-  const { db, services } = deps;
+  const { db } = deps;
   const cache = createCatalogCache({ ttlMs: CATALOG_CACHE_TTL_MS, maxEntries: CATALOG_CACHE_ENTRIES });
 
-  function toItem(row: CourseItemRow, origin: string): CourseListItem {
+  function toItem(ctx: RequestContext, row: CourseItemRow): CourseListItem {
     return {
       id: row.id,
       title: row.title,
@@ -130,7 +159,8 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       price: centsToPrice(row.price_cents),
       is_free: row.price_cents === 0,
       category: { id: row.category_id, name: row.category_name, slug: row.category_slug },
-      instructor: services.users.toPublicUser(
+      instructor: deps.users().toPublicUser(
+        ctx,
         {
           id: row.instructor_id,
           username: row.instructor_username,
@@ -139,9 +169,8 @@ export function createCoursesService(deps: CoursesServiceDeps) {
           bio: row.instructor_bio,
           profile_image: row.instructor_profile_image,
         },
-        origin,
       ),
-      thumbnail: services.media.publicUrl(origin, row.thumbnail),
+      thumbnail: deps.media.publicUrl(ctx.origin, row.thumbnail),
       is_published: toBool(row.is_published),
       average_rating: row.reviews_count > 0 ? roundRating(row.average_rating) : null,
       reviews_count: row.reviews_count,
@@ -162,28 +191,29 @@ export function createCoursesService(deps: CoursesServiceDeps) {
    * List items for these ids in the given order, in one query. Ids that do not exist or that
    * the viewer may not see (someone else's draft) are left out.
    */
-  async function listItems(ids: number[], viewer: Viewer, origin: string): Promise<CourseListItem[]> {
+  async function listItems(ctx: RequestContext, ids: number[]): Promise<CourseListItem[]> {
     const rows = await repo.itemsByIds(db, [...new Set(ids)]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.flatMap((id) => {
       const row = byId.get(id);
-      return row && canSeeCourse(viewer, factsOf(row)) ? [toItem(row, origin)] : [];
+      return row && canSeeCourse(ctx.viewer, factsOf(row)) ? [toItem(ctx, row)] : [];
     });
   }
 
   /** The detail of a course the viewer may see, else 404. */
-  async function detailOf(viewer: Viewer, id: number, origin: string): Promise<CourseDetail> {
+  async function detailOf(ctx: RequestContext, id: number): Promise<CourseDetail> {
+    const { viewer } = ctx;
     const row = await repo.findItem(db, id);
     if (!row || !canSeeCourse(viewer, factsOf(row))) throw notFound();
     const [lessons, enrollment] = await Promise.all([
-      services.lessons.outline(id),
-      viewer?.role === 'student' ? services.enrollments.summaryFor(viewer.id, id) : null,
+      deps.lessons().outline(id),
+      viewer?.role === 'student' ? deps.enrollments().summaryFor(viewer.id, id) : null,
     ]);
-    return { ...toItem(row, origin), lessons, enrollment };
+    return { ...toItem(ctx, row), lessons, enrollment };
   }
 
   /** The course if the caller may change it: 404 when they may not even see it, else 403. */
-  async function editable(caller: AuthUser, id: number) {
+  async function editable(caller: Viewer, id: number) {
     const facts = await repo.findFacts(db, id);
     if (!facts || !canSeeCourse(caller, factsOf(facts))) throw notFound();
     if (!canEditCourse(caller, factsOf(facts))) throw forbidden('You may only change your own courses.');
@@ -207,7 +237,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       else values.price_cents = price.cents;
     }
     if (input.category !== undefined) {
-      if (await services.categories.exists(input.category)) values.category_id = input.category;
+      if (await deps.categories().exists(input.category)) values.category_id = input.category;
       else errors.add('category', `Invalid pk "${input.category}" - object does not exist.`);
     }
     if (input.is_published !== undefined) values.is_published = input.is_published;
@@ -229,7 +259,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
 
   /** Files of a course that is already gone: a failure leaves an orphan file, never an error for the caller. */
   async function removeFiles(keys: (string | null)[]): Promise<void> {
-    await Promise.allSettled(keys.filter((key): key is string => key !== null).map((key) => services.storage.delete(key)));
+    await Promise.allSettled(keys.filter((key): key is string => key !== null).map((key) => deps.storage.delete(key)));
   }
 
   return {
@@ -239,6 +269,13 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       return row && { id: row.id, title: row.title, ...factsOf(row) };
     },
 
+    /**
+     * The course row, locked until the transaction ends on PostgreSQL; undefined if it is
+     * gone. Every writer of a course's rows or counters takes it first (lessons, enrollments,
+     * reviews), so the aggregate it recomputes sees every change committed before it.
+     */
+    lockCourse: (trx: Executor, id: number) => repo.lockFacts(trx, id),
+
     listItems,
 
     /** Courses or categories changed: counts and search rankings are computed afresh. */
@@ -247,10 +284,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     },
 
     /** The catalog: what the viewer may see, filtered, searched and ordered; a count and one page. */
-    async list(request: FastifyRequest, viewer: Viewer, query: CourseListQueryInput): Promise<Page<CourseListItem>> {
-      const page = pageRequest(query);
+    async list(ctx: RequestContext, query: CourseListQueryInput): Promise<Page<CourseListItem>> {
+      const { viewer } = ctx;
+      const page: PageRequest = pageRequest(query);
       const { mine, isPublished, conditions, ordering, ranked } = parseListQuery(query);
-      const empty = () => buildPage(request, page, 0, []);
+      const empty = () => buildPage(ctx, page, 0, []);
 
       const scope = courseListScope(viewer, { mine, isPublished });
       if (!scope) return empty();
@@ -259,7 +297,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       if (instructor) filters.instructor = /^\d{1,9}$/.test(instructor) ? { id: Number(instructor) } : { username: instructor };
       const category = query.category?.trim();
       if (category) {
-        const found = await services.categories.findByReference(category);
+        const found = await deps.categories().findByReference(category);
         if (!found) return empty();
         filters.categoryId = found.id;
       }
@@ -269,22 +307,22 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       const key = JSON.stringify(filters);
       const countAll = () => (countedByCategories(filters) ? repo.countPublished(db, filters.categoryId) : repo.countCourses(db, filters));
       const count = cacheable ? await cache.remember(`count ${key}`, countAll) : await countAll();
-      if (page.offset >= count) return buildPage(request, page, count, []);
-      const origin = originOf(request);
+      if (page.offset >= count) return buildPage(ctx, page, count, []);
       const sort = { ranked, ordering };
       if (ranked && cacheable && page.offset + page.limit <= RANKED_WINDOW) {
         const ids = await cache.remember(`ranked ${key}`, () => repo.firstIds(db, filters, sort, RANKED_WINDOW));
-        return buildPage(request, page, count, await listItems(ids.slice(page.offset, page.offset + page.limit), viewer, origin));
+        return buildPage(ctx, page, count, await listItems(ctx, ids.slice(page.offset, page.offset + page.limit)));
       }
       const rows = await repo.listPage(db, filters, sort, page);
-      return buildPage(request, page, count, rows.map((row) => toItem(row, origin)));
+      return buildPage(ctx, page, count, rows.map((row) => toItem(ctx, row)));
     },
 
-    detail: (viewer: Viewer, id: number, origin: string): Promise<CourseDetail> => detailOf(viewer, id, origin),
+    detail: (ctx: RequestContext, id: number): Promise<CourseDetail> => detailOf(ctx, id),
 
     /** Approved instructors and admins, as the database says now (a token may predate a rejection). */
-    async create(caller: AuthUser, input: CourseCreateInput, upload: StoredUpload | undefined, origin: string): Promise<CourseDetail> {
-      const user = await services.users.findActive(caller.id);
+    async create(ctx: UserContext, input: CourseCreateInput, upload: StoredUpload | undefined): Promise<CourseDetail> {
+      const caller = ctx.viewer;
+      const user = await deps.users().findActive(caller.id);
       if (!user) throw unauthorized('User not found or inactive.');
       const denial = courseCreationDenial(user.role, user.instructorStatus);
       if (denial) throw forbidden(denial);
@@ -305,12 +343,12 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         }),
       );
       cache.clear();
-      return detailOf(caller, id, origin);
+      return detailOf(ctx, id);
     },
 
     /** PATCH and PUT: the owner or an admin; a new or cleared thumbnail retires the old file once the row says so. */
-    async update(caller: AuthUser, id: number, input: CoursePatchInput, upload: StoredUpload | undefined, origin: string): Promise<CourseDetail> {
-      await editable(caller, id);
+    async update(ctx: UserContext, id: number, input: CoursePatchInput, upload: StoredUpload | undefined): Promise<CourseDetail> {
+      await editable(ctx.viewer, id);
       const changes = await validate(input);
       if (upload) changes.thumbnail = upload.key;
       else if (input.thumbnail === null) changes.thumbnail = null;
@@ -326,16 +364,17 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       );
       cache.clear();
       if (changes.thumbnail !== undefined && previous.thumbnail !== changes.thumbnail) await removeFiles([previous.thumbnail]);
-      return detailOf(caller, id, origin);
+      return detailOf(ctx, id);
     },
 
     /** The owner (not while students are enrolled) or an admin; the course's files go after the rows. */
-    async remove(caller: AuthUser, id: number): Promise<void> {
+    async remove(ctx: UserContext, id: number): Promise<void> {
+      const caller = ctx.viewer;
       const facts = await editable(caller, id);
       const early = courseDeletionDenial(caller, facts);
       if (early) throw conflict(early);
       // Lesson rows go with the course (ON DELETE CASCADE), so their files are listed first.
-      const lessonFiles = await services.lessons.storageKeysOfCourse(id);
+      const lessonFiles = await deps.lessons().storageKeysOfCourse(id);
       const thumbnail = await writeTransaction(db, async (trx) => {
         const current = await repo.lockFacts(trx, id);
         if (!current) throw notFound();

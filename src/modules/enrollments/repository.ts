@@ -1,17 +1,10 @@
-import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder } from 'kysely';
 import { isPostgres } from '../../db/index.js';
+import { preparedList } from '../../db/prepared.js';
+import { forKeyShare, forUpdate, listQuery } from '../../db/query.js';
+import type { Executor } from '../../db/query.js';
 import type { DB } from '../../db/types.js';
-import type { PageRequest } from '../../shared/pagination.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
-
-/**
- * PostgreSQL runs transactions side by side, so a writer that must see every committed
- * change before it counts locks the row first. SQLite has one connection that Kysely
- * hands to one transaction at a time: nothing to lock, and it has no FOR UPDATE.
- */
 
 export function findEnrollment(db: Executor, studentId: number, courseId: number) {
   return db
@@ -29,17 +22,7 @@ export function lockEnrollment(db: Executor, studentId: number, courseId: number
     .selectAll()
     .where('student_id', '=', studentId)
     .where('course_id', '=', courseId);
-  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
-}
-
-/**
- * The course row, locked until the transaction ends. Every writer of a course's counters
- * (enrollments, reviews, lessons) takes it before touching rows that feed them, so the
- * aggregate it computes next sees every change committed before it.
- */
-export async function lockCourse(db: Executor, courseId: number) {
-  const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
-  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
+  return forUpdate(db, query).executeTakeFirst();
 }
 
 export function insertEnrollment(db: Executor, studentId: number, courseId: number, now: string) {
@@ -85,8 +68,7 @@ export async function addToStudentsCount(
  * ends, the same lock the completion's foreign key would take, taken first. Undefined if gone.
  */
 export function lockLessonKey(db: Executor, lessonId: number) {
-  const query = db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId);
-  return (isPostgres(db) ? query.forKeyShare() : query).executeTakeFirst();
+  return forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)).executeTakeFirst();
 }
 
 /** Locks every enrollment of a course, so a recount cannot miss a completion committed meanwhile. */
@@ -193,26 +175,19 @@ export function findOfStudent(db: Executor, studentId: number, courseId: number)
 export type StudentEnrollmentRow = NonNullable<Awaited<ReturnType<typeof findOfStudent>>>;
 
 /** Newest first. */
-const countOfStudent = preparedQuery((db, studentId: number) => ofStudent(db as Executor, studentId)
-    .select((eb) => eb.fn.countAll<number>().as('count')));
-const pageOfStudent = preparedQuery((db, studentId: number, limit: number, offset: number) => ofStudent(db as Executor, studentId)
+const ofStudentList = preparedList((db, _shape: null, values: { studentId: number }) =>
+  ofStudent(db, values.studentId)
     .selectAll('enrollments')
     .select((eb) => ['courses.title', totalLessons(eb)])
     .orderBy('enrollments.enrolled_on', 'desc')
-    .orderBy('enrollments.id', 'asc')
-    .limit(limit)
-    .offset(offset));
-export async function listOfStudent(db: Executor, studentId: number, page: PageRequest) {
-  const [{ count }] = (await countOfStudent(db, studentId)) as [{ count: number }];
-  const rows = await pageOfStudent(db, studentId, page.limit, page.offset);
-  return { count: Number(count), rows };
+    .orderBy('enrollments.id', 'asc'));
+export function listOfStudent(db: Executor, studentId: number) {
+  return ofStudentList(db, null, { studentId });
 }
 
 /** The students of a course with their progress, newest enrollment first. */
-export async function listOfCourse(db: Executor, courseId: number, page: PageRequest) {
-  const base = db.selectFrom('enrollments').where('course_id', '=', courseId);
-  const { count } = await base.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await base
+export function listOfCourse(db: Executor, courseId: number) {
+  return listQuery(db.selectFrom('enrollments').where('course_id', '=', courseId)
     .innerJoin('users', 'users.id', 'enrollments.student_id')
     .select([
       'enrollments.enrolled_on',
@@ -226,9 +201,5 @@ export async function listOfCourse(db: Executor, courseId: number, page: PageReq
       'users.profile_image',
     ])
     .orderBy('enrollments.enrolled_on', 'desc')
-    .orderBy('enrollments.id', 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  return { count: Number(count), rows };
+    .orderBy('enrollments.id', 'asc'));
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { currentUser, requireRole, requireUser } from '../../plugins/auth.js';
+import { userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
-import { originOf } from '../../shared/urls.js';
 import {
   CompletionSchema,
   CourseIdParams,
@@ -14,39 +13,37 @@ import {
   ProgressSchema,
 } from './schemas.js';
 
-const secured = [{ bearerAuth: [] }];
 const tags = ['enrollments'];
+const students = { auth: ['student'] } as const;
+const signedIn = { auth: 'user' } as const;
 
 export default async function enrollmentRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { enrollments } = app.services;
-  const studentsOnly = requireRole('student');
 
   app.post('/api/enroll/:course_id/', {
     schema: {
       tags,
       summary: 'Enroll in a published course (students; instructors and admins get 403; already enrolled 409)',
-      security: secured,
       params: CourseIdParams,
       response: { 201: EnrollmentSchema },
     },
-    preParsing: studentsOnly,
+    config: students,
   }, async (request, reply) => {
     reply.code(201);
-    return enrollments.enroll(currentUser(request), request.params.course_id, originOf(request));
+    return enrollments.enroll(userContextOf(request), request.params.course_id);
   });
 
   app.delete('/api/enroll/:course_id/', {
     schema: {
       tags,
       summary: 'Unenroll; the completions go too (not enrolled: 404)',
-      security: secured,
       params: CourseIdParams,
       response: { 204: { description: 'Unenrolled; no body' } },
     },
-    preParsing: requireUser,
+    config: signedIn,
   }, async (request, reply) => {
-    await enrollments.unenroll(currentUser(request), request.params.course_id);
+    await enrollments.unenroll(userContextOf(request), request.params.course_id);
     return reply.code(204).send();
   });
 
@@ -54,34 +51,31 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: "The caller's enrollments, newest first",
-      security: secured,
       querystring: PageOnlyQuery,
       response: { 200: PageSchema(EnrollmentSchema) },
     },
-    preParsing: studentsOnly,
-  }, async (request) => enrollments.myCourses(request, currentUser(request), request.query));
+    config: students,
+  }, async (request) => enrollments.myCourses(userContextOf(request), request.query));
 
   app.get('/api/my-progress/', {
     schema: {
       tags,
       summary: "The caller's progress in each enrolled course, newest enrollment first",
-      security: secured,
       querystring: PageOnlyQuery,
       response: { 200: PageSchema(ProgressSchema) },
     },
-    preParsing: studentsOnly,
-  }, async (request) => enrollments.myProgress(request, currentUser(request), request.query));
+    config: students,
+  }, async (request) => enrollments.myProgress(userContextOf(request), request.query));
 
   app.get('/api/my-progress/:course_id/', {
     schema: {
       tags,
       summary: "The caller's progress in one course, lesson by lesson (404 unless enrolled)",
-      security: secured,
       params: CourseIdParams,
       response: { 200: ProgressDetailSchema },
     },
-    preParsing: requireUser,
-  }, async (request) => enrollments.progressDetail(currentUser(request), request.params.course_id));
+    config: signedIn,
+  }, async (request) => enrollments.progressDetail(userContextOf(request), request.params.course_id));
 
   for (const [method, done] of [['POST', true], ['DELETE', false]] as const) {
     app.route({
@@ -90,12 +84,11 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: done ? 'Mark a lesson done (enrolled students; idempotent)' : 'Unmark a lesson (enrolled students; idempotent)',
-        security: secured,
         params: IdParams,
         response: { 200: CompletionSchema },
       },
-      preParsing: requireUser,
-      handler: async (request) => enrollments.setLessonDone(currentUser(request), request.params.id, done),
+      config: signedIn,
+      handler: async (request) => enrollments.setLessonDone(userContextOf(request), request.params.id, done),
     });
   }
 
@@ -103,11 +96,10 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
     schema: {
       tags: ['courses'],
       summary: 'The students of a course with their progress (the owner and admins), newest first',
-      security: secured,
       params: IdParams,
       querystring: PageOnlyQuery,
       response: { 200: PageSchema(CourseStudentSchema) },
     },
-    preParsing: requireUser,
-  }, async (request) => enrollments.studentsOf(request, currentUser(request), request.params.id, request.query));
+    config: signedIn,
+  }, async (request) => enrollments.studentsOf(userContextOf(request), request.params.id, request.query));
 }

@@ -1,24 +1,44 @@
-import type { FastifyRequest } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
-import type { Services } from '../../app.js';
+import type { Kysely } from 'kysely';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import type { Executor } from '../../db/query.js';
 import { writeTransaction } from '../../db/transaction.js';
 import type { DB } from '../../db/types.js';
 import { conflict, forbidden, notFound } from '../../shared/errors.js';
-import { buildPage, pageRequest } from '../../shared/pagination.js';
+import { pageRequest, paginate } from '../../shared/pagination.js';
+import type { RequestContext, UserContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
 import { nowIso, toIso, toIsoOrNull } from '../../shared/time.js';
-import { originOf } from '../../shared/urls.js';
-import type { AuthUser } from '../auth/service.js';
+import type { Viewer } from '../courses/policy.js';
 import { canEditCourse, canSeeCourse } from '../courses/policy.js';
 import type { CourseListItem } from '../courses/schemas.js';
+import type { LessonOutline } from '../courses/schemas.js';
+import type { PublicUser } from '../users/schemas.js';
 import * as repo from './repository.js';
 import type { Completion, CourseStudent, Enrollment, PageQueryInput, Progress, ProgressDetail } from './schemas.js';
 
+/** What this module needs of the courses module. */
+export interface CoursesPort {
+  findFacts(id: number): Promise<{ instructor_id: number; is_published: boolean } | undefined>;
+  lockCourse(trx: Executor, id: number): Promise<unknown>;
+  listItems(ctx: RequestContext, ids: number[]): Promise<CourseListItem[]>;
+}
+
+/** What this module needs of the lessons module. */
+export interface LessonsPort {
+  findFacts(lessonId: number): Promise<{ id: number; course_id: number } | undefined>;
+  outline(courseId: number): Promise<LessonOutline[]>;
+}
+
+/** What this module needs of the users module. */
+export interface UsersPort {
+  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+}
+
 export interface EnrollmentsServiceDeps {
   db: Kysely<DB>;
-  /** Courses, lessons and users are asked through their services, looked up at call time. */
-  services: Services;
+  courses: () => CoursesPort;
+  lessons: () => LessonsPort;
+  users: () => UsersPort;
 }
 
 const NOT_ENROLLED = 'You are not enrolled in this course.';
@@ -26,17 +46,17 @@ const NOT_ENROLLED = 'You are not enrolled in this course.';
 export type EnrollmentsService = ReturnType<typeof createEnrollmentsService>;
 
 export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
-  const { db, services } = deps;
+  const { db } = deps;
 
   /** The course if the caller may see it (a draft exists only for its owner and admins), else 404. */
-  async function visibleCourse(caller: AuthUser, courseId: number) {
-    const course = await services.courses.findFacts(courseId);
+  async function visibleCourse(caller: Viewer, courseId: number) {
+    const course = await deps.courses().findFacts(courseId);
     if (!course || !canSeeCourse(caller, course)) throw notFound();
     return course;
   }
 
-  async function listItems(ids: number[], caller: AuthUser, origin: string): Promise<Map<number, CourseListItem>> {
-    const items = await services.courses.listItems(ids, caller, origin);
+  async function listItems(ctx: RequestContext, ids: number[]): Promise<Map<number, CourseListItem>> {
+    const items = await deps.courses().listItems(ctx, ids);
     return new Map(items.map((item) => [item.id, item]));
   }
 
@@ -51,7 +71,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
 
   return {
     /** Pass the transaction when asking from inside one (on SQLite, `db` waits for it to end). */
-    async isEnrolled(studentId: number, courseId: number, trx: Kysely<DB> | Transaction<DB> = db): Promise<boolean> {
+    async isEnrolled(studentId: number, courseId: number, trx: Executor = db): Promise<boolean> {
       return (await repo.findEnrollment(trx, studentId, courseId)) !== undefined;
     },
 
@@ -67,7 +87,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
      * change: on PostgreSQL it then locks the course's enrollments, so take locks in the
      * order lesson → course → enrollments to stay clear of deadlocks.
      */
-    async recomputeCourseProgress(trx: Kysely<DB> | Transaction<DB>, courseId: number): Promise<void> {
+    async recomputeCourseProgress(trx: Executor, courseId: number): Promise<void> {
       await repo.refreshProgress(trx, { courseId }, nowIso());
     },
 
@@ -77,7 +97,8 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
      * students_count increment commits or rolls back with the row, and counts only while
      * the course is published at that instant.
      */
-    async enroll(caller: AuthUser, courseId: number, origin: string): Promise<Enrollment> {
+    async enroll(ctx: UserContext, courseId: number): Promise<Enrollment> {
+      const caller = ctx.viewer;
       const course = await visibleCourse(caller, courseId);
       if (!course.is_published) throw notFound();
       let row;
@@ -92,48 +113,45 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
         if (isForeignKeyViolation(error)) throw notFound();
         throw error;
       }
-      const items = await listItems([courseId], caller, origin);
+      const items = await listItems(ctx, [courseId]);
       const item = items.get(courseId);
       if (!item) throw notFound();
       return { id: row.id, course: item, enrolled_on: toIso(row.enrolled_on), progress: row.progress, completed_at: null };
     },
 
     /** Unenrolls; the completions go with the enrollment. */
-    async unenroll(caller: AuthUser, courseId: number): Promise<void> {
+    async unenroll(ctx: UserContext, courseId: number): Promise<void> {
       await writeTransaction(db, async (trx) => {
         // Course row first, as every writer of its counters does, then the enrollment.
-        await repo.lockCourse(trx, courseId);
-        const deleted = await repo.deleteEnrollment(trx, caller.id, courseId);
+        await deps.courses().lockCourse(trx, courseId);
+        const deleted = await repo.deleteEnrollment(trx, ctx.viewer.id, courseId);
         if (!deleted) throw notFound();
         await repo.addToStudentsCount(trx, courseId, -1);
       });
     },
 
     /** The caller's enrollments in courses they can see, newest first. */
-    async myCourses(request: FastifyRequest, caller: AuthUser, query: PageQueryInput): Promise<Page<Enrollment>> {
-      const page = pageRequest(query);
-      const { count, rows } = await repo.listOfStudent(db, caller.id, page);
-      const items = await listItems(rows.map((r) => r.course_id), caller, originOf(request));
-      const results = rows.flatMap((row) => {
-        const course = items.get(row.course_id);
-        return course
-          ? [{ id: row.id, course, enrolled_on: toIso(row.enrolled_on), progress: row.progress, completed_at: toIsoOrNull(row.completed_at) }]
-          : [];
+    async myCourses(ctx: UserContext, query: PageQueryInput): Promise<Page<Enrollment>> {
+      return paginate(ctx, pageRequest(query), repo.listOfStudent(db, ctx.viewer.id), async (rows) => {
+        const items = await listItems(ctx, rows.map((r) => r.course_id));
+        return rows.flatMap((row) => {
+          const course = items.get(row.course_id);
+          return course
+            ? [{ id: row.id, course, enrolled_on: toIso(row.enrolled_on), progress: row.progress, completed_at: toIsoOrNull(row.completed_at) }]
+            : [];
+        });
       });
-      return buildPage(request, page, count, results);
     },
 
-    async myProgress(request: FastifyRequest, caller: AuthUser, query: PageQueryInput): Promise<Page<Progress>> {
-      const page = pageRequest(query);
-      const { count, rows } = await repo.listOfStudent(db, caller.id, page);
-      return buildPage(request, page, count, rows.map(progressOf));
+    async myProgress(ctx: UserContext, query: PageQueryInput): Promise<Page<Progress>> {
+      return paginate(ctx, pageRequest(query), repo.listOfStudent(db, ctx.viewer.id), (rows) => rows.map(progressOf));
     },
 
     /** The caller's progress in one course, lesson by lesson; 404 unless they are enrolled in it and it is published. */
-    async progressDetail(caller: AuthUser, courseId: number): Promise<ProgressDetail> {
-      const row = await repo.findOfStudent(db, caller.id, courseId);
+    async progressDetail(ctx: UserContext, courseId: number): Promise<ProgressDetail> {
+      const row = await repo.findOfStudent(db, ctx.viewer.id, courseId);
       if (!row) throw notFound();
-      const [outline, completions] = await Promise.all([services.lessons.outline(courseId), repo.completionsOf(db, row.id)]);
+      const [outline, completions] = await Promise.all([deps.lessons().outline(courseId), repo.completionsOf(db, row.id)]);
       const doneAt = new Map(completions.map((c) => [c.lesson_id, toIso(c.completed_at)]));
       return {
         ...progressOf(row),
@@ -154,8 +172,9 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
      * recount sees the ones before it. Lessons and enrollments are locked in the order a
      * lesson change takes them (course → lesson → enrollments), so the two never deadlock.
      */
-    async setLessonDone(caller: AuthUser, lessonId: number, done: boolean): Promise<Completion> {
-      const lesson = await services.lessons.findFacts(lessonId);
+    async setLessonDone(ctx: UserContext, lessonId: number, done: boolean): Promise<Completion> {
+      const caller = ctx.viewer;
+      const lesson = await deps.lessons().findFacts(lessonId);
       if (!lesson) throw notFound();
       await visibleCourse(caller, lesson.course_id);
       try {
@@ -183,23 +202,16 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     },
 
     /** The students of a course, for its owner and admins. */
-    async studentsOf(request: FastifyRequest, caller: AuthUser, courseId: number, query: PageQueryInput): Promise<Page<CourseStudent>> {
-      const course = await visibleCourse(caller, courseId);
-      if (!canEditCourse(caller, course)) throw forbidden('Only the instructor of this course and admins may see its students.');
-      const page = pageRequest(query);
-      const { count, rows } = await repo.listOfCourse(db, courseId, page);
-      const origin = originOf(request);
-      return buildPage(
-        request,
-        page,
-        count,
+    async studentsOf(ctx: UserContext, courseId: number, query: PageQueryInput): Promise<Page<CourseStudent>> {
+      const course = await visibleCourse(ctx.viewer, courseId);
+      if (!canEditCourse(ctx.viewer, course)) throw forbidden('Only the instructor of this course and admins may see its students.');
+      return paginate(ctx, pageRequest(query), repo.listOfCourse(db, courseId), (rows) =>
         rows.map((row) => ({
-          student: services.users.toPublicUser(row, origin),
+          student: deps.users().toPublicUser(ctx, row),
           enrolled_on: toIso(row.enrolled_on),
           progress: row.progress,
           completed_at: toIsoOrNull(row.completed_at),
-        })),
-      );
+        })));
     },
   };
 }

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 const Status = Type.Object({ status: Type.String() });
 
 export default async function healthRoutes(app: FastifyInstance) {
-  const quiet = { rateLimit: false } as const;
+  const quiet = { rateLimit: false, auth: 'public' } as const;
 
   app.get('/health', {
     schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } },

@@ -1,13 +1,10 @@
 import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
-import type { Kysely, Transaction } from 'kysely';
-import { isPostgres } from '../../db/index.js';
-import type { DB, LessonTable } from '../../db/types.js';
 import type { Insertable, Updateable } from 'kysely';
-import type { PageRequest } from '../../shared/pagination.js';
+import { listQuery } from '../../db/query.js';
+import type { Executor } from '../../db/query.js';
+import type { LessonTable } from '../../db/types.js';
 import type { Viewer } from '../courses/policy.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
 
 export function findById(db: Executor, id: number) {
   return db.selectFrom('lessons').selectAll().where('id', '=', id).executeTakeFirst();
@@ -25,17 +22,6 @@ export function outlineOfCourse(db: Executor, courseId: number) {
 
 export function filesOfCourse(db: Executor, courseId: number) {
   return db.selectFrom('lessons').select(['video', 'attachment']).where('course_id', '=', courseId).execute();
-}
-
-/**
- * The course row, locked until the transaction ends on PostgreSQL. Every writer of a
- * course's lessons and counters takes it first, so concurrent creates agree on "after the
- * last" and each recount sees every change committed before it. SQLite has one connection
- * that Kysely hands to one transaction at a time (and no FOR UPDATE).
- */
-export function lockCourse(db: Executor, courseId: number) {
-  const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
-  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
 }
 
 export async function lastPosition(db: Executor, courseId: number): Promise<number> {
@@ -86,7 +72,7 @@ export async function refreshCourseCounters(db: Executor, courseId: number): Pro
  * Admins read all; the owner every lesson of their courses, drafts too; anyone else the
  * lessons of published courses that are previews or that they are enrolled in.
  */
-export async function listReadable(db: Executor, viewer: Viewer, courseId: number | undefined, page: PageRequest) {
+export function listReadable(db: Executor, viewer: Viewer, courseId: number | undefined) {
   let query = db.selectFrom('lessons').innerJoin('courses', 'courses.id', 'lessons.course_id');
   if (courseId !== undefined) query = query.where('lessons.course_id', '=', courseId);
   if (viewer === null) {
@@ -112,14 +98,7 @@ export async function listReadable(db: Executor, viewer: Viewer, courseId: numbe
       ]),
     );
   }
-  const { count } = await query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-  const rows = await query
-    .selectAll('lessons')
-    .orderBy('lessons.course_id', 'asc')
-    .orderBy('lessons.position', 'asc')
-    .orderBy('lessons.id', 'asc')
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
-  return { count: Number(count), rows };
+  return listQuery(
+    query.selectAll('lessons').orderBy('lessons.course_id', 'asc').orderBy('lessons.position', 'asc').orderBy('lessons.id', 'asc'),
+  );
 }

@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { currentUser, requireRole } from '../../plugins/auth.js';
+import { contextOf, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
-import { originOf } from '../../shared/urls.js';
 import { LessonCreateBody, LessonIdParams, LessonPatchBody, LessonQuery, LessonReplaceBody, LessonSchema } from './schemas.js';
 
-const secured = [{ bearerAuth: [] }];
 const files = {
   video: { kind: 'video', folder: 'videos' },
   attachment: { kind: 'pdf', folder: 'attachments' },
@@ -16,7 +14,7 @@ const tags = ['lessons'];
  * refused before a byte of their upload reaches storage. Ownership of the course is the
  * service's check, after the body (a POST names its course inside it).
  */
-const writers = requireRole('instructor', 'admin');
+const writers = { auth: ['instructor', 'admin'], uploads: files } as const;
 const readAccess =
   'Readable in full by the owner of the course, admins, students enrolled in it, and anyone for a preview lesson of a published course.';
 
@@ -32,7 +30,8 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       querystring: LessonQuery,
       response: { 200: PageSchema(LessonSchema) },
     },
-  }, async (request) => lessons.list(request.user, request.query, request));
+    config: { auth: 'public' },
+  }, async (request) => lessons.list(contextOf(request), request.query));
 
   app.get('/api/lessons/:id/', {
     schema: {
@@ -42,21 +41,20 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       params: LessonIdParams,
       response: { 200: LessonSchema },
     },
-  }, async (request) => lessons.get(request.user, request.params.id, originOf(request)));
+    config: { auth: 'public' },
+  }, async (request) => lessons.get(contextOf(request), request.params.id));
 
   app.post('/api/lessons/', {
     schema: {
       tags,
       summary: "Add a lesson to one of the caller's courses",
-      security: secured,
       body: LessonCreateBody,
       response: { 201: LessonSchema },
     },
-    config: { uploads: files },
-    preParsing: writers,
+    config: writers,
   }, async (request, reply) => {
     reply.code(201);
-    return lessons.create(currentUser(request), request.body, request.uploads ?? {}, originOf(request));
+    return lessons.create(userContextOf(request), request.body, request.uploads ?? {});
   });
 
   for (const method of ['PUT', 'PATCH'] as const) {
@@ -66,15 +64,12 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: method === 'PUT' ? 'Replace a lesson (course and title required; the course cannot change)' : 'Update a lesson',
-        security: secured,
         params: LessonIdParams,
         body: method === 'PUT' ? LessonReplaceBody : LessonPatchBody,
         response: { 200: LessonSchema },
       },
-      config: { uploads: files },
-      preParsing: writers,
-      handler: async (request) =>
-        lessons.update(currentUser(request), request.params.id, request.body, request.uploads ?? {}, originOf(request)),
+      config: writers,
+      handler: async (request) => lessons.update(userContextOf(request), request.params.id, request.body, request.uploads ?? {}),
     });
   }
 
@@ -82,13 +77,12 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: 'Delete a lesson: its files go, enrolled students\u2019 progress is recomputed',
-      security: secured,
       params: LessonIdParams,
       response: { 204: { description: 'Deleted; no body' } },
     },
-    preParsing: writers,
+    config: { auth: ['instructor', 'admin'] },
   }, async (request, reply) => {
-    await lessons.remove(currentUser(request), request.params.id);
+    await lessons.remove(userContextOf(request), request.params.id);
     return reply.code(204).send();
   });
 }

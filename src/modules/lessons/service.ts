@@ -1,15 +1,15 @@
-import type { FastifyRequest } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Executor } from '../../db/query.js';
 import type { DB, LessonRow } from '../../db/types.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { writeTransaction } from '../../db/transaction.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
 import type { Storage } from '../../storage/index.js';
 import { FieldErrorCollector, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
-import { buildPage, pageRequest } from '../../shared/pagination.js';
+import { pageRequest, paginate } from '../../shared/pagination.js';
+import type { RequestContext, UserContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
-import { originOf } from '../../shared/urls.js';
 import { canEditCourse, canSeeCourse, lessonAccess } from '../courses/policy.js';
 import type { CourseFacts, LessonAccess, Viewer } from '../courses/policy.js';
 import type { MediaUrls } from '../media/urls.js';
@@ -20,12 +20,14 @@ import type { Lesson, LessonCreateInput, LessonQueryInput, LessonUpdateInput } f
 /** What this module needs of the enrollments module, looked up when called. */
 export interface EnrollmentsPort {
   isEnrolled(studentId: number, courseId: number): Promise<boolean>;
-  recomputeCourseProgress(trx: Kysely<DB> | Transaction<DB>, courseId: number): Promise<void>;
+  recomputeCourseProgress(trx: Executor, courseId: number): Promise<void>;
 }
 
 /** What this module needs of the courses module, looked up when called. */
 export interface CoursesPort {
   findFacts(id: number): Promise<CourseFacts | undefined>;
+  /** The course row locked for the transaction (see courses' lockCourse), or undefined if it is gone. */
+  lockCourse(trx: Executor, id: number): Promise<unknown>;
 }
 
 export interface LessonsServiceDeps {
@@ -46,7 +48,7 @@ const courseMissing = (id: number) => invalidField('course', `Invalid pk "${id}"
 export function createLessonsService(deps: LessonsServiceDeps) {
   const { db, storage, media } = deps;
 
-  const toLesson = (row: LessonRow, origin: string): Lesson => ({
+  const toLesson = (ctx: RequestContext, row: LessonRow): Lesson => ({
     id: row.id,
     course: row.course_id,
     title: row.title,
@@ -54,8 +56,8 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     order: row.position,
     duration: row.duration,
     is_preview: toBool(row.is_preview),
-    video: media.signedUrl(origin, row.video),
-    attachment: media.signedUrl(origin, row.attachment),
+    video: media.signedUrl(ctx.origin, row.video),
+    attachment: media.signedUrl(ctx.origin, row.attachment),
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   });
@@ -115,20 +117,18 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       return row && { id: row.id, course_id: row.course_id, title: row.title, order: row.position, is_preview: toBool(row.is_preview) };
     },
 
-    async list(viewer: Viewer, query: LessonQueryInput, request: FastifyRequest): Promise<Page<Lesson>> {
-      const page = pageRequest(query);
-      const { count, rows } = await repo.listReadable(db, viewer, query.course, page);
-      const origin = originOf(request);
-      return buildPage(request, page, count, rows.map((r) => toLesson(r, origin)));
+    async list(ctx: RequestContext, query: LessonQueryInput): Promise<Page<Lesson>> {
+      return paginate(ctx, pageRequest(query), repo.listReadable(db, ctx.viewer, query.course), (rows) => rows.map((r) => toLesson(ctx, r)));
     },
 
-    async get(viewer: Viewer, id: number, origin: string): Promise<Lesson> {
+    async get(ctx: RequestContext, id: number): Promise<Lesson> {
+      const viewer = ctx.viewer;
       const row = await repo.findById(db, id);
       const course = row && (await courseFacts(row.course_id));
       if (!row || !course) throw notFound();
       switch (await accessTo(viewer, row, course)) {
         case 'full':
-          return toLesson(row, origin);
+          return toLesson(ctx, row);
         case 'not_found':
           throw notFound();
         case 'unauthenticated':
@@ -138,7 +138,8 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       }
     },
 
-    async create(caller: Viewer, input: LessonCreateInput, uploads: LessonUploads, origin: string): Promise<Lesson> {
+    async create(ctx: UserContext, input: LessonCreateInput, uploads: LessonUploads): Promise<Lesson> {
+      const caller = ctx.viewer;
       const course = await courseFacts(input.course);
       if (!course || !canSeeCourse(caller, course)) throw courseMissing(input.course);
       if (!canEditCourse(caller, course)) throw forbidden('Only the owner of the course or an admin may add lessons to it.');
@@ -147,7 +148,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       errors.throwIfAny();
 
       const row = await writeTransaction(db, async (trx) => {
-        if (!(await repo.lockCourse(trx, input.course))) throw courseMissing(input.course);
+        if (!(await deps.courses().lockCourse(trx, input.course))) throw courseMissing(input.course);
         let position = input.order;
         if (position === undefined) {
           position = (await repo.lastPosition(trx, input.course)) + 1;
@@ -172,11 +173,11 @@ export function createLessonsService(deps: LessonsServiceDeps) {
         await deps.enrollments().recomputeCourseProgress(trx, input.course);
         return lesson;
       }).catch(orderClash);
-      return toLesson(row, origin);
+      return toLesson(ctx, row);
     },
 
-    async update(caller: Viewer, id: number, input: LessonUpdateInput, uploads: LessonUploads, origin: string): Promise<Lesson> {
-      const row = await editableLesson(caller, id);
+    async update(ctx: UserContext, id: number, input: LessonUpdateInput, uploads: LessonUploads): Promise<Lesson> {
+      const row = await editableLesson(ctx.viewer, id);
       const errors = new FieldErrorCollector();
       if (input.course !== undefined && input.course !== row.course_id) {
         errors.add('course', 'The course of a lesson cannot be changed.');
@@ -185,7 +186,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       errors.throwIfAny();
 
       const { before, after } = await writeTransaction(db, async (trx) => {
-        await repo.lockCourse(trx, row.course_id);
+        await deps.courses().lockCourse(trx, row.course_id);
         // Read again under the lock: the files to remove are those of the row this update replaces.
         const before = await repo.findById(trx, id);
         if (!before) throw notFound();
@@ -210,14 +211,14 @@ export function createLessonsService(deps: LessonsServiceDeps) {
         before.video !== after.video ? before.video : null,
         before.attachment !== after.attachment ? before.attachment : null,
       ]);
-      return toLesson(after, origin);
+      return toLesson(ctx, after);
     },
 
     /** The lesson, its completions (cascade) and then its files; enrolled students' progress is recounted with it. */
-    async remove(caller: Viewer, id: number): Promise<void> {
-      const row = await editableLesson(caller, id);
+    async remove(ctx: UserContext, id: number): Promise<void> {
+      const row = await editableLesson(ctx.viewer, id);
       const deleted = await writeTransaction(db, async (trx) => {
-        await repo.lockCourse(trx, row.course_id);
+        await deps.courses().lockCourse(trx, row.course_id);
         const deleted = await repo.deleteLesson(trx, id);
         if (!deleted) throw notFound();
         await repo.refreshCourseCounters(trx, row.course_id);

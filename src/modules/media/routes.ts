@@ -28,7 +28,7 @@ export default async function mediaRoutes(fastify: FastifyInstance) {
       querystring: MediaQuery,
       hide: true,
     },
-    config: { rateLimit: false },
+    config: { rateLimit: false, auth: 'public' },
   }, async (request, reply) => {
     const delivery = await media.deliver((request.params as { '*': string })['*'], request.query, request.raw);
     return reply.code(delivery.status).headers(delivery.headers).send(delivery.body);

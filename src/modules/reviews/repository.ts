@@ -1,24 +1,10 @@
-import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
-import type { Kysely, Transaction } from 'kysely';
-import { isPostgres } from '../../db/index.js';
-import type { DB, ReviewTable } from '../../db/types.js';
 import type { Insertable, Updateable } from 'kysely';
-import type { OrderTerm, PageRequest } from '../../shared/pagination.js';
+import { preparedList } from '../../db/prepared.js';
+import type { Executor } from '../../db/query.js';
+import type { ReviewTable } from '../../db/types.js';
+import type { OrderTerm } from '../../shared/pagination.js';
 import type { DraftScope } from './policy.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
-
-
-/**
- * The course row, locked until the transaction ends (PostgreSQL; SQLite runs one
- * transaction at a time). Every review write takes it first, so the recount that follows
- * sees every review committed before it and concurrent writers cannot interleave.
- */
-export function lockCourse(db: Executor, courseId: number) {
-  const query = db.selectFrom('courses').select(['id', 'instructor_id', 'is_published']).where('id', '=', courseId);
-  return (isPostgres(db) ? query.forUpdate() : query).executeTakeFirst();
-}
 
 /**
  * reviews_count, rating_sum and average_rating (2 places, null without reviews) recomputed
@@ -88,38 +74,35 @@ export interface ReviewFilters {
   studentId?: number | undefined;
 }
 
-const publicCount = preparedQuery((db, courseId: number) => reviewsWithAuthor(db).where('courses.is_published', '=', true).where('reviews.course_id', '=', courseId)
-  .clearSelect().select((eb) => eb.fn.countAll<number>().as('count')));
-const publicPage = preparedQuery((db, courseId: number, limit: number, offset: number) => reviewsWithAuthor(db).where('courses.is_published', '=', true)
-  .where('reviews.course_id', '=', courseId).orderBy('reviews.created_at', 'desc').orderBy('reviews.id', 'asc').limit(limit).offset(offset));
-export async function listReviews(
-  db: Executor,
-  drafts: DraftScope,
-  filters: ReviewFilters,
-  ordering: OrderTerm<'created_at' | 'rating'>[],
-  page: PageRequest,
-) {
-  if (drafts.kind === 'none' && filters.courseId !== undefined && filters.rating === undefined && filters.studentId === undefined
-    && ordering.length === 1 && ordering[0]!.column === 'created_at' && ordering[0]!.direction === 'desc') {
-    const [{ count }] = (await publicCount(db, filters.courseId)) as [{ count: number }];
-    const results = await publicPage(db, filters.courseId, page.limit, page.offset);
-    return { count: Number(count), rows: results };
-  }
-  let query = reviewsWithAuthor(db);
-  if (drafts.kind === 'none') query = query.where('courses.is_published', '=', true);
-  else if (drafts.kind === 'own') {
-    const { instructorId } = drafts;
-    query = query.where((eb) => eb.or([eb('courses.is_published', '=', true), eb('courses.instructor_id', '=', instructorId)]));
-  }
-  if (filters.courseId !== undefined) query = query.where('reviews.course_id', '=', filters.courseId);
-  if (filters.rating !== undefined) query = query.where('reviews.rating', '=', filters.rating);
-  if (filters.studentId !== undefined) query = query.where('reviews.student_id', '=', filters.studentId);
-  const { count } = await query
-    .clearSelect()
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow();
-  let rows = query;
-  for (const term of ordering) rows = rows.orderBy(`reviews.${term.column}`, term.direction);
-  const results = await rows.orderBy('reviews.id', 'asc').limit(page.limit).offset(page.offset).execute();
-  return { count: Number(count), rows: results };
+type ReviewOrdering = OrderTerm<'created_at' | 'rating'>[];
+
+/**
+ * Reviews of the visible courses, filtered and ordered: one builder, prepared per set of
+ * filters and ordering (the ordering and draft scope are the shape; ids and ratings values).
+ */
+const reviewList = preparedList(
+  (db, shape: { drafts: DraftScope['kind']; ordering: ReviewOrdering }, values: { instructorId?: number; courseId?: number; rating?: number; studentId?: number }) => {
+    let query = reviewsWithAuthor(db);
+    if (shape.drafts === 'none') query = query.where('courses.is_published', '=', true);
+    else if (shape.drafts === 'own' && values.instructorId !== undefined) {
+      const { instructorId } = values;
+      query = query.where((eb) => eb.or([eb('courses.is_published', '=', true), eb('courses.instructor_id', '=', instructorId)]));
+    }
+    if (values.courseId !== undefined) query = query.where('reviews.course_id', '=', values.courseId);
+    if (values.rating !== undefined) query = query.where('reviews.rating', '=', values.rating);
+    if (values.studentId !== undefined) query = query.where('reviews.student_id', '=', values.studentId);
+    for (const term of shape.ordering) query = query.orderBy(`reviews.${term.column}`, term.direction);
+    return query.orderBy('reviews.id', 'asc');
+  },
+  // Shapes: 3 scopes × 2^3 filter sets × the orderings of two fields.
+  { maxShapes: 512 },
+);
+
+export function listReviews(db: Executor, drafts: DraftScope, filters: ReviewFilters, ordering: ReviewOrdering) {
+  return reviewList(db, { drafts: drafts.kind, ordering }, {
+    instructorId: drafts.kind === 'own' ? drafts.instructorId : undefined,
+    courseId: filters.courseId,
+    rating: filters.rating,
+    studentId: filters.studentId,
+  });
 }

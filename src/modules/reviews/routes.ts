@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { currentUser, requireUser } from '../../plugins/auth.js';
+import { contextOf, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
-import { originOf } from '../../shared/urls.js';
 import { ReviewCreateBody, ReviewIdParams, ReviewListQuery, ReviewPatchBody, ReviewPutBody, ReviewSchema } from './schemas.js';
 
-const secured = [{ bearerAuth: [] }];
 const tags = ['reviews'];
+const signedIn = { auth: 'user' } as const;
 
 export default async function reviewRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -16,14 +15,13 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: 'Review a course (students enrolled in it; one review per course)',
-      security: secured,
       body: ReviewCreateBody,
       response: { 201: ReviewSchema },
     },
-    preParsing: requireUser,
+    config: signedIn,
   }, async (request, reply) => {
     reply.code(201);
-    return reviews.create(currentUser(request), request.body, originOf(request));
+    return reviews.create(userContextOf(request), request.body);
   });
 
   app.get('/api/reviews/', {
@@ -33,47 +31,46 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
       querystring: ReviewListQuery,
       response: { 200: PageSchema(ReviewSchema) },
     },
-  }, async (request) => reviews.list(request, request.user, request.query));
+    config: { auth: 'public' },
+  }, async (request) => reviews.list(contextOf(request), request.query));
 
   app.get('/api/reviews/:id/', {
     schema: { tags, summary: 'One review', params: ReviewIdParams, response: { 200: ReviewSchema } },
-  }, async (request) => reviews.get(request.user, request.params.id, originOf(request)));
+    config: { auth: 'public' },
+  }, async (request) => reviews.get(contextOf(request), request.params.id));
 
   app.put('/api/reviews/:id/', {
     schema: {
       tags,
       summary: 'Replace the rating and comment (the author only)',
-      security: secured,
       params: ReviewIdParams,
       body: ReviewPutBody,
       response: { 200: ReviewSchema },
     },
-    preParsing: requireUser,
-  }, async (request) => reviews.change(currentUser(request), request.params.id, request.body, originOf(request)));
+    config: signedIn,
+  }, async (request) => reviews.change(userContextOf(request), request.params.id, request.body));
 
   app.patch('/api/reviews/:id/', {
     schema: {
       tags,
       summary: 'Change the rating or comment (the author only)',
-      security: secured,
       params: ReviewIdParams,
       body: ReviewPatchBody,
       response: { 200: ReviewSchema },
     },
-    preParsing: requireUser,
-  }, async (request) => reviews.change(currentUser(request), request.params.id, request.body, originOf(request)));
+    config: signedIn,
+  }, async (request) => reviews.change(userContextOf(request), request.params.id, request.body));
 
   app.delete('/api/reviews/:id/', {
     schema: {
       tags,
       summary: 'Delete a review (the author or an admin)',
-      security: secured,
       params: ReviewIdParams,
       response: { 204: { description: 'Deleted; no body' } },
     },
-    preParsing: requireUser,
+    config: signedIn,
   }, async (request, reply) => {
-    await reviews.remove(currentUser(request), request.params.id);
+    await reviews.remove(userContextOf(request), request.params.id);
     return reply.code(204).send();
   });
 }

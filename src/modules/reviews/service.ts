@@ -1,26 +1,42 @@
-import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Services } from '../../app.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
+import type { Executor } from '../../db/query.js';
 import { writeTransaction } from '../../db/transaction.js';
 import type { DB, ReviewTable } from '../../db/types.js';
 import type { Updateable } from 'kysely';
 import { conflict, forbidden, invalidField, notFound } from '../../shared/errors.js';
-import { buildPage, pageRequest, parseOrdering } from '../../shared/pagination.js';
+import { pageRequest, paginate, parseOrdering } from '../../shared/pagination.js';
+import type { RequestContext, UserContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
-import { originOf } from '../../shared/urls.js';
-import type { AuthUser } from '../auth/service.js';
 import { canSeeCourse } from '../courses/policy.js';
 import type { Viewer } from '../courses/policy.js';
+import type { PublicUser } from '../users/schemas.js';
 import { canDeleteReview, canEditReview, draftScope } from './policy.js';
 import * as repo from './repository.js';
 import type { Review, ReviewChangeInput, ReviewCreateInput, ReviewListQueryInput } from './schemas.js';
 
+/** What this module needs of the courses module. */
+export interface CoursesPort {
+  findFacts(id: number): Promise<{ instructor_id: number; is_published: boolean } | undefined>;
+  lockCourse(trx: Executor, id: number): Promise<unknown>;
+}
+
+/** What this module needs of the enrollments module. */
+export interface EnrollmentsPort {
+  isEnrolled(studentId: number, courseId: number, trx?: Executor): Promise<boolean>;
+}
+
+/** What this module needs of the users module. */
+export interface UsersPort {
+  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+}
+
 export interface ReviewsServiceDeps {
   db: Kysely<DB>;
-  /** Courses, enrollments and users are asked through their services, looked up at call time. */
-  services: Services;
+  courses: () => CoursesPort;
+  enrollments: () => EnrollmentsPort;
+  users: () => UsersPort;
 }
 
 const ALREADY_REVIEWED = 'You have already reviewed this course.';
@@ -34,14 +50,14 @@ export type ReviewsService = ReturnType<typeof createReviewsService>;
  * are exact whatever runs beside it.
  */
 export function createReviewsService(deps: ReviewsServiceDeps) {
-  const { db, services } = deps;
+  const { db } = deps;
 
   const courseFacts = (row: repo.ReviewWithAuthorRow) => ({ instructor_id: row.instructor_id, is_published: toBool(row.is_published) });
 
-  const toReview = (row: repo.ReviewWithAuthorRow, origin: string): Review => ({
+  const toReview = (ctx: RequestContext, row: repo.ReviewWithAuthorRow): Review => ({
     id: row.id,
     course: row.course_id,
-    student: services.users.toPublicUser({ ...row, id: row.student_id }, origin),
+    student: deps.users().toPublicUser(ctx, { ...row, id: row.student_id }),
     rating: row.rating,
     comment: row.comment,
     created_at: toIso(row.created_at),
@@ -55,22 +71,23 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     return row;
   }
 
-  async function rendered(id: number, origin: string): Promise<Review> {
+  async function rendered(ctx: RequestContext, id: number): Promise<Review> {
     const row = await repo.findById(db, id);
     if (!row) throw notFound();
-    return toReview(row, origin);
+    return toReview(ctx, row);
   }
 
   return {
     /** Enrolled students only (403 for anyone else, instructors and admins included); one per student and course (409). */
-    async create(caller: AuthUser, input: ReviewCreateInput, origin: string): Promise<Review> {
-      const course = await services.courses.findFacts(input.course);
+    async create(ctx: UserContext, input: ReviewCreateInput): Promise<Review> {
+      const caller = ctx.viewer;
+      const course = await deps.courses().findFacts(input.course);
       if (!course || !canSeeCourse(caller, course)) throw courseMissing(input.course);
       let id: number;
       try {
         id = await writeTransaction(db, async (trx) => {
-          if (!(await repo.lockCourse(trx, input.course))) throw courseMissing(input.course);
-          if (!(await services.enrollments.isEnrolled(caller.id, input.course, trx))) {
+          if (!(await deps.courses().lockCourse(trx, input.course))) throw courseMissing(input.course);
+          if (!(await deps.enrollments().isEnrolled(caller.id, input.course, trx))) {
             throw forbidden('Only students enrolled in this course may review it.');
           }
           if (await repo.findByCourseAndStudent(trx, input.course, caller.id)) throw conflict(ALREADY_REVIEWED);
@@ -91,33 +108,27 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
         if (isForeignKeyViolation(error)) throw courseMissing(input.course);
         throw error;
       }
-      return rendered(id, origin);
+      return rendered(ctx, id);
     },
 
-    async get(viewer: Viewer, id: number, origin: string): Promise<Review> {
-      return toReview(await visibleReview(viewer, id), origin);
+    async get(ctx: RequestContext, id: number): Promise<Review> {
+      return toReview(ctx, await visibleReview(ctx.viewer, id));
     },
 
     /**
      * Reviews of the courses the caller may see: published ones for everyone, plus their
      * own drafts for an instructor and every draft for an admin (the course policy's rule).
      */
-    async list(request: FastifyRequest, viewer: Viewer, query: ReviewListQueryInput): Promise<Page<Review>> {
+    async list(ctx: RequestContext, query: ReviewListQueryInput): Promise<Page<Review>> {
       const page = pageRequest(query);
       const ordering = parseOrdering(query.ordering, { created_at: 'created_at', rating: 'rating' } as const, '-created_at');
-      const { count, rows } = await repo.listReviews(
-        db,
-        draftScope(viewer),
-        { courseId: query.course, rating: query.rating, studentId: query.student },
-        ordering,
-        page,
-      );
-      const origin = originOf(request);
-      return buildPage(request, page, count, rows.map((row) => toReview(row, origin)));
+      const filters = { courseId: query.course, rating: query.rating, studentId: query.student };
+      return paginate(ctx, page, repo.listReviews(db, draftScope(ctx.viewer), filters, ordering), (rows) => rows.map((row) => toReview(ctx, row)));
     },
 
     /** The author edits (admins moderate by deleting); the course cannot change. */
-    async change(caller: AuthUser, id: number, input: ReviewChangeInput, origin: string): Promise<Review> {
+    async change(ctx: UserContext, id: number, input: ReviewChangeInput): Promise<Review> {
+      const caller = ctx.viewer;
       const row = await visibleReview(caller, id);
       if (!canEditReview(caller, row)) throw forbidden('Only the author of a review may edit it.');
       if (input.course !== undefined && input.course !== row.course_id) {
@@ -127,21 +138,22 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
       if (input.rating !== undefined) changes.rating = input.rating;
       if (input.comment !== undefined) changes.comment = input.comment;
       await writeTransaction(db, async (trx) => {
-        await repo.lockCourse(trx, row.course_id);
+        await deps.courses().lockCourse(trx, row.course_id);
         if (!(await repo.updateReview(trx, id, changes))) throw notFound();
         if (input.rating !== undefined) await repo.refreshCourseRating(trx, row.course_id);
       });
-      return rendered(id, origin);
+      return rendered(ctx, id);
     },
 
     /** The author or an admin. */
-    async remove(caller: AuthUser, id: number): Promise<void> {
+    async remove(ctx: UserContext, id: number): Promise<void> {
+      const caller = ctx.viewer;
       const row = await visibleReview(caller, id);
       if (!canDeleteReview(caller, row)) {
         throw forbidden('Only the author of a review or an admin may delete it.');
       }
       await writeTransaction(db, async (trx) => {
-        await repo.lockCourse(trx, row.course_id);
+        await deps.courses().lockCourse(trx, row.course_id);
         if (!(await repo.deleteReview(trx, id))) throw notFound();
         await repo.refreshCourseRating(trx, row.course_id);
       });

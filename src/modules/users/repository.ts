@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, InstructorStatus, NewUser, Role, UserUpdate } from '../../db/types.js';
-import type { OrderTerm, PageRequest } from '../../shared/pagination.js';
-
-type Executor = Kysely<DB> | Transaction<DB>;
+import { listQuery } from '../../db/query.js';
+import type { Executor } from '../../db/query.js';
+import type { InstructorStatus, NewUser, Role, UserUpdate } from '../../db/types.js';
+import type { OrderTerm } from '../../shared/pagination.js';
 
 export function findById(db: Executor, id: number) {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
@@ -48,12 +47,7 @@ export interface UserFilters {
   search?: string | undefined;
 }
 
-export async function listUsers(
-  db: Executor,
-  filters: UserFilters,
-  ordering: OrderTerm<'date_joined' | 'username'>[],
-  page: PageRequest,
-) {
+export function listUsers(db: Executor, filters: UserFilters, ordering: OrderTerm<'date_joined' | 'username'>[]) {
   let query = db.selectFrom('users');
   if (filters.role) query = query.where('role', '=', filters.role);
   if (filters.instructorStatus) query = query.where('instructor_status', '=', filters.instructorStatus);
@@ -67,13 +61,11 @@ export async function listUsers(
       ]),
     );
   }
-  const { count } = await query.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
   let rows = query.selectAll();
   for (const term of ordering) {
     rows = term.column === 'username'
       ? rows.orderBy(sql`lower(username)`, term.direction)
       : rows.orderBy(term.column, term.direction);
   }
-  const results = await rows.orderBy('id', 'asc').limit(page.limit).offset(page.offset).execute();
-  return { count: Number(count), rows: results };
+  return listQuery(rows.orderBy('id', 'asc'));
 }

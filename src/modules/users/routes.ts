@@ -1,30 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { currentUser, requireRole, requireUser } from '../../plugins/auth.js';
+import { contextOf, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
-import { originOf } from '../../shared/urls.js';
 import {
   AdminUserPatch,
   AdminUserQuery,
   ChangePasswordBody,
   Detail,
   ProfileBody,
+  ProfilePutBody,
   UserIdParams,
   UserSchema,
 } from './schemas.js';
 
-const secured = [{ bearerAuth: [] }];
 const profileImage = { profile_image: { kind: 'image', folder: 'profile-images' } } as const;
 
 export default async function userRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { users } = app.services;
+  const signedIn = { auth: 'user' } as const;
 
   app.get('/api/profile/', {
-    schema: { tags: ['profile'], summary: 'The caller', security: secured, response: { 200: UserSchema } },
-    preParsing: requireUser,
-  }, async (request) => users.profile(currentUser(request), originOf(request)));
+    schema: { tags: ['profile'], summary: 'The caller', response: { 200: UserSchema } },
+    config: signedIn,
+  }, async (request) => users.profile(userContextOf(request)));
 
   for (const url of ['/api/profile/', '/api/update-profile/']) {
     for (const method of ['PATCH', 'PUT'] as const) {
@@ -34,14 +33,11 @@ export default async function userRoutes(fastify: FastifyInstance) {
         schema: {
           tags: ['profile'],
           summary: method === 'PUT' ? 'Replace the profile (email required)' : 'Update the profile',
-          security: secured,
-          body: method === 'PUT' ? Type.Object({ ...ProfileBody.properties, email: Type.String({ minLength: 1, maxLength: 254 }) }) : ProfileBody,
+          body: method === 'PUT' ? ProfilePutBody : ProfileBody,
           response: { 200: UserSchema },
         },
-        config: { uploads: profileImage },
-        preParsing: requireUser,
-        handler: async (request) =>
-          users.updateProfile(currentUser(request), request.body, request.uploads?.profile_image, originOf(request)),
+        config: { ...signedIn, uploads: profileImage },
+        handler: async (request) => users.updateProfile(userContextOf(request), request.body, request.uploads?.profile_image),
       });
     }
   }
@@ -50,28 +46,24 @@ export default async function userRoutes(fastify: FastifyInstance) {
     schema: {
       tags: ['profile'],
       summary: 'Change the password; every other session of the user is revoked',
-      security: secured,
       body: ChangePasswordBody,
       response: { 200: Detail },
     },
-    preParsing: requireUser,
-  }, async (request) => {
-    await users.changePassword(currentUser(request), request.body.old_password, request.body.new_password);
-    return { detail: 'Password updated successfully.' };
-  });
+    config: signedIn,
+  }, async (request) => users.changePassword(userContextOf(request), request.body.old_password, request.body.new_password));
 
-  const admin = { tags: ['admin'], security: secured };
-  const adminOnly = requireRole('admin');
+  const admin = { tags: ['admin'] };
+  const admins = { auth: ['admin'] } as const;
 
   app.get('/api/admin/users/', {
     schema: { ...admin, summary: 'Users, filtered and searched', querystring: AdminUserQuery, response: { 200: PageSchema(UserSchema) } },
-    preParsing: adminOnly,
-  }, async (request) => users.list(request, request.query));
+    config: admins,
+  }, async (request) => users.list(contextOf(request), request.query));
 
   app.get('/api/admin/users/:id/', {
     schema: { ...admin, summary: 'One user', params: UserIdParams, response: { 200: UserSchema } },
-    preParsing: adminOnly,
-  }, async (request) => users.get(request.params.id, originOf(request)));
+    config: admins,
+  }, async (request) => users.get(contextOf(request), request.params.id));
 
   app.patch('/api/admin/users/:id/', {
     schema: {
@@ -81,16 +73,16 @@ export default async function userRoutes(fastify: FastifyInstance) {
       body: AdminUserPatch,
       response: { 200: UserSchema },
     },
-    preParsing: adminOnly,
-  }, async (request) => users.adminUpdate(currentUser(request), request.params.id, request.body, originOf(request)));
+    config: admins,
+  }, async (request) => users.adminUpdate(userContextOf(request), request.params.id, request.body));
 
   app.post('/api/admin/users/:id/approve/', {
     schema: { ...admin, summary: 'Approve an instructor', params: UserIdParams, response: { 200: UserSchema } },
-    preParsing: adminOnly,
-  }, async (request) => users.setInstructorStatus(request.params.id, 'approved', originOf(request)));
+    config: admins,
+  }, async (request) => users.setInstructorStatus(userContextOf(request), request.params.id, 'approved'));
 
   app.post('/api/admin/users/:id/reject/', {
     schema: { ...admin, summary: 'Reject an instructor', params: UserIdParams, response: { 200: UserSchema } },
-    preParsing: adminOnly,
-  }, async (request) => users.setInstructorStatus(request.params.id, 'rejected', originOf(request)));
+    config: admins,
+  }, async (request) => users.setInstructorStatus(userContextOf(request), request.params.id, 'rejected'));
 }

@@ -69,6 +69,8 @@ export const ProfileBody = Type.Object({
 });
 export type ProfileInput = Static<typeof ProfileBody>;
 
+export const ProfilePutBody = Type.Object({ ...ProfileBody.properties, email: Type.String({ minLength: 1, maxLength: 254 }) });
+
 export const ChangePasswordBody = Type.Object({
   old_password: Type.String({ minLength: 1, maxLength: 4096 }),
   new_password: Type.String({ minLength: 1, maxLength: 4096 }),

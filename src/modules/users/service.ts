@@ -3,13 +3,11 @@ import type { DB, InstructorStatus, Role, UserRow, UserUpdate } from '../../db/t
 import type { Storage } from '../../storage/index.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
 import { FieldErrorCollector, badRequest, invalid, invalidField, notFound, unauthorized } from '../../shared/errors.js';
-import { buildPage, pageRequest, parseOrdering } from '../../shared/pagination.js';
+import { pageRequest, paginate, parseOrdering } from '../../shared/pagination.js';
 import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
-import type { AuthService, AuthUser } from '../auth/service.js';
 import type { MediaUrls } from '../media/urls.js';
-import type { FastifyRequest } from 'fastify';
-import { originOf } from '../../shared/urls.js';
+import type { RequestContext, UserContext } from '../../shared/context.js';
 import { burnPasswordCheck, hashPassword, passwordProblems, verifyPassword } from './passwords.js';
 import * as repo from './repository.js';
 import type {
@@ -26,27 +24,33 @@ const USERNAME = /^[\w.@+-]+$/u;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const BAD_CREDENTIALS = 'No active account found with the given credentials';
 
+/** What this module needs of the auth module: ending sessions. */
+export interface SessionsPort {
+  revokeAllSessions(userId: number): Promise<void>;
+  revokeOtherSessions(userId: number, keepSessionId: string): Promise<void>;
+}
+
 export interface UsersServiceDeps {
   db: Kysely<DB>;
   storage: Storage;
-  auth: AuthService;
-  media: MediaUrls;
+  media: Pick<MediaUrls, 'publicUrl'>;
+  auth: () => SessionsPort;
   instructorAutoApprove: boolean;
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;
 
 export function createUsersService(deps: UsersServiceDeps) {
-  const { db, storage, auth, media } = deps;
+  const { db, storage, media } = deps;
 
-  const toUser = (row: UserRow, origin: string): User => ({
+  const toUser = (ctx: RequestContext, row: UserRow): User => ({
     id: row.id,
     username: row.username,
     email: row.email,
     first_name: row.first_name,
     last_name: row.last_name,
     bio: row.bio,
-    profile_image: media.publicUrl(origin, row.profile_image),
+    profile_image: media.publicUrl(ctx.origin, row.profile_image),
     role: row.role,
     is_instructor: row.role === 'instructor',
     is_student: row.role === 'student',
@@ -81,16 +85,16 @@ export function createUsersService(deps: UsersServiceDeps) {
 
   return {
     toUser,
-    toPublicUser: (row: Pick<UserRow, 'id' | 'username' | 'first_name' | 'last_name' | 'bio' | 'profile_image'>, origin: string): PublicUser => ({
+    toPublicUser: (ctx: RequestContext, row: Pick<UserRow, 'id' | 'username' | 'first_name' | 'last_name' | 'bio' | 'profile_image'>): PublicUser => ({
       id: row.id,
       username: row.username,
       first_name: row.first_name,
       last_name: row.last_name,
       bio: row.bio,
-      profile_image: media.publicUrl(origin, row.profile_image),
+      profile_image: media.publicUrl(ctx.origin, row.profile_image),
     }),
 
-    async register(input: RegisterInput, origin: string): Promise<User> {
+    async register(ctx: RequestContext, input: RegisterInput): Promise<User> {
       const errors = new FieldErrorCollector();
       let role: Role = input.is_instructor === true ? 'instructor' : 'student';
       if (input.role !== undefined) {
@@ -122,7 +126,7 @@ export function createUsersService(deps: UsersServiceDeps) {
           is_active: true,
           date_joined: nowIso(),
         });
-        return toUser(row, origin);
+        return toUser(ctx, row);
       } catch (error) {
         // Two registrations racing for one name: the unique index decides.
         if (await repo.usernameTaken(db, username)) throw invalidField('username', 'A user with that username already exists.');
@@ -148,12 +152,12 @@ export function createUsersService(deps: UsersServiceDeps) {
       return row && toBool(row.is_active) ? { id: row.id, role: row.role, instructorStatus: row.instructor_status } : undefined;
     },
 
-    async profile(caller: AuthUser, origin: string): Promise<User> {
-      return toUser(await getRow(caller.id), origin);
+    async profile(ctx: UserContext): Promise<User> {
+      return toUser(ctx, await getRow(ctx.viewer.id));
     },
 
-    async updateProfile(caller: AuthUser, input: ProfileInput, upload: StoredUpload | undefined, origin: string): Promise<User> {
-      const row = await getRow(caller.id);
+    async updateProfile(ctx: UserContext, input: ProfileInput, upload: StoredUpload | undefined): Promise<User> {
+      const row = await getRow(ctx.viewer.id);
       const errors = new FieldErrorCollector();
       const changes: UserUpdate = {};
       if (input.email !== undefined) {
@@ -165,67 +169,62 @@ export function createUsersService(deps: UsersServiceDeps) {
       if (input.last_name !== undefined) changes.last_name = input.last_name;
       if (input.bio !== undefined) changes.bio = input.bio;
       errors.throwIfAny();
-      return toUser(await replaceProfileImage(row, changes, upload, input.profile_image === null), origin);
+      return toUser(ctx, await replaceProfileImage(row, changes, upload, input.profile_image === null));
     },
 
-    async changePassword(caller: AuthUser, oldPassword: string, newPassword: string): Promise<void> {
-      const row = await getRow(caller.id);
+    async changePassword(ctx: UserContext, oldPassword: string, newPassword: string): Promise<{ detail: string }> {
+      const row = await getRow(ctx.viewer.id);
       if (!(await verifyPassword(row.password_hash, oldPassword))) {
         throw invalidField('old_password', 'Your old password was entered incorrectly. Please enter it again.');
       }
       const problems = passwordProblems(newPassword, row);
       if (problems.length > 0) throw invalid({ new_password: problems });
       await repo.updateUser(db, row.id, { password_hash: await hashPassword(newPassword) });
-      await auth.revokeOtherSessions(row.id, caller.sessionId);
+      await deps.auth().revokeOtherSessions(row.id, ctx.viewer.sessionId);
+      return { detail: 'Password updated successfully.' };
     },
 
-    async list(request: FastifyRequest, query: AdminUserQueryInput): Promise<Page<User>> {
+    async list(ctx: RequestContext, query: AdminUserQueryInput): Promise<Page<User>> {
       const page = pageRequest(query);
       const ordering = parseOrdering(query.ordering, { date_joined: 'date_joined', username: 'username' } as const, '-date_joined');
-      const { count, rows } = await repo.listUsers(
-        db,
-        { role: query.role, instructorStatus: query.instructor_status, isActive: query.is_active, search: query.search },
-        ordering,
-        page,
-      );
-      const origin = originOf(request);
-      return buildPage(request, page, count, rows.map((r) => toUser(r, origin)));
+      const filters = { role: query.role, instructorStatus: query.instructor_status, isActive: query.is_active, search: query.search };
+      return paginate(ctx, page, repo.listUsers(db, filters, ordering), (rows) => rows.map((r) => toUser(ctx, r)));
     },
 
-    async get(id: number, origin: string): Promise<User> {
-      return toUser(await getRow(id), origin);
+    async get(ctx: RequestContext, id: number): Promise<User> {
+      return toUser(ctx, await getRow(id));
     },
 
     /** Role and activity live in tokens, so changing either ends the user's sessions. */
-    async adminUpdate(caller: AuthUser, id: number, input: AdminUserPatchInput, origin: string): Promise<User> {
+    async adminUpdate(ctx: UserContext, id: number, input: AdminUserPatchInput): Promise<User> {
       const row = await getRow(id);
       const changes: UserUpdate = {};
       if (input.first_name !== undefined) changes.first_name = input.first_name;
       if (input.last_name !== undefined) changes.last_name = input.last_name;
       if (input.bio !== undefined) changes.bio = input.bio;
       if (input.is_active !== undefined) {
-        if (id === caller.id && !input.is_active) throw invalidField('is_active', 'You cannot deactivate your own account.');
+        if (id === ctx.viewer.id && !input.is_active) throw invalidField('is_active', 'You cannot deactivate your own account.');
         changes.is_active = input.is_active;
       }
       if (input.role !== undefined && input.role !== row.role) {
-        if (id === caller.id) throw invalidField('role', 'You cannot change your own role.');
+        if (id === ctx.viewer.id) throw invalidField('role', 'You cannot change your own role.');
         changes.role = input.role;
         changes.instructor_status = initialStatus(input.role);
       }
       const updated = await repo.updateUser(db, id, changes);
       if (!updated) throw notFound();
       if (changes.role !== undefined || (changes.is_active === false && toBool(row.is_active))) {
-        await auth.revokeAllSessions(id);
+        await deps.auth().revokeAllSessions(id);
       }
-      return toUser(updated, origin);
+      return toUser(ctx, updated);
     },
 
-    async setInstructorStatus(id: number, status: 'approved' | 'rejected', origin: string): Promise<User> {
+    async setInstructorStatus(ctx: UserContext, id: number, status: 'approved' | 'rejected'): Promise<User> {
       const row = await getRow(id);
       if (row.role !== 'instructor') throw badRequest('This user is not an instructor.');
       const updated = await repo.updateUser(db, id, { instructor_status: status });
       if (!updated) throw notFound();
-      return toUser(updated, origin);
+      return toUser(ctx, updated);
     },
 
     /** For the command line: the first admin, with the same username, email and password rules. */
