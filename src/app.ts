@@ -40,6 +40,10 @@ import { createUsersService } from './modules/users/service.js';
 import type { UsersService } from './modules/users/service.js';
 import userRoutes from './modules/users/routes.js';
 import healthRoutes from './modules/health/routes.js';
+import { createEventsService } from './modules/events/service.js';
+import type { EventsService } from './modules/events/service.js';
+import { createAuditService } from './modules/audit/service.js';
+import type { AuditService } from './modules/audit/service.js';
 
 export interface Services {
   auth: AuthService;
@@ -51,6 +55,8 @@ export interface Services {
   reviews: ReviewsService;
   courses: CoursesService;
   categories: CategoriesService;
+  events: EventsService;
+  audit: AuditService;
 }
 
 declare module 'fastify' {
@@ -106,9 +112,13 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   const services = {} as Services;
   const storage = options.storage ?? (config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.mediaRoot));
   const media = createMediaService({ config, storage });
+  const events = createEventsService();
+  const audit = createAuditService();
   Object.assign(services, {
     storage,
     media,
+    events,
+    audit,
     auth: createAuthService({
       db,
       tokens,
@@ -131,6 +141,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     lessons: createLessonsService({ db, storage, media, courses: () => services.courses, enrollments: () => services.enrollments }),
     enrollments: createEnrollmentsService({
       db,
+      events,
       courses: () => services.courses,
       lessons: () => services.lessons,
       users: () => services.users,

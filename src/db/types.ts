@@ -108,6 +108,31 @@ export interface ReviewTable {
   updated_at: Timestamp;
 }
 
+/** The transactional outbox: one row per domain event, written with the change it describes. */
+export interface EventTable {
+  id: string;
+  type: string;
+  /** JSON of the event's `data`. */
+  data: string;
+  course_id: number | null;
+  created_at: Timestamp;
+  dispatched_at: Timestamp | null;
+}
+
+/** Append-only: nothing updates or deletes a row. */
+export interface AuditTable {
+  id: Generated<number>;
+  actor_id: number | null;
+  action: string;
+  target_type: string;
+  target_id: number | null;
+  /** JSON of what changed. */
+  data: string;
+  ip: string;
+  request_id: string;
+  created_at: Timestamp;
+}
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -117,6 +142,8 @@ export interface DB {
   enrollments: EnrollmentTable;
   lesson_completions: LessonCompletionTable;
   reviews: ReviewTable;
+  events: EventTable;
+  audit_log: AuditTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -120,13 +120,27 @@ export async function refreshProgress(
     .execute();
 }
 
-/** Marks a lesson done; a second mark changes nothing. */
-export async function insertCompletion(db: Executor, enrollmentId: number, lessonId: number, now: string): Promise<void> {
-  await db
+/** Marks a lesson done; a second mark changes nothing. True when this call marked it. */
+export async function insertCompletion(db: Executor, enrollmentId: number, lessonId: number, now: string): Promise<boolean> {
+  const inserted = await db
     .insertInto('lesson_completions')
     .values({ enrollment_id: enrollmentId, lesson_id: lessonId, completed_at: now })
     .onConflict((oc) => oc.columns(['enrollment_id', 'lesson_id']).doNothing())
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** Enrollments of a course not completed yet: those a recount may complete. */
+export async function incompleteOfCourse(db: Executor, courseId: number): Promise<number[]> {
+  const rows = await db.selectFrom('enrollments').select('id').where('course_id', '=', courseId).where('completed_at', 'is', null).execute();
+  return rows.map((r) => r.id);
+}
+
+/** Of these enrollments, the completed ones. */
+export function completedAmong(db: Executor, ids: number[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('enrollments').selectAll().where('id', 'in', ids).where('completed_at', 'is not', null).execute();
 }
 
 export async function deleteCompletion(db: Executor, enrollmentId: number, lessonId: number): Promise<void> {

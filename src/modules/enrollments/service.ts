@@ -13,6 +13,8 @@ import { canEditCourse, canSeeCourse } from '../courses/policy.js';
 import type { CourseListItem } from '../courses/schemas.js';
 import type { LessonOutline } from '../courses/schemas.js';
 import type { PublicUser } from '../users/schemas.js';
+import type { DomainEvent } from '../events/service.js';
+import type { EnrollmentRow } from '../../db/types.js';
 import * as repo from './repository.js';
 import type { Completion, CourseStudent, Enrollment, PageQueryInput, Progress, ProgressDetail } from './schemas.js';
 
@@ -34,8 +36,14 @@ export interface UsersPort {
   toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
 }
 
+/** What this module needs of the events module: recording in the change's transaction. */
+export interface EventsPort {
+  record(trx: Executor, event: DomainEvent): Promise<string>;
+}
+
 export interface EnrollmentsServiceDeps {
   db: Kysely<DB>;
+  events: EventsPort;
   courses: () => CoursesPort;
   lessons: () => LessonsPort;
   users: () => UsersPort;
@@ -58,6 +66,20 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
   async function listItems(ctx: RequestContext, ids: number[]): Promise<Map<number, CourseListItem>> {
     const items = await deps.courses().listItems(ctx, ids);
     return new Map(items.map((item) => [item.id, item]));
+  }
+
+  /**
+   * An enrollment has just reached 100% for the first time (completed_at was set in this
+   * transaction): what follows a completion happens here, in the same transaction.
+   */
+  async function completed(trx: Executor, enrollment: EnrollmentRow): Promise<void> {
+    await deps.events.record(trx, {
+      type: 'course.completed',
+      courseId: enrollment.course_id,
+      data: {
+        enrollment: { id: enrollment.id, course: enrollment.course_id, student: enrollment.student_id, completed_at: toIsoOrNull(enrollment.completed_at) },
+      },
+    });
   }
 
   const progressOf = (row: repo.StudentEnrollmentRow): Progress => ({
@@ -88,7 +110,9 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
      * order lesson → course → enrollments to stay clear of deadlocks.
      */
     async recomputeCourseProgress(trx: Executor, courseId: number): Promise<void> {
+      const incomplete = await repo.incompleteOfCourse(trx, courseId);
       await repo.refreshProgress(trx, { courseId }, nowIso());
+      for (const row of await repo.completedAmong(trx, incomplete)) await completed(trx, row);
     },
 
     /**
@@ -106,7 +130,13 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
         row = await writeTransaction(db, async (trx) => {
           // The course row first, as every writer of its counters does; then the enrollment.
           if (!(await repo.addToStudentsCount(trx, courseId, 1, { publishedOnly: true }))) throw notFound();
-          return repo.insertEnrollment(trx, caller.id, courseId, nowIso());
+          const enrollment = await repo.insertEnrollment(trx, caller.id, courseId, nowIso());
+          await deps.events.record(trx, {
+            type: 'enrollment.created',
+            courseId,
+            data: { enrollment: { id: enrollment.id, course: courseId, student: caller.id, enrolled_on: toIso(enrollment.enrolled_on) } },
+          });
+          return enrollment;
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict('You are already enrolled in this course.');
@@ -126,6 +156,11 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
         await deps.courses().lockCourse(trx, courseId);
         const deleted = await repo.deleteEnrollment(trx, ctx.viewer.id, courseId);
         if (!deleted) throw notFound();
+        await deps.events.record(trx, {
+          type: 'enrollment.deleted',
+          courseId,
+          data: { enrollment: { id: deleted.id, course: courseId, student: ctx.viewer.id } },
+        });
         await repo.addToStudentsCount(trx, courseId, -1);
       });
     },
@@ -182,11 +217,19 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
           if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();
           const enrollment = await repo.lockEnrollment(trx, caller.id, lesson.course_id);
           if (!enrollment) throw forbidden(NOT_ENROLLED);
-          if (done) await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso());
-          else await repo.deleteCompletion(trx, enrollment.id, lessonId);
+          const marked = done ? await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso()) : false;
+          if (!done) await repo.deleteCompletion(trx, enrollment.id, lessonId);
           await repo.refreshProgress(trx, { enrollmentId: enrollment.id }, nowIso());
           const row = await repo.findEnrollment(trx, caller.id, lesson.course_id);
           if (!row) throw forbidden(NOT_ENROLLED);
+          if (marked) {
+            await deps.events.record(trx, {
+              type: 'lesson.completed',
+              courseId: lesson.course_id,
+              data: { lesson: { id: lessonId, course: lesson.course_id }, student: caller.id, progress: row.progress },
+            });
+          }
+          if (enrollment.completed_at === null && row.completed_at !== null) await completed(trx, row);
           return {
             progress: row.progress,
             completed_lessons: row.completed_lessons,
