@@ -14,7 +14,11 @@ export type InstructorStatus = 'none' | 'pending' | 'approved' | 'rejected';
 export interface UserTable {
   id: Generated<number>;
   username: string;
+  /** caseKey(username): unique (migration 0009). */
+  username_key: string;
   email: string;
+  /** caseKey(email): unique. */
+  email_key: string;
   password_hash: string;
   first_name: string;
   last_name: string;
@@ -39,6 +43,8 @@ export interface SessionTable {
 export interface CategoryTable {
   id: Generated<number>;
   name: string;
+  /** caseKey(name): unique. */
+  name_key: string;
   slug: string;
   description: string;
   /** Published courses in the category, kept by triggers on courses (migration 0002). */
