@@ -94,7 +94,8 @@ export const QuizQuestionRequestSchema = named('QuizQuestionRequest', Type.Objec
 }));
 export const QuizRequestSchema = named('QuizRequest', Type.Object({
   pass_mark: Type.Optional(passMark({ default: DEFAULT_PASS_MARK })),
-  max_attempts: Type.Optional(MaxAttempts),
+  // One schema with two types, not anyOf: with type coercion a 0 would otherwise pass as null.
+  max_attempts: Type.Optional(Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: 1000, description: 'null: unlimited (default)' })),
   reveal_answers: Type.Optional(Reveal),
   questions: Type.Array(QuizQuestionRequestSchema, {
     minItems: 1,
