@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
 import { api, completeLesson, createCourse, createLesson, createLessons, enroll } from '../helpers/learning.js';
 
 /** Text that must never reach a student before the rules allow. */
