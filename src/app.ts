@@ -44,6 +44,12 @@ import { createEventsService } from './modules/events/service.js';
 import type { EventsService } from './modules/events/service.js';
 import { createAuditService } from './modules/audit/service.js';
 import type { AuditService } from './modules/audit/service.js';
+import { createQuizzesService } from './modules/quizzes/service.js';
+import type { QuizzesService } from './modules/quizzes/service.js';
+import quizRoutes from './modules/quizzes/routes.js';
+import { createCertificatesService } from './modules/certificates/service.js';
+import type { CertificatesService } from './modules/certificates/service.js';
+import certificateRoutes from './modules/certificates/routes.js';
 
 export interface Services {
   auth: AuthService;
@@ -57,6 +63,8 @@ export interface Services {
   categories: CategoriesService;
   events: EventsService;
   audit: AuditService;
+  quizzes: QuizzesService;
+  certificates: CertificatesService;
 }
 
 declare module 'fastify' {
@@ -142,6 +150,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     enrollments: createEnrollmentsService({
       db,
       events,
+      quizzes: () => services.quizzes,
+      certificates: () => services.certificates,
       courses: () => services.courses,
       lessons: () => services.lessons,
       users: () => services.users,
@@ -152,6 +162,15 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       enrollments: () => services.enrollments,
       users: () => services.users,
     }),
+    quizzes: createQuizzesService({
+      db,
+      events,
+      courses: () => services.courses,
+      lessons: () => services.lessons,
+      enrollments: () => services.enrollments,
+      users: () => services.users,
+    }),
+    certificates: createCertificatesService({ db, events, audit, users: () => services.users }),
   } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
   await revocations.listening;
@@ -190,5 +209,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(mediaRoutes);
   await app.register(enrollmentRoutes);
   await app.register(reviewRoutes);
+  await app.register(quizRoutes);
+  await app.register(certificateRoutes);
   return app;
 }
