@@ -40,6 +40,9 @@ import { createUsersService } from './modules/users/service.js';
 import type { UsersService } from './modules/users/service.js';
 import userRoutes from './modules/users/routes.js';
 import healthRoutes from './modules/health/routes.js';
+import { runExclusive } from './db/exclusive.js';
+import { createJobs } from './shared/jobs.js';
+import type { Jobs } from './shared/jobs.js';
 import { createEventsService } from './modules/events/service.js';
 import type { EventsService } from './modules/events/service.js';
 import { createAuditService } from './modules/audit/service.js';
@@ -72,6 +75,7 @@ declare module 'fastify' {
     config: Readonly<Config>;
     database: Database;
     services: Services;
+    jobs: Jobs;
   }
 }
 
@@ -180,7 +184,17 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   app.decorate('database', database);
   app.decorate('services', services);
 
+  const jobs = createJobs(app.log);
+  jobs.add({
+    name: 'prune-sessions',
+    intervalMs: 60 * 60 * 1000,
+    run: () => runExclusive(db, 'prune-sessions', (conn) => services.auth.pruneExpiredSessions(conn)),
+  });
+  app.decorate('jobs', jobs);
+  app.addHook('onReady', async () => jobs.start());
+
   app.addHook('onClose', async () => {
+    await jobs.stop();
     await revocations.close();
     redis?.disconnect();
     await database.close();
