@@ -138,6 +138,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     sender: createSender({ resolve, allowPrivate: config.webhookAllowPrivate, timeoutMs: 10_000 }),
     now: webhookClock,
     concurrency: 8,
+    perEndpoint: 4,
     leaseMs: 60_000,
     pollMs: options.webhooks?.pollMs ?? 1000,
     log: app.log,

@@ -140,7 +140,14 @@ export async function markDispatched(trx: Executor, ids: string[], at: string): 
  * rows without waiting on each other; a claim that is not finished by its lease (the
  * instance crashed) is free again. SQLite has one writer at a time: the update alone decides.
  */
-export async function claimDue(db: Executor, now: string, lockedUntil: string, claim: string, limit: number): Promise<number[]> {
+export async function claimDue(
+  db: Executor,
+  now: string,
+  lockedUntil: string,
+  claim: string,
+  limit: number,
+  excludeEndpoints: number[] = [],
+): Promise<number[]> {
   let candidates = db
     .selectFrom('webhook_deliveries')
     .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
@@ -149,6 +156,7 @@ export async function claimDue(db: Executor, now: string, lockedUntil: string, c
     .where('webhook_deliveries.next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('webhook_deliveries.locked_until', 'is', null), eb('webhook_deliveries.locked_until', '<', now)]))
     .where('webhook_endpoints.is_active', '=', true)
+    .$if(excludeEndpoints.length > 0, (q) => q.where('webhook_deliveries.endpoint_id', 'not in', excludeEndpoints))
     .orderBy('webhook_deliveries.next_attempt_at', 'asc')
     .orderBy('webhook_deliveries.id', 'asc')
     .limit(limit);
@@ -170,6 +178,7 @@ export function claimedForSend(db: Executor, ids: number[]) {
     .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
     .select([
       'webhook_deliveries.id',
+      'webhook_deliveries.endpoint_id',
       'webhook_deliveries.claim',
       'webhook_deliveries.attempts',
       'webhook_deliveries.created_at',

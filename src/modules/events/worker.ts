@@ -46,6 +46,8 @@ export interface WorkerOptions {
   /** The clock of scheduling (tests move it). */
   now: () => Date;
   concurrency: number;
+  /** At most this many attempts in flight per endpoint: a hanging receiver cannot take every slot. */
+  perEndpoint: number;
   /** How long a claim lasts: longer than an attempt can take. */
   leaseMs: number;
   pollMs: number;
@@ -56,7 +58,7 @@ export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;
 
 export function createDeliveryWorker(options: WorkerOptions) {
   const { db, sender } = options;
-  const inFlight = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  const inFlight = new Map<number, { endpointId: number; controller: AbortController; done: Promise<void> }>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let stopped = false;
@@ -130,11 +132,23 @@ export function createDeliveryWorker(options: WorkerOptions) {
   async function fill(): Promise<number> {
     const free = options.concurrency - inFlight.size;
     if (free <= 0 || stopped) return 0;
+    const busy = new Map<number, number>();
+    for (const f of inFlight.values()) busy.set(f.endpointId, (busy.get(f.endpointId) ?? 0) + 1);
+    const saturated = [...busy].filter(([, n]) => n >= options.perEndpoint).map(([id]) => id);
     const claim = randomBytes(12).toString('base64url');
     const now = options.now();
-    const ids = await repo.claimDue(db, now.toISOString(), new Date(now.getTime() + options.leaseMs).toISOString(), claim, free);
+    const ids = await repo.claimDue(db, now.toISOString(), new Date(now.getTime() + options.leaseMs).toISOString(), claim, free, saturated);
     if (ids.length === 0) return 0;
+    let started = 0;
     for (const delivery of await repo.claimedForSend(db, ids)) {
+      const count = busy.get(delivery.endpoint_id) ?? 0;
+      if (count >= options.perEndpoint) {
+        // More of one endpoint than it may have in flight: free at once, for the next pass.
+        await repo.releaseClaim(db, delivery.id, claim);
+        continue;
+      }
+      busy.set(delivery.endpoint_id, count + 1);
+      started++;
       const controller = new AbortController();
       const done = attempt(delivery, claim, controller)
         .catch((error: unknown) => options.log.error({ err: error, delivery: delivery.id }, 'webhook delivery attempt failed'))
@@ -142,9 +156,9 @@ export function createDeliveryWorker(options: WorkerOptions) {
           inFlight.delete(delivery.id);
           if (running) wake();
         });
-      inFlight.set(delivery.id, { controller, done });
+      inFlight.set(delivery.id, { endpointId: delivery.endpoint_id, controller, done });
     }
-    return ids.length;
+    return started;
   }
 
   async function tickOnce(): Promise<void> {
