@@ -53,6 +53,18 @@ import quizRoutes from './modules/quizzes/routes.js';
 import { createCertificatesService } from './modules/certificates/service.js';
 import type { CertificatesService } from './modules/certificates/service.js';
 import certificateRoutes from './modules/certificates/routes.js';
+import auditRoutes from './modules/audit/routes.js';
+import { systemResolver } from './modules/events/addresses.js';
+import type { Resolver } from './modules/events/addresses.js';
+import webhookRoutes from './modules/events/routes.js';
+import { createSender } from './modules/events/sender.js';
+import { createWebhooksService } from './modules/events/webhooks.js';
+import type { WebhooksService } from './modules/events/webhooks.js';
+import { createDeliveryWorker } from './modules/events/worker.js';
+import type { DeliveryWorker } from './modules/events/worker.js';
+import { createPrivacyService } from './modules/privacy/service.js';
+import type { PrivacyService } from './modules/privacy/service.js';
+import privacyRoutes from './modules/privacy/routes.js';
 
 export interface Services {
   auth: AuthService;
@@ -68,6 +80,9 @@ export interface Services {
   audit: AuditService;
   quizzes: QuizzesService;
   certificates: CertificatesService;
+  webhooks: WebhooksService;
+  webhookWorker: DeliveryWorker;
+  privacy: PrivacyService;
 }
 
 declare module 'fastify' {
@@ -83,6 +98,8 @@ export interface BuildOptions {
   database: Database;
   logger?: FastifyServerOptions['logger'];
   storage?: Storage;
+  /** The webhook worker's clock and resolver (tests move time and play DNS), and whether it polls by itself. */
+  webhooks?: { now?: () => Date; resolve?: Resolver; autoStart?: boolean; pollMs?: number };
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -125,24 +142,60 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   const storage = options.storage ?? (config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.mediaRoot));
   const media = createMediaService({ config, storage });
   const events = createEventsService();
-  const audit = createAuditService();
+  const audit = createAuditService({ db, users: () => services.users });
+  const webhookClock = options.webhooks?.now ?? (() => new Date());
+  const resolve = options.webhooks?.resolve ?? systemResolver;
+  const webhookWorker = createDeliveryWorker({
+    db,
+    sender: createSender({ resolve, allowPrivate: config.webhookAllowPrivate, timeoutMs: 10_000 }),
+    now: webhookClock,
+    concurrency: 8,
+    perEndpoint: 4,
+    leaseMs: 60_000,
+    pollMs: options.webhooks?.pollMs ?? 1000,
+    log: app.log,
+  });
   Object.assign(services, {
     storage,
     media,
     events,
     audit,
+    webhookWorker,
+    webhooks: createWebhooksService({
+      db,
+      audit,
+      users: () => services.users,
+      resolve,
+      allowPrivate: config.webhookAllowPrivate,
+      now: webhookClock,
+      wake: () => webhookWorker.wake(),
+    }),
+    privacy: createPrivacyService({
+      db,
+      storage,
+      audit,
+      users: () => services.users,
+      auth: () => services.auth,
+      enrollments: () => services.enrollments,
+      webhooks: () => services.webhooks,
+      quizzes: () => services.quizzes,
+      certificates: () => services.certificates,
+    }),
     auth: createAuthService({
       db,
       tokens,
       revocations,
       accessTokenTtl: config.accessTokenTtl,
       refreshTokenTtl: config.refreshTokenTtl,
+      audit,
       users: () => services.users,
     }),
-    users: createUsersService({ db, storage, media, auth: () => services.auth, instructorAutoApprove: config.instructorAutoApprove }),
-    categories: createCategoriesService({ db, catalogChanged: () => services.courses.catalogChanged() }),
+    users: createUsersService({ db, storage, media, audit, auth: () => services.auth, instructorAutoApprove: config.instructorAutoApprove }),
+    categories: createCategoriesService({ db, audit, catalogChanged: () => services.courses.catalogChanged() }),
     courses: createCoursesService({
       db,
+      events,
+      audit,
       storage,
       media,
       users: () => services.users,
@@ -195,6 +248,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
 
   app.addHook('onClose', async () => {
     await jobs.stop();
+    await webhookWorker.stop();
     await revocations.close();
     redis?.disconnect();
     await database.close();
@@ -205,6 +259,10 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
+  });
+  // A request that recorded an event (committed by now) wakes the delivery worker.
+  app.addHook('onResponse', async () => {
+    if (events.takeRecorded()) webhookWorker.wake();
   });
 
   await app.register(errorsPlugin);
@@ -225,5 +283,9 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(reviewRoutes);
   await app.register(quizRoutes);
   await app.register(certificateRoutes);
+  await app.register(webhookRoutes);
+  await app.register(auditRoutes);
+  await app.register(privacyRoutes);
+  if (options.webhooks?.autoStart ?? config.webhookWorker) app.addHook('onReady', async () => webhookWorker.start());
   return app;
 }

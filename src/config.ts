@@ -46,6 +46,10 @@ export interface Config {
   publicUrl: string | undefined;
   /** Hosts a request's Host header may name to be reflected in absolute URLs; any other gets the default origin. */
   allowedHosts: string[];
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may reach private, loopback and other non-public addresses (tests, local receivers). */
+  webhookAllowPrivate: boolean;
+  /** WEBHOOK_WORKER: this instance sends webhook deliveries (off: an API-only instance; events wait for one that does). */
+  webhookWorker: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -197,6 +201,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     publicUrl: publicUrl(env.PUBLIC_URL),
     allowedHosts: allowedHosts(env.ALLOWED_HOSTS, env.HOST || '127.0.0.1'),
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookWorker: bool(env, 'WEBHOOK_WORKER', true),
   };
   return Object.freeze(config);
 }

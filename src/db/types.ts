@@ -38,6 +38,8 @@ export interface SessionTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
+  /** The client address at login (migration 0007), for the personal data export. */
+  ip: Generated<string>;
 }
 
 export interface CategoryTable {
@@ -198,6 +200,37 @@ export interface CertificateTable {
   revoked_at: Timestamp | null;
 }
 
+export interface WebhookEndpointTable {
+  id: Generated<number>;
+  owner_id: number;
+  url: string;
+  /** JSON list of event types, or ["*"]. */
+  events: string;
+  /** `whsec_` + base64 of the key bytes. */
+  secret: string;
+  is_active: Bool;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint; the worker claims due rows with a lease (`locked_until`, `claim`). */
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  event_id: string;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Timestamp;
+  locked_until: Timestamp | null;
+  claim: string | null;
+  delivered_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -214,6 +247,8 @@ export interface DB {
   quiz_choices: QuizChoiceTable;
   quiz_attempts: QuizAttemptTable;
   certificates: CertificateTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type UserRow = Selectable<UserTable>;

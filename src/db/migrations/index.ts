@@ -3,6 +3,7 @@ import * as initial from './0001_initial.js';
 import * as catalog from './0002_catalog.js';
 import * as outboxAudit from './0003_outbox_audit.js';
 import * as quizzesCertificates from './0005_quizzes_certificates.js';
+import * as webhooksPrivacy from './0007_webhooks_privacy.js';
 import * as caseKeys from './0009_case_keys.js';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   '0002_catalog': catalog,
   '0003_outbox_audit': outboxAudit,
   '0005_quizzes_certificates': quizzesCertificates,
+  '0007_webhooks_privacy': webhooksPrivacy,
   '0009_case_keys': caseKeys,
 };

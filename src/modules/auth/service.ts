@@ -2,8 +2,10 @@ import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../db/types.js';
 import { badRequest, refreshNotValid, tokenNotValid } from '../../shared/errors.js';
 import { nowIso } from '../../shared/time.js';
-import type { Caller, RequestContext, UserContext } from '../../shared/context.js';
+import { writeTransaction } from '../../db/transaction.js';
 import type { Executor } from '../../db/query.js';
+import type { AuditEntry } from '../audit/service.js';
+import type { Caller, RequestContext, UserContext } from '../../shared/context.js';
 import * as repo from './repository.js';
 import type { RevocationList } from './revocation.js';
 import type { TokenPair, Tokens } from './tokens.js';
@@ -24,12 +26,19 @@ export interface AccountsPort {
   checkCredentials(identifier: string, password: string): Promise<SessionUser>;
 }
 
+/** What this module needs of the audit module. */
+export interface AuditPort {
+  record(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void>;
+}
+
 export interface AuthServiceDeps {
   db: Kysely<DB>;
   tokens: Tokens;
   revocations: RevocationList;
   refreshTokenTtl: number;
   accessTokenTtl: number;
+  /** Optional only so the service can be built alone (unit tests); the app always wires it. */
+  audit?: AuditPort;
   users: () => AccountsPort;
 }
 
@@ -46,7 +55,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     await revocations.revoke(ids);
   }
 
-  async function startSession(user: SessionUser): Promise<TokenPair> {
+  /** `ip`: the client address at login, kept for the personal data export. */
+  async function startSession(user: SessionUser, ip = ''): Promise<TokenPair> {
     const id = tokens.newId();
     const jti = tokens.newId();
     await repo.insertSession(db, {
@@ -56,6 +66,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       created_at: nowIso(),
       expires_at: refreshExpiry(),
       revoked_at: null,
+      ip: ip.slice(0, 64),
     });
     return tokens.issue(user, id, jti);
   }
@@ -109,8 +120,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /** A new session for the user these credentials name. */
-    async login(_ctx: RequestContext, identifier: string, password: string): Promise<TokenPair> {
-      return startSession(await deps.users().checkCredentials(identifier, password));
+    async login(ctx: RequestContext, identifier: string, password: string): Promise<TokenPair> {
+      return startSession(await deps.users().checkCredentials(identifier, password), ctx.ip);
     },
 
     async logout(ctx: UserContext, refreshToken: string): Promise<void> {
@@ -136,7 +147,13 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** Every session of the caller ends. */
     async logoutEverywhere(ctx: UserContext): Promise<void> {
-      await revoke({ userId: ctx.viewer.id });
+      const userId = ctx.viewer.id;
+      const ids = await writeTransaction(db, async (trx) => {
+        const revoked = await repo.revokeSessions(trx, { userId }, nowIso());
+        await deps.audit?.record(trx, ctx, { action: 'user.logged_out_everywhere', target: { type: 'user', id: userId }, data: { sessions: revoked.length } });
+        return revoked;
+      });
+      await revocations.revoke(ids);
     },
 
     revokeAllSessions: (userId: number) => revoke({ userId }),

@@ -1,4 +1,7 @@
 import type { Kysely, Updateable } from 'kysely';
+import { writeTransaction } from '../../db/transaction.js';
+import type { Executor } from '../../db/query.js';
+import type { AuditEntry } from '../audit/service.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import type { CategoryRow, CategoryTable, DB } from '../../db/types.js';
 import { FieldErrorCollector, conflict, invalidField, notFound } from '../../shared/errors.js';
@@ -11,8 +14,14 @@ import { MAX_NAME_LENGTH } from './schemas.js';
 import type { Category, CategoryCreateInput, CategoryListQueryInput, CategoryPatchInput } from './schemas.js';
 import { slugify } from './slug.js';
 
+/** What this module needs of the audit module. */
+export interface AuditPort {
+  record(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void>;
+}
+
 export interface CategoriesServiceDeps {
   db: Kysely<DB>;
+  audit: AuditPort;
   /** A rename or a delete changes what the course list finds (category names are searched). */
   catalogChanged(): void;
 }
@@ -83,16 +92,22 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
       return (await repo.findById(db, id)) !== undefined;
     },
 
-    async create(_ctx: RequestContext, input: CategoryCreateInput): Promise<Category> {
+    async create(ctx: RequestContext, input: CategoryCreateInput): Promise<Category> {
       const errors = new FieldErrorCollector();
       const name = await checkName(errors, input.name);
       errors.throwIfAny();
       const slug = await freeSlug(name);
-      const row = await asNameClash(() => repo.insertCategory(db, { name, slug, description: input.description ?? '' }));
+      const row = await asNameClash(() =>
+        writeTransaction(db, async (trx) => {
+          const inserted = await repo.insertCategory(trx, { name, slug, description: input.description ?? '' });
+          await deps.audit.record(trx, ctx, { action: 'category.created', target: { type: 'category', id: inserted.id }, data: { name, slug } });
+          return inserted;
+        }),
+      );
       return toCategory(row);
     },
 
-    async update(_ctx: RequestContext, id: number, input: CategoryPatchInput): Promise<Category> {
+    async update(ctx: RequestContext, id: number, input: CategoryPatchInput): Promise<Category> {
       const row = await getRow(id);
       const errors = new FieldErrorCollector();
       const changes: Updateable<CategoryTable> = {};
@@ -106,18 +121,27 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
       if (input.description !== undefined) changes.description = input.description;
       errors.throwIfAny();
       if (Object.keys(changes).length === 0) return toCategory(row);
-      const updated = await asNameClash(() => repo.updateCategory(db, id, changes));
-      if (!updated) throw notFound();
+      const updated = await asNameClash(() =>
+        writeTransaction(db, async (trx) => {
+          const after = await repo.updateCategory(trx, id, changes);
+          if (!after) throw notFound();
+          await deps.audit.record(trx, ctx, { action: 'category.updated', target: { type: 'category', id }, data: { ...changes } });
+          return after;
+        }),
+      );
       deps.catalogChanged();
       return toCategory(updated);
     },
 
     /** Refused while any course, draft or published, is filed under it. */
-    async remove(_ctx: RequestContext, id: number): Promise<void> {
-      await getRow(id);
+    async remove(ctx: RequestContext, id: number): Promise<void> {
+      const row = await getRow(id);
       if (await repo.hasCourses(db, id)) throw conflict(HAS_COURSES);
       try {
-        await repo.deleteCategory(db, id);
+        await writeTransaction(db, async (trx) => {
+          await repo.deleteCategory(trx, id);
+          await deps.audit.record(trx, ctx, { action: 'category.deleted', target: { type: 'category', id }, data: { name: row.name, slug: row.slug } });
+        });
       } catch (error) {
         // A course filed under it meanwhile: the foreign key refuses.
         if (isForeignKeyViolation(error)) throw conflict(HAS_COURSES);

@@ -65,3 +65,17 @@ export function revoke(db: Executor, code: string, now: string) {
     .returning(['id', 'course_id', 'student_id'])
     .executeTakeFirst();
 }
+
+/** A student's certificates, for their personal data export. */
+export function ofStudentForExport(db: Executor, studentId: number) {
+  return db
+    .selectFrom('certificates')
+    .select(['id', 'code', 'course_id', 'issued_at', 'revoked_at'])
+    .where('student_id', '=', studentId)
+    .orderBy('issued_at', 'desc')
+    .execute();
+}
+
+export async function deleteOfStudent(db: Executor, studentId: number): Promise<void> {
+  await db.deleteFrom('certificates').where('student_id', '=', studentId).execute();
+}

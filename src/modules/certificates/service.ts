@@ -94,6 +94,17 @@ export function createCertificatesService(deps: CertificatesServiceDeps) {
      * the enrollment's completed_at. Once per student and course: a second completion (after
      * re-enrolling, or racing this one) finds the unique key taken and issues nothing.
      */
+    /** The student's certificates, for their personal data export. */
+    async exportFor(userId: number): Promise<Record<string, unknown>[]> {
+      const rows = await repo.ofStudentForExport(db, userId);
+      return rows.map((r) => ({ id: r.id, code: r.code, course: r.course_id, issued_at: toIso(r.issued_at), revoked_at: toIsoOrNull(r.revoked_at) }));
+    },
+
+    /** Erasure: the account's certificates go with it. */
+    async eraseFor(ctx: UserContext): Promise<void> {
+      await repo.deleteOfStudent(db, ctx.viewer.id);
+    },
+
     async issue(trx: Executor, enrollment: { course_id: number; student_id: number }): Promise<void> {
       const issuedAt = nowIso();
       const code = newCode();

@@ -13,6 +13,8 @@ import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
 import type { MediaUrls } from '../media/urls.js';
 import type { PublicUser } from '../users/schemas.js';
+import type { AuditEntry } from '../audit/service.js';
+import type { DomainEvent } from '../events/service.js';
 import { createCatalogCache } from './cache.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
 import type { PriceProblem } from './money.js';
@@ -47,8 +49,20 @@ export interface EnrollmentsPort {
   summaryFor(studentId: number, courseId: number): Promise<EnrollmentSummary | null>;
 }
 
+/** What this module needs of the events module: recording in the change's transaction. */
+export interface EventsPort {
+  record(trx: Executor, event: DomainEvent): Promise<string>;
+}
+
+/** What this module needs of the audit module. */
+export interface AuditPort {
+  record(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void>;
+}
+
 export interface CoursesServiceDeps {
   db: Kysely<DB>;
+  events: EventsPort;
+  audit: AuditPort;
   storage: Pick<Storage, 'delete'>;
   media: Pick<MediaUrls, 'publicUrl'>;
   users: () => UsersPort;
@@ -254,6 +268,20 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     }
   }
 
+  /**
+   * A course has just become published (created published, or is_published turned true):
+   * course.published for its instructor's and admins' webhooks, and the audit entry, in the
+   * transaction of the change.
+   */
+  async function published(trx: Executor, ctx: UserContext, course: { id: number; title: string; instructor_id: number }): Promise<void> {
+    await deps.events.record(trx, {
+      type: 'course.published',
+      courseId: course.id,
+      data: { course: { id: course.id, title: course.title, instructor: course.instructor_id } },
+    });
+    await deps.audit.record(trx, ctx, { action: 'course.published', target: { type: 'course', id: course.id }, data: { title: course.title } });
+  }
+
   /** Files of a course that is already gone: a failure leaves an orphan file, never an error for the caller. */
   async function removeFiles(keys: (string | null)[]): Promise<void> {
     await Promise.allSettled(keys.filter((key): key is string => key !== null).map((key) => deps.storage.delete(key)));
@@ -326,17 +354,21 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       const values = await validate(input);
       const now = nowIso();
       const { id } = await categoryMustExist(input.category, () =>
-        repo.insertCourse(db, {
-          title: values.title ?? '',
-          description: values.description ?? '',
-          price_cents: values.price_cents ?? 0,
-          category_id: input.category,
-          instructor_id: caller.id,
-          thumbnail: upload?.key ?? null,
-          is_published: values.is_published ?? false,
-          average_rating: null,
-          created_at: now,
-          updated_at: now,
+        writeTransaction(db, async (trx) => {
+          const inserted = await repo.insertCourse(trx, {
+            title: values.title ?? '',
+            description: values.description ?? '',
+            price_cents: values.price_cents ?? 0,
+            category_id: input.category,
+            instructor_id: caller.id,
+            thumbnail: upload?.key ?? null,
+            is_published: values.is_published ?? false,
+            average_rating: null,
+            created_at: now,
+            updated_at: now,
+          });
+          if (values.is_published === true) await published(trx, ctx, { id: inserted.id, title: values.title ?? '', instructor_id: caller.id });
+          return inserted;
         }),
       );
       cache.clear();
@@ -356,6 +388,12 @@ export function createCoursesService(deps: CoursesServiceDeps) {
           const current = await repo.lockFacts(trx, id);
           if (!current) throw notFound();
           await repo.updateCourse(trx, id, changes);
+          const wasPublished = toBool(current.is_published);
+          if (changes.is_published === true && !wasPublished) {
+            await published(trx, ctx, { id, title: changes.title ?? current.title, instructor_id: current.instructor_id });
+          } else if (changes.is_published === false && wasPublished) {
+            await deps.audit.record(trx, ctx, { action: 'course.unpublished', target: { type: 'course', id }, data: { title: changes.title ?? current.title } });
+          }
           return current;
         }),
       );
@@ -378,6 +416,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         const denial = courseDeletionDenial(caller, current);
         if (denial) throw conflict(denial);
         await repo.deleteCourse(trx, id);
+        await deps.audit.record(trx, ctx, {
+          action: 'course.deleted',
+          target: { type: 'course', id },
+          data: { title: current.title, instructor: current.instructor_id, students_count: current.students_count },
+        });
         return current.thumbnail;
       });
       cache.clear();

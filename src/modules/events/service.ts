@@ -31,7 +31,16 @@ export interface DomainEvent {
 export type EventsService = ReturnType<typeof createEventsService>;
 
 export function createEventsService() {
+  // Set by record(): the delivery worker is woken after a request that recorded an event.
+  let recorded = false;
   return {
+    /** Whether an event was recorded since the last call (a hint to wake the delivery worker). */
+    takeRecorded(): boolean {
+      const was = recorded;
+      recorded = false;
+      return was;
+    },
+
     /**
      * Records the event in the outbox, inside the transaction of the change it describes:
      * a rolled-back change leaves no event, a committed one is never lost. One call per
@@ -47,6 +56,7 @@ export function createEventsService() {
         created_at: nowIso(),
         dispatched_at: null,
       });
+      recorded = true;
       return id;
     },
   };

@@ -179,3 +179,18 @@ export function listAttempts(db: Executor, quizId: number, studentId: number | u
   if (studentId !== undefined) query = query.where('quiz_attempts.student_id', '=', studentId);
   return listQuery(query.orderBy('quiz_attempts.submitted_at', 'desc').orderBy('quiz_attempts.id', 'asc'));
 }
+
+/** A student's attempts with their quiz's lesson, for their personal data export. */
+export function attemptsOfStudentForExport(db: Executor, studentId: number) {
+  return db
+    .selectFrom('quiz_attempts as a')
+    .innerJoin('quizzes as q', 'q.id', 'a.quiz_id')
+    .select(['a.id', 'a.quiz_id', 'q.lesson_id', 'a.attempt_number', 'a.score', 'a.passed', 'a.points', 'a.max_points', 'a.answers', 'a.submitted_at'])
+    .where('a.student_id', '=', studentId)
+    .orderBy('a.submitted_at', 'desc')
+    .execute();
+}
+
+export async function deleteAttemptsOfStudent(db: Executor, studentId: number): Promise<void> {
+  await db.deleteFrom('quiz_attempts').where('student_id', '=', studentId).execute();
+}

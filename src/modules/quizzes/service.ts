@@ -287,6 +287,28 @@ export function createQuizzesService(deps: QuizzesServiceDeps) {
 
   return {
     /** Whether the lesson carries a quiz (then it completes only by passing it). */
+    /** The student's attempts with their answers, for their personal data export. */
+    async exportFor(userId: number): Promise<Record<string, unknown>[]> {
+      const rows = await repo.attemptsOfStudentForExport(db, userId);
+      return rows.map((r) => ({
+        id: r.id,
+        quiz: r.quiz_id,
+        lesson: r.lesson_id,
+        attempt: r.attempt_number,
+        score: Number(r.score),
+        passed: toBool(r.passed),
+        points: r.points,
+        max_points: r.max_points,
+        answers: JSON.parse(r.answers) as unknown,
+        submitted_at: toIso(r.submitted_at),
+      }));
+    },
+
+    /** Erasure: the account's attempts go with it. */
+    async eraseFor(ctx: UserContext): Promise<void> {
+      await repo.deleteAttemptsOfStudent(db, ctx.viewer.id);
+    },
+
     async hasQuiz(lessonId: number, trx: Executor = db): Promise<boolean> {
       return repo.hasQuiz(trx, lessonId);
     },

@@ -7,6 +7,9 @@ import { pageRequest, paginate, parseOrdering } from '../../shared/pagination.js
 import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
 import type { MediaUrls } from '../media/urls.js';
+import { writeTransaction } from '../../db/transaction.js';
+import type { Executor } from '../../db/query.js';
+import type { AuditEntry } from '../audit/service.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
 import { burnPasswordCheck, hashPassword, passwordProblems, verifyPassword } from './passwords.js';
 import * as repo from './repository.js';
@@ -31,10 +34,16 @@ export interface SessionsPort {
   revokeOtherSessions(userId: number, keepSessionId: string): Promise<void>;
 }
 
+/** What this module needs of the audit module. */
+export interface AuditPort {
+  record(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void>;
+}
+
 export interface UsersServiceDeps {
   db: Kysely<DB>;
   storage: Storage;
   media: Pick<MediaUrls, 'publicUrl'>;
+  audit: AuditPort;
   auth: () => SessionsPort;
   instructorAutoApprove: boolean;
 }
@@ -185,7 +194,11 @@ export function createUsersService(deps: UsersServiceDeps) {
       }
       const problems = passwordProblems(newPassword, row);
       if (problems.length > 0) throw invalid({ new_password: problems });
-      await repo.updateUser(db, row.id, { password_hash: await hashPassword(newPassword) });
+      const passwordHash = await hashPassword(newPassword);
+      await writeTransaction(db, async (trx) => {
+        await repo.updateUser(trx, row.id, { password_hash: passwordHash });
+        await deps.audit.record(trx, ctx, { action: 'user.password_changed', target: { type: 'user', id: row.id } });
+      });
       await deps.auth().revokeOtherSessions(row.id, ctx.viewer.sessionId);
       return { detail: 'Password updated successfully.' };
     },
@@ -217,8 +230,18 @@ export function createUsersService(deps: UsersServiceDeps) {
         changes.role = input.role;
         changes.instructor_status = initialStatus(input.role);
       }
-      const updated = await repo.updateUser(db, id, changes);
-      if (!updated) throw notFound();
+      const updated = await writeTransaction(db, async (trx) => {
+        const after = await repo.updateUser(trx, id, changes);
+        if (!after) throw notFound();
+        const target = { type: 'user', id };
+        if (changes.is_active !== undefined && changes.is_active !== toBool(row.is_active)) {
+          await deps.audit.record(trx, ctx, { action: changes.is_active ? 'user.reactivated' : 'user.deactivated', target });
+        }
+        if (changes.role !== undefined) {
+          await deps.audit.record(trx, ctx, { action: 'user.role_changed', target, data: { from: row.role, to: changes.role } });
+        }
+        return after;
+      });
       if (changes.role !== undefined || (changes.is_active === false && toBool(row.is_active))) {
         await deps.auth().revokeAllSessions(id);
       }
@@ -228,8 +251,16 @@ export function createUsersService(deps: UsersServiceDeps) {
     async setInstructorStatus(ctx: UserContext, id: number, status: 'approved' | 'rejected'): Promise<User> {
       const row = await getRow(id);
       if (row.role !== 'instructor') throw badRequest('This user is not an instructor.');
-      const updated = await repo.updateUser(db, id, { instructor_status: status });
-      if (!updated) throw notFound();
+      const updated = await writeTransaction(db, async (trx) => {
+        const after = await repo.updateUser(trx, id, { instructor_status: status });
+        if (!after) throw notFound();
+        await deps.audit.record(trx, ctx, {
+          action: status === 'approved' ? 'user.approved' : 'user.rejected',
+          target: { type: 'user', id },
+          data: { from: row.instructor_status, to: status },
+        });
+        return after;
+      });
       return toUser(ctx, updated);
     },
 
