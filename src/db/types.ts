@@ -64,6 +64,8 @@ export interface CourseTable {
   total_duration: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Lessons unlock one after another for enrolled students (migration 0004). */
+  sequential: ColumnType<boolean | number, boolean | undefined, boolean>;
 }
 
 export interface LessonTable {
@@ -79,6 +81,8 @@ export interface LessonTable {
   attachment: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The lesson's section (migration 0004), or null. */
+  section_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface EnrollmentTable {
@@ -133,6 +137,26 @@ export interface AuditTable {
   created_at: Timestamp;
 }
 
+/** A labelled run of a course's lessons (migration 0004). */
+export interface SectionTable {
+  id: Generated<number>;
+  course_id: number;
+  title: string;
+  /** The API's `order`, unique within the course. */
+  position: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Where a student stopped in a lesson, in seconds: the resume heartbeat's one row per enrollment and lesson. */
+export interface LessonPositionTable {
+  id: Generated<number>;
+  enrollment_id: number;
+  lesson_id: number;
+  position: number;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -144,6 +168,8 @@ export interface DB {
   reviews: ReviewTable;
   events: EventTable;
   audit_log: AuditTable;
+  sections: SectionTable;
+  lesson_positions: LessonPositionTable;
 }
 
 export type UserRow = Selectable<UserTable>;
@@ -155,3 +181,4 @@ export type CourseRow = Selectable<CourseTable>;
 export type LessonRow = Selectable<LessonTable>;
 export type EnrollmentRow = Selectable<EnrollmentTable>;
 export type ReviewRow = Selectable<ReviewTable>;
+export type SectionRow = Selectable<SectionTable>;
