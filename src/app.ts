@@ -44,6 +44,9 @@ import { createEventsService } from './modules/events/service.js';
 import type { EventsService } from './modules/events/service.js';
 import { createAuditService } from './modules/audit/service.js';
 import type { AuditService } from './modules/audit/service.js';
+import { createSectionsService } from './modules/sections/service.js';
+import type { SectionsService } from './modules/sections/service.js';
+import sectionRoutes from './modules/sections/routes.js';
 
 export interface Services {
   auth: AuthService;
@@ -57,6 +60,7 @@ export interface Services {
   categories: CategoriesService;
   events: EventsService;
   audit: AuditService;
+  sections: SectionsService;
 }
 
 declare module 'fastify' {
@@ -137,8 +141,17 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       categories: () => services.categories,
       lessons: () => services.lessons,
       enrollments: () => services.enrollments,
+      sections: () => services.sections,
     }),
-    lessons: createLessonsService({ db, storage, media, courses: () => services.courses, enrollments: () => services.enrollments }),
+    lessons: createLessonsService({
+      db,
+      storage,
+      media,
+      courses: () => services.courses,
+      enrollments: () => services.enrollments,
+      sections: () => services.sections,
+    }),
+    sections: createSectionsService({ db, courses: () => services.courses }),
     enrollments: createEnrollmentsService({
       db,
       events,
@@ -190,5 +203,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(mediaRoutes);
   await app.register(enrollmentRoutes);
   await app.register(reviewRoutes);
+  await app.register(sectionRoutes);
   return app;
 }
