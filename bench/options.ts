@@ -32,7 +32,7 @@ export const USAGE = `npm run bench -- [options]
   --quick                 small data set and short runs: a smoke test in about a minute
   --scale                 catalog, search and detail at 10,000 and at 1,000,000 courses instead
   --scale-courses a,b     the two catalog sizes of --scale (default 10000,1000000)
-  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, login)
+  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, heartbeat, login)
   --duration <s>          measured seconds per scenario (default 10)
   --warmup <s>            unmeasured seconds before each (default 3)
   --connections <n>       connections for read scenarios (default 16; write mix 32, login 8)
