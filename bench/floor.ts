@@ -1,3 +1,4 @@
+import { caseKey } from '../src/shared/text-key.js';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,7 +18,7 @@ import pg from 'pg';
 type Row = Record<string, unknown>;
 export type FloorDialect = 'sqlite' | 'postgres';
 
-const ITEM_COLUMNS = `"c"."id", "c"."title", "c"."description", "c"."price_cents", "c"."thumbnail", "c"."is_published", "c"."average_rating", "c"."reviews_count", "c"."students_count", "c"."lessons_count", "c"."total_duration", "c"."created_at", "c"."updated_at", "c"."category_id", "cat"."name" as "category_name", "cat"."slug" as "category_slug", "c"."instructor_id", "u"."username" as "instructor_username", "u"."first_name" as "instructor_first_name", "u"."last_name" as "instructor_last_name", "u"."bio" as "instructor_bio", "u"."profile_image" as "instructor_profile_image"`;
+const ITEM_COLUMNS = `"c"."id", "c"."title", "c"."description", "c"."price_cents", "c"."thumbnail", "c"."is_published", "c"."average_rating", "c"."reviews_count", "c"."students_count", "c"."lessons_count", "c"."total_duration", "c"."created_at", "c"."updated_at", "c"."category_id", "cat"."name" as "category_name", "cat"."slug" as "category_slug", "c"."instructor_id", "u"."username" as "instructor_username", "u"."first_name" as "instructor_first_name", "u"."last_name" as "instructor_last_name", "u"."bio" as "instructor_bio", "u"."profile_image" as "instructor_profile_image", "c"."sequential"`;
 const ITEM_FROM = `from "courses" as "c" inner join "categories" as "cat" on "cat"."id" = "c"."category_id" inner join "users" as "u" on "u"."id" = "c"."instructor_id"`;
 const REVIEW_FROM = `from "reviews" inner join "users" on "users"."id" = "reviews"."student_id" inner join "courses" on "courses"."id" = "reviews"."course_id"`;
 const MY_COURSES_FROM = `from "enrollments" inner join "courses" on "courses"."id" = "enrollments"."course_id"`;
@@ -57,11 +58,12 @@ export function floorStatements(dialect: FloorDialect) {
       ? `select count(*) as "count" from "courses" as "c" inner join courses_fts as "courses_fts" on courses_fts.rowid = c.id where courses_fts match ${$()} and "c"."is_published" = ${$()}`
       : `select count(*) as "count" from "courses" as "c" where c.search_vector @@ to_tsquery('simple'::regconfig, ${$()}) and "c"."is_published" = ${$()}`),
     searchFirstIds: searchFirstIds(),
-    categoryByReference: one(($) => `select * from "categories" where ("slug" = ${$()} or lower(name) = ${$()}) limit ${$()}`),
+    categoryByReference: one(($) => `select * from "categories" where ("slug" = ${$()} or "name_key" = ${$()}) limit ${$()}`),
     categoryCount: one(($) => `select coalesce(sum("courses_count"), 0) as "count" from "categories" where "id" = ${$()}`),
     categoryByPricePage: page(`"c"."price_cents" asc, "c"."id" asc`, ($) => `"c"."is_published" = ${$()} and "c"."category_id" = ${$()}`),
     courseItem: one(($) => `select ${ITEM_COLUMNS} ${ITEM_FROM} where "c"."id" = ${$()}`),
-    lessonOutline: one(($) => `select "id", "title", "position", "duration", "is_preview" from "lessons" where "course_id" = ${$()} order by "position" asc, "id" asc`),
+    lessonOutline: one(($) => `select "id", "title", "position", "duration", "is_preview", "section_id" from "lessons" where "course_id" = ${$()} order by "position" asc, "id" asc`),
+    sectionOutline: one(($) => `select "id", "title", "position" from "sections" where "course_id" = ${$()} order by "position" asc, "id" asc`),
     myCoursesCount: one(($) => `select count(*) as "count" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()}`),
     myCoursesPage: one(($) => `select "enrollments".*, "courses"."title", (select count(*) as "n" from "lessons" where "lessons"."course_id" = "enrollments"."course_id") as "total_lessons" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()} order by "enrollments"."enrolled_on" desc, "enrollments"."id" asc limit ${$()} offset ${$()}`),
     /** The item query for a list of ids; one statement per list length, as Kysely compiles it. */
@@ -252,7 +254,7 @@ export function createFloor(options: FloorOptions) {
     if (category !== null) {
       if (query.get('ordering') !== 'price') throw new HttpFailure(400, 'the floor orders a category by price only');
       const reference = category.trim().toLowerCase();
-      const found = (await run('categoryByReference', [reference, reference, 1]))[0];
+      const found = (await run('categoryByReference', [reference, caseKey(reference), 1]))[0];
       if (!found) return paginated(url, origin, page, 0, []);
       const count = await remember(`count category ${found.id as number}`, async () => firstCount(await run('categoryCount', [found.id])));
       if (page.offset >= count) return paginated(url, origin, page, count, []);
@@ -269,9 +271,12 @@ export function createFloor(options: FloorOptions) {
     const row = (await run('courseItem', [id]))[0];
     if (!row || !bool(row.is_published)) throw new HttpFailure(404, 'Not found.');
     const lessons = await run('lessonOutline', [id]);
+    const sections = await run('sectionOutline', [id]);
     return {
       ...courseItem(row, origin),
-      lessons: lessons.map((l) => ({ id: l.id, title: l.title, order: l.position, duration: l.duration, is_preview: bool(l.is_preview) })),
+      lessons: lessons.map((l) => ({ id: l.id, title: l.title, order: l.position, duration: l.duration, is_preview: bool(l.is_preview), section: l.section_id })),
+      sections: sections.map((s) => ({ id: s.id, title: s.title, order: s.position })),
+      sequential: bool(row.sequential),
       enrollment: null,
     };
   }

@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import type { RequestParams } from 'autocannon';
 
 export interface LoadRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   headers?: Record<string, string>;
   body?: string;

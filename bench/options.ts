@@ -37,7 +37,7 @@ export const USAGE = `npm run bench -- [options]
                           the API (2,000 courses, 300 students, 3,000 enrollments, 1,500 reviews,
                           3,000 completions), measure the reads, restart on the same data, measure again
   --scale-courses a,b     the two catalog sizes of --scale (default 10000,1000000)
-  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, login)
+  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, heartbeat, login)
   --duration <s>          measured seconds per scenario (default 10)
   --warmup <s>            unmeasured seconds before each (default 3)
   --connections <n>       connections for read scenarios (default 16; write mix 32, login 8)

@@ -129,6 +129,20 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
       },
     },
     {
+      // The resume heartbeat: enrolled students report where they are in a lesson (below 90% of
+      // every generated duration, so no report completes a lesson: the heartbeat's own cost).
+      name: 'heartbeat', kind: 'write', connections: WRITE_CONNECTIONS, floor: false,
+      next: () => {
+        const { token, lessonId } = random.pick(completions());
+        return {
+          method: 'PUT',
+          path: `/api/lessons/${lessonId}/position/`,
+          headers: bearer(token),
+          body: JSON.stringify({ position: random.int(0, 50) }),
+        };
+      },
+    },
+    {
       name: 'login', kind: 'login', connections: LOGIN_CONNECTIONS, floor: false,
       next: () => ({ method: 'POST', path: '/api/login/', body: JSON.stringify({ username: random.pick(usernames()), password: BENCH_PASSWORD }) }),
     },

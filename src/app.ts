@@ -65,6 +65,9 @@ import type { DeliveryWorker } from './modules/events/worker.js';
 import { createPrivacyService } from './modules/privacy/service.js';
 import type { PrivacyService } from './modules/privacy/service.js';
 import privacyRoutes from './modules/privacy/routes.js';
+import { createSectionsService } from './modules/sections/service.js';
+import type { SectionsService } from './modules/sections/service.js';
+import sectionRoutes from './modules/sections/routes.js';
 
 export interface Services {
   auth: AuthService;
@@ -83,6 +86,7 @@ export interface Services {
   webhooks: WebhooksService;
   webhookWorker: DeliveryWorker;
   privacy: PrivacyService;
+  sections: SectionsService;
 }
 
 declare module 'fastify' {
@@ -202,8 +206,17 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       categories: () => services.categories,
       lessons: () => services.lessons,
       enrollments: () => services.enrollments,
+      sections: () => services.sections,
     }),
-    lessons: createLessonsService({ db, storage, media, courses: () => services.courses, enrollments: () => services.enrollments }),
+    lessons: createLessonsService({
+      db,
+      storage,
+      media,
+      courses: () => services.courses,
+      enrollments: () => services.enrollments,
+      sections: () => services.sections,
+    }),
+    sections: createSectionsService({ db, courses: () => services.courses }),
     enrollments: createEnrollmentsService({
       db,
       events,
@@ -287,5 +300,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(auditRoutes);
   await app.register(privacyRoutes);
   if (options.webhooks?.autoStart ?? config.webhookWorker) app.addHook('onReady', async () => webhookWorker.start());
+  await app.register(sectionRoutes);
   return app;
 }

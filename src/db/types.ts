@@ -72,6 +72,8 @@ export interface CourseTable {
   total_duration: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Lessons unlock one after another for enrolled students (migration 0004). */
+  sequential: ColumnType<boolean | number, boolean | undefined, boolean>;
 }
 
 export interface LessonTable {
@@ -87,6 +89,8 @@ export interface LessonTable {
   attachment: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The lesson's section (migration 0004), or null. */
+  section_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface EnrollmentTable {
@@ -231,6 +235,28 @@ export interface WebhookDeliveryTable {
   created_at: Timestamp;
 }
 
+/** A labelled run of a course's lessons (migration 0004). */
+export interface SectionTable {
+  id: Generated<number>;
+  course_id: number;
+  title: string;
+  /** The API's `order`, unique within the course. */
+  position: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Where a student stopped in a lesson, in seconds: the resume heartbeat's one row per enrollment and lesson. */
+export interface LessonPositionTable {
+  id: Generated<number>;
+  enrollment_id: number;
+  lesson_id: number;
+  position: number;
+  updated_at: Timestamp;
+}
+
+export type SectionRow = Selectable<SectionTable>;
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -249,6 +275,8 @@ export interface DB {
   certificates: CertificateTable;
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
+  sections: SectionTable;
+  lesson_positions: LessonPositionTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -40,7 +40,7 @@ describe('courses: create, update, delete, detail', () => {
       const res = await call(app, 'POST', '/api/courses/', { token: owner.access, body: body() });
       assert.equal(res.status, 201, res.text);
       const course = res.body;
-      assert.deepEqual(Object.keys(course).sort(), [...LIST_ITEM_FIELDS, 'enrollment', 'lessons'].sort());
+      assert.deepEqual(Object.keys(course).sort(), [...LIST_ITEM_FIELDS, 'enrollment', 'lessons', 'sections', 'sequential'].sort());
       assert.equal(course.title, 'Intro to Rust');
       assert.equal(course.description, 'Ownership and borrowing');
       assert.equal(course.price, '49.99');
@@ -308,8 +308,8 @@ describe('courses: create, update, delete, detail', () => {
       assert.equal(res.body.reviews_count, 3);
       assert.equal(res.body.students_count, 7);
       assert.deepEqual(res.body.lessons.map((l: { title: string }) => l.title), ['First', 'Second']);
-      assert.deepEqual(Object.keys(res.body.lessons[0]).sort(), ['duration', 'id', 'is_preview', 'order', 'title']);
-      assert.deepEqual({ ...res.body.lessons[0], id: 0 }, { id: 0, title: 'First', order: 1, duration: 30, is_preview: true });
+      assert.deepEqual(Object.keys(res.body.lessons[0]).sort(), ['duration', 'id', 'is_preview', 'order', 'section', 'title']);
+      assert.deepEqual({ ...res.body.lessons[0], id: 0 }, { id: 0, title: 'First', order: 1, duration: 30, is_preview: true, section: null });
     });
 
     it('shows a student their enrollment, and null to others', async () => {
@@ -336,7 +336,7 @@ describe('courses: create, update, delete, detail', () => {
       const a = await createCourse(app, owner.user.id, { category_id: categoryId });
       const draft = await createCourse(app, owner.user.id, { category_id: categoryId, is_published: false });
       const b = await createCourse(app, otherInstructor.user.id, { category_id: categoryId });
-      assert.deepEqual(await app.services.courses.findFacts(draft.id), { id: draft.id, title: draft.title, instructor_id: owner.user.id, is_published: false });
+      assert.deepEqual(await app.services.courses.findFacts(draft.id), { id: draft.id, title: draft.title, instructor_id: owner.user.id, is_published: false, sequential: false });
       assert.equal(await app.services.courses.findFacts(999_999), undefined);
       const as = (viewer: { id: number; role: 'student' | 'instructor' } | null) => ({ ...systemContext('http://example.test'), viewer: viewer && { ...viewer, sessionId: 's' } });
       const asStudent = await app.services.courses.listItems(as({ id: student.user.id, role: 'student' }), [b.id, draft.id, a.id, 999_999]);

@@ -42,7 +42,7 @@ describe('lessons', () => {
     assert.equal(first.statusCode, 201, first.body);
     const lesson = first.json();
     assert.deepEqual(Object.keys(lesson).sort(), [
-      'attachment', 'content', 'course', 'created_at', 'duration', 'id', 'is_preview', 'order', 'title', 'updated_at', 'video',
+      'attachment', 'content', 'course', 'created_at', 'duration', 'id', 'is_preview', 'order', 'section', 'title', 'updated_at', 'video',
     ]);
     assert.equal(lesson.course, course.id);
     assert.equal(lesson.title, 'Intro');

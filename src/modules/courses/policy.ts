@@ -64,15 +64,55 @@ export function courseDeletionDenial(viewer: Viewer, course: { students_count: n
   return `This course has ${course.students_count} enrolled student${course.students_count === 1 ? '' : 's'}; it cannot be deleted while students are enrolled.`;
 }
 
-export type LessonAccess = 'full' | 'not_found' | 'unauthenticated' | 'forbidden';
+export type LessonAccess = 'full' | 'not_found' | 'unauthenticated' | 'forbidden' | 'locked';
+
+/**
+ * Where an enrolled student stands in a sequential course: `sequential` is the course's flag,
+ * `previousCompleted` whether every lesson before this one (by order) is completed by them.
+ * Left out, the lesson is not in a sequence (as for a course that is not sequential).
+ */
+export interface SequenceFacts {
+  sequential: boolean;
+  previousCompleted: boolean;
+}
 
 /**
  * Who reads a lesson in full: the owner, admins, students enrolled in the course, and anyone
  * for a preview lesson of a published course. A lesson of someone else's draft is 404.
+ * In a sequential course an enrolled student's lesson is 'locked' until every lesson before
+ * it is completed; owners, admins and preview lessons are never locked (a preview is open to
+ * anyone, so locking it for the enrolled would only hide what a signed-out visitor sees).
+ * Every path that gives a lesson's content or records progress in it (detail, list, signed
+ * media URLs, completion, position, quiz) asks this function.
  */
-export function lessonAccess(viewer: Viewer, course: CourseFacts, lesson: LessonFacts, enrolled: boolean): LessonAccess {
+export function lessonAccess(
+  viewer: Viewer,
+  course: CourseFacts,
+  lesson: LessonFacts,
+  enrolled: boolean,
+  sequence?: SequenceFacts,
+): LessonAccess {
   if (!canSeeCourse(viewer, course)) return 'not_found';
   if (canEditCourse(viewer, course)) return 'full';
-  if (lesson.is_preview || enrolled) return 'full';
+  if (lesson.is_preview) return 'full';
+  if (enrolled) return sequence?.sequential === true && !sequence.previousCompleted ? 'locked' : 'full';
   return viewer === null ? 'unauthenticated' : 'forbidden';
 }
+
+/**
+ * The locks of a whole course for one enrolled student, the list form of lessonAccess:
+ * given the lessons by order with whether each is completed, which are locked. A lesson is
+ * locked when the course is sequential, it is not a preview, and some lesson before it is
+ * not completed.
+ */
+export function sequentialLocks(sequential: boolean, lessons: readonly { is_preview: boolean; completed: boolean }[]): boolean[] {
+  let allBeforeDone = true;
+  return lessons.map((lesson) => {
+    const locked = sequential && !lesson.is_preview && !allBeforeDone;
+    if (!lesson.completed) allBeforeDone = false;
+    return locked;
+  });
+}
+
+/** What a locked lesson answers on every path (403, code `lesson_locked`). */
+export const LESSON_LOCKED = 'Complete the previous lessons of this course first.';

@@ -36,6 +36,7 @@ function itemQuery(db: Executor) {
       'u.last_name as instructor_last_name',
       'u.bio as instructor_bio',
       'u.profile_image as instructor_profile_image',
+      'c.sequential',
     ]);
 }
 
@@ -56,7 +57,7 @@ export function itemsByIdsQuery(db: Executor, ids: readonly number[]) {
   return itemQuery(db).where('c.id', 'in', ids);
 }
 
-const factColumns = ['id', 'title', 'instructor_id', 'category_id', 'is_published', 'thumbnail', 'students_count'] as const;
+const factColumns = ['id', 'title', 'instructor_id', 'category_id', 'is_published', 'thumbnail', 'students_count', 'sequential'] as const;
 
 export function findFacts(db: Executor, id: number) {
   return db.selectFrom('courses').select(factColumns).where('id', '=', id).executeTakeFirst();

@@ -4,6 +4,7 @@ import { PageQuery } from '../../shared/pagination.js';
 import { PublicUserSchema } from '../users/schemas.js';
 import { Id, Nullable } from '../../shared/schemas.js';
 import { MAX_TITLE_LENGTH } from '../../shared/text.js';
+import { SectionOutlineSchema } from '../sections/schemas.js';
 
 export const MAX_DESCRIPTION_LENGTH = 20_000;
 
@@ -39,6 +40,9 @@ export const LessonOutlineSchema = Type.Object({
   order: Type.Integer(),
   duration: Type.Integer(),
   is_preview: Type.Boolean(),
+  section: Nullable(Type.Integer({ description: 'Id of the section the lesson is in, or null' })),
+  completed: Type.Optional(Type.Boolean({ description: 'For an enrolled student: whether they completed the lesson' })),
+  locked: Type.Optional(Type.Boolean({ description: 'For an enrolled student of a sequential course: the lesson waits for every lesson before it to be completed' })),
 });
 export type LessonOutline = Static<typeof LessonOutlineSchema>;
 
@@ -52,6 +56,8 @@ export type EnrollmentSummary = Static<typeof EnrollmentSummarySchema>;
 export const CourseDetailSchema = Type.Object({
   ...CourseListItemSchema.properties,
   lessons: Type.Array(LessonOutlineSchema),
+  sections: Type.Array(SectionOutlineSchema, { description: 'The sections of the course, by order' }),
+  sequential: Type.Boolean({ description: 'Lessons unlock for an enrolled student one after another, each once every lesson before it is completed' }),
   enrollment: Nullable(
     Type.Object(EnrollmentSummarySchema.properties, { description: "The caller's enrollment, for a student; otherwise null" }),
   ),
@@ -71,6 +77,10 @@ const courseFields = {
   category: Id({ description: 'Category id' }),
   thumbnail: Type.Optional(Type.Null({ description: 'A file (multipart) to replace the thumbnail; null or empty to clear it' })),
   is_published: Type.Optional(Type.Boolean({ description: 'Defaults to false (a draft)' })),
+  sequential: Type.Optional(Type.Boolean({
+    description: 'Defaults to false. True: an enrolled student reads and completes each lesson only once every lesson before it (by order) is completed. ' +
+      'Turning it on does not revoke media URLs already signed; they expire after MEDIA_URL_TTL.',
+  })),
 };
 
 export const CourseCreateBody = Type.Object(courseFields);
@@ -83,6 +93,7 @@ export const CoursePatchBody = Type.Object({
   category: Type.Optional(courseFields.category),
   thumbnail: courseFields.thumbnail,
   is_published: courseFields.is_published,
+  sequential: courseFields.sequential,
 });
 export type CoursePatchInput = Static<typeof CoursePatchBody>;
 

@@ -18,13 +18,14 @@ import type { DomainEvent } from '../events/service.js';
 import { createCatalogCache } from './cache.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
 import type { PriceProblem } from './money.js';
-import { canEditCourse, canSeeCourse, courseCreationDenial, courseDeletionDenial, courseListScope } from './policy.js';
+import { canEditCourse, canSeeCourse, courseCreationDenial, courseDeletionDenial, courseListScope, sequentialLocks } from './policy.js';
 import type { Viewer } from './policy.js';
 import * as repo from './repository.js';
 import type { CourseFilters, CourseItemRow, CourseOrderColumn } from './repository.js';
 import { cleanRequiredText, MAX_TITLE_LENGTH } from '../../shared/text.js';
 import type { CourseCreateInput, CourseDetail, CourseListItem, CourseListQueryInput, CoursePatchInput, EnrollmentSummary, LessonOutline } from './schemas.js';
 import { searchWords } from './search.js';
+import type { SectionOutline } from '../sections/schemas.js';
 
 /** What this module needs of the users module. */
 export interface UsersPort {
@@ -47,6 +48,13 @@ export interface LessonsPort {
 /** What this module needs of the enrollments module. */
 export interface EnrollmentsPort {
   summaryFor(studentId: number, courseId: number): Promise<EnrollmentSummary | null>;
+  /** Ids of the lessons of the course this student completed. */
+  completedLessonIds(studentId: number, courseId: number): Promise<number[]>;
+}
+
+/** What this module needs of the sections module. */
+export interface SectionsPort {
+  outline(courseId: number): Promise<SectionOutline[]>;
 }
 
 /** What this module needs of the events module: recording in the change's transaction. */
@@ -69,6 +77,7 @@ export interface CoursesServiceDeps {
   categories: () => CategoriesPort;
   lessons: () => LessonsPort;
   enrollments: () => EnrollmentsPort;
+  sections: () => SectionsPort;
 }
 
 /** What other modules need to know of a course to apply the visibility policy. */
@@ -77,6 +86,8 @@ export interface CourseFactsView {
   instructor_id: number;
   is_published: boolean;
   title: string;
+  /** Lessons unlock one after another for enrolled students. */
+  sequential: boolean;
 }
 
 const ORDERING_FIELDS: Record<string, CourseOrderColumn> = {
@@ -202,6 +213,19 @@ export function createCoursesService(deps: CoursesServiceDeps) {
   });
 
   /**
+   * For an enrolled student, each lesson says whether they completed it and whether it is
+   * locked (sequentialLocks, the list form of the lesson policy); for anyone else the
+   * outline as it is.
+   */
+  async function lessonsFor(viewer: Viewer, courseId: number, sequential: boolean, lessons: LessonOutline[], enrolled: boolean): Promise<LessonOutline[]> {
+    if (!enrolled || viewer === null) return lessons;
+    const done = new Set(await deps.enrollments().completedLessonIds(viewer.id, courseId));
+    const marked = lessons.map((lesson) => ({ ...lesson, completed: done.has(lesson.id) }));
+    const locks = sequentialLocks(sequential, marked);
+    return marked.map((lesson, i) => ({ ...lesson, locked: locks[i] ?? false }));
+  }
+
+  /**
    * List items for these ids in the given order, in one query. Ids that do not exist or that
    * the viewer may not see (someone else's draft) are left out.
    */
@@ -219,11 +243,14 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     const { viewer } = ctx;
     const row = await repo.findItem(db, id);
     if (!row || !canSeeCourse(viewer, factsOf(row))) throw notFound();
-    const [lessons, enrollment] = await Promise.all([
+    const [outline, enrollment, sections] = await Promise.all([
       deps.lessons().outline(id),
       viewer?.role === 'student' ? deps.enrollments().summaryFor(viewer.id, id) : null,
+      deps.sections().outline(id),
     ]);
-    return { ...toItem(ctx, row), lessons, enrollment };
+    const sequential = toBool(row.sequential);
+    const lessons = await lessonsFor(viewer, id, sequential, outline, enrollment !== null);
+    return { ...toItem(ctx, row), lessons, sections, sequential, enrollment };
   }
 
   /** The course if the caller may change it: 404 when they may not even see it, else 403. */
@@ -252,6 +279,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       else errors.add('category', `Invalid pk "${input.category}" - object does not exist.`);
     }
     if (input.is_published !== undefined) values.is_published = input.is_published;
+    if (input.sequential !== undefined) values.sequential = input.sequential;
     errors.throwIfAny();
     return values;
   }
@@ -291,7 +319,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     /** No visibility check: callers decide with policy.ts. */
     async findFacts(id: number): Promise<CourseFactsView | undefined> {
       const row = await repo.findFacts(db, id);
-      return row && { id: row.id, title: row.title, ...factsOf(row) };
+      return row && { id: row.id, title: row.title, ...factsOf(row), sequential: toBool(row.sequential) };
     },
 
     /**
@@ -363,6 +391,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
             instructor_id: caller.id,
             thumbnail: upload?.key ?? null,
             is_published: values.is_published ?? false,
+            sequential: values.sequential ?? false,
             average_rating: null,
             created_at: now,
             updated_at: now,

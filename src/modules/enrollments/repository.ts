@@ -229,3 +229,83 @@ export function listOfCourse(db: Executor, courseId: number) {
     .orderBy('enrollments.enrolled_on', 'desc')
     .orderBy('enrollments.id', 'asc'));
 }
+
+/**
+ * Whether every lesson of the course before `position` is completed by this enrollment
+ * (true for the first lesson): what a sequential course asks before opening a lesson.
+ */
+export async function previousCompleted(db: Executor, enrollmentId: number, courseId: number, position: number): Promise<boolean> {
+  const open = await db
+    .selectFrom('lessons as earlier')
+    .select('earlier.id')
+    .where('earlier.course_id', '=', courseId)
+    .where('earlier.position', '<', position)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('lesson_completions as done')
+            .select('done.id')
+            .where('done.enrollment_id', '=', enrollmentId)
+            .whereRef('done.lesson_id', '=', 'earlier.id'),
+        ),
+      ))
+    .limit(1)
+    .executeTakeFirst();
+  return open === undefined;
+}
+
+/** Lessons of the course this student completed (completions of lessons still in the course). */
+export async function completedLessonIds(db: Executor, studentId: number, courseId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('lesson_completions as lc')
+    .innerJoin('enrollments as e', 'e.id', 'lc.enrollment_id')
+    .select('lc.lesson_id')
+    .where('e.student_id', '=', studentId)
+    .where('e.course_id', '=', courseId)
+    .execute();
+  return rows.map((r) => r.lesson_id);
+}
+
+/**
+ * Everything the position heartbeat needs in one read: the lesson, its course's visibility
+ * facts, the caller's enrollment in it (or null) and whether they completed the lesson.
+ */
+export function positionFacts(db: Executor, lessonId: number, studentId: number) {
+  return db
+    .selectFrom('lessons as l')
+    .innerJoin('courses as c', 'c.id', 'l.course_id')
+    .leftJoin('enrollments as e', (join) => join.onRef('e.course_id', '=', 'l.course_id').on('e.student_id', '=', studentId))
+    .leftJoin('lesson_completions as lc', (join) => join.onRef('lc.enrollment_id', '=', 'e.id').onRef('lc.lesson_id', '=', 'l.id'))
+    .select([
+      'l.id',
+      'l.course_id',
+      'l.position',
+      'l.duration',
+      'l.is_preview',
+      'c.instructor_id',
+      'c.is_published',
+      'c.sequential',
+      'e.id as enrollment_id',
+      'lc.id as completion_id',
+    ])
+    .where('l.id', '=', lessonId)
+    .executeTakeFirst();
+}
+
+/**
+ * The heartbeat's one write: where the student is in the lesson, and when they said so.
+ * An upsert on (enrollment, lesson): no lock beyond its own row, no transaction of its own.
+ */
+export async function savePosition(db: Executor, enrollmentId: number, lessonId: number, position: number, now: string): Promise<void> {
+  await db
+    .insertInto('lesson_positions')
+    .values({ enrollment_id: enrollmentId, lesson_id: lessonId, position, updated_at: now })
+    .onConflict((oc) =>
+      oc.columns(['enrollment_id', 'lesson_id']).doUpdateSet((eb) => ({ position: eb.ref('excluded.position'), updated_at: eb.ref('excluded.updated_at') })))
+    .execute();
+}
+
+export function positionsOf(db: Executor, enrollmentId: number) {
+  return db.selectFrom('lesson_positions').select(['lesson_id', 'position', 'updated_at']).where('enrollment_id', '=', enrollmentId).execute();
+}

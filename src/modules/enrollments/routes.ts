@@ -8,7 +8,9 @@ import {
   CourseStudentSchema,
   EnrollmentSchema,
   IdParams,
+  LessonPositionSchema,
   PageOnlyQuery,
+  PositionBody,
   ProgressDetailSchema,
   ProgressSchema,
 } from './schemas.js';
@@ -71,6 +73,7 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
     schema: {
       tags,
       summary: "The caller's progress in one course, lesson by lesson (404 unless enrolled)",
+      description: 'Each lesson with its completion and last reported `position`; `resume` is the lesson touched last (by position report or completion) and `next_lesson` the first lesson by order not completed.',
       params: CourseIdParams,
       response: { 200: ProgressDetailSchema },
     },
@@ -84,6 +87,9 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         summary: done ? 'Mark a lesson done (enrolled students; idempotent)' : 'Unmark a lesson (enrolled students; idempotent)',
+        description: done
+          ? 'Not enrolled: 403. In a sequential course a lesson whose earlier lessons are not all completed is locked: 403 (`lesson_locked`).'
+          : 'Allowed for a locked lesson too (unmarking never opens anything).',
         params: IdParams,
         response: { 200: CompletionSchema },
       },
@@ -91,6 +97,22 @@ export default async function enrollmentRoutes(fastify: FastifyInstance) {
       handler: async (request) => enrollments.setLessonDone(userContextOf(request), request.params.id, done),
     });
   }
+
+  app.put('/api/lessons/:id/position/', {
+    schema: {
+      tags,
+      summary: 'Report where the caller is in a lesson (the resume heartbeat; enrolled students)',
+      description:
+        'Called every few seconds while a video plays: one small write, no lock on the course. `position` is seconds (≥ 0, at most the ' +
+        "lesson's `duration` when that is known: else 400). Reaching 90% of a known duration completes the lesson exactly as " +
+        'POST /api/lessons/{id}/complete/ does (idempotent). Not enrolled: 403 (`not_enrolled`); a locked lesson of a sequential ' +
+        "course: 403 (`lesson_locked`); someone else's draft or an unknown lesson: 404.",
+      params: IdParams,
+      body: PositionBody,
+      response: { 200: LessonPositionSchema },
+    },
+    config: signedIn,
+  }, async (request) => enrollments.reportPosition(userContextOf(request), request.params.id, request.body.position));
 
   app.get('/api/courses/:id/students/', {
     schema: {

@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
-import { Id, Nullable } from '../../shared/schemas.js';
+import { named } from '../../shared/openapi.js';
+import { Id, MAX_ID, Nullable } from '../../shared/schemas.js';
 import { CourseListItemSchema } from '../courses/schemas.js';
 import { PublicUserSchema } from '../users/schemas.js';
 
@@ -35,11 +36,19 @@ export const LessonProgressSchema = Type.Object({
   order: Type.Integer(),
   completed: Type.Boolean(),
   completed_at: Nullable(Type.String({ format: 'date-time' })),
+  position: Nullable(Type.Number({ description: 'Seconds: where the caller last reported being in the lesson, or null' })),
 });
+
+export const ResumeSchema = named('Resume', Type.Object({
+  lesson: Type.Integer({ description: 'Lesson id' }),
+  position: Type.Number({ description: 'Seconds; 0 when the lesson was completed without a position report' }),
+}, { description: 'The lesson the caller touched last (by position report or completion) and where they were in it' }));
 
 export const ProgressDetailSchema = Type.Object({
   ...ProgressSchema.properties,
   lessons: Type.Array(LessonProgressSchema, { description: 'The lessons of the course by order, each with whether the caller completed it' }),
+  resume: Nullable(ResumeSchema),
+  next_lesson: Nullable(Type.Integer({ description: 'Id of the first lesson by order not yet completed, or null' })),
 });
 export type ProgressDetail = Static<typeof ProgressDetailSchema>;
 
@@ -58,6 +67,19 @@ export const CourseStudentSchema = Type.Object({
   completed_at: CompletedAt,
 });
 export type CourseStudent = Static<typeof CourseStudentSchema>;
+
+/** A heartbeat's body: seconds from the start of the lesson's video. */
+export const PositionBody = named('LessonPositionRequest', Type.Object({
+  position: Type.Number({ minimum: 0, maximum: MAX_ID, description: "Seconds (a number ≥ 0; at most the lesson's duration when that is known)" }),
+}));
+export type PositionInput = Static<typeof PositionBody>;
+
+export const LessonPositionSchema = named('LessonPosition', Type.Object({
+  lesson: Type.Integer({ description: 'Lesson id' }),
+  position: Type.Number({ description: 'Seconds' }),
+  completed: Type.Boolean({ description: 'Whether the caller has completed the lesson (reaching 90% of a known duration completes it)' }),
+}));
+export type LessonPosition = Static<typeof LessonPositionSchema>;
 
 export const PageOnlyQuery = Type.Object({ ...PageQuery });
 export type PageQueryInput = Static<typeof PageOnlyQuery>;

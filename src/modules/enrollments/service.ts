@@ -3,31 +3,31 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import type { Executor } from '../../db/query.js';
 import { writeTransaction } from '../../db/transaction.js';
 import type { DB } from '../../db/types.js';
-import { badRequest, conflict, forbidden, notFound } from '../../shared/errors.js';
+import { badRequest, conflict, forbidden, invalidField, notFound } from '../../shared/errors.js';
 import { pageRequest, paginate } from '../../shared/pagination.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
-import { nowIso, toIso, toIsoOrNull } from '../../shared/time.js';
+import { nowIso, toBool, toIso, toIsoOrNull } from '../../shared/time.js';
 import type { Viewer } from '../courses/policy.js';
-import { canEditCourse, canSeeCourse } from '../courses/policy.js';
+import { LESSON_LOCKED, canEditCourse, canSeeCourse, lessonAccess } from '../courses/policy.js';
 import type { CourseListItem } from '../courses/schemas.js';
 import type { LessonOutline } from '../courses/schemas.js';
 import type { PublicUser } from '../users/schemas.js';
 import type { DomainEvent } from '../events/service.js';
 import type { EnrollmentRow } from '../../db/types.js';
 import * as repo from './repository.js';
-import type { Completion, CourseStudent, Enrollment, PageQueryInput, Progress, ProgressDetail } from './schemas.js';
+import type { Completion, CourseStudent, Enrollment, LessonPosition, PageQueryInput, Progress, ProgressDetail } from './schemas.js';
 
 /** What this module needs of the courses module. */
 export interface CoursesPort {
-  findFacts(id: number): Promise<{ instructor_id: number; is_published: boolean } | undefined>;
+  findFacts(id: number): Promise<{ instructor_id: number; is_published: boolean; sequential: boolean } | undefined>;
   lockCourse(trx: Executor, id: number): Promise<unknown>;
   listItems(ctx: RequestContext, ids: number[]): Promise<CourseListItem[]>;
 }
 
 /** What this module needs of the lessons module. */
 export interface LessonsPort {
-  findFacts(lessonId: number): Promise<{ id: number; course_id: number } | undefined>;
+  findFacts(lessonId: number): Promise<{ id: number; course_id: number; order: number; is_preview: boolean } | undefined>;
   outline(courseId: number): Promise<LessonOutline[]>;
 }
 
@@ -62,6 +62,8 @@ export interface EnrollmentsServiceDeps {
 }
 
 const NOT_ENROLLED = 'You are not enrolled in this course.';
+/** Reaching this share of a lesson's known duration completes it. */
+const COMPLETION_SHARE = 0.9;
 
 export type EnrollmentsService = ReturnType<typeof createEnrollmentsService>;
 
@@ -94,6 +96,10 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     });
     await deps.certificates().issue(trx, enrollment);
   }
+
+  /** The later of two optional ISO times' owners; ties go to `b`. */
+  const later = <T extends { at: string }>(a: T | undefined, b: T | undefined): T | undefined =>
+    a === undefined ? b : b === undefined ? a : a.at > b.at ? a : b;
 
   const progressOf = (row: repo.StudentEnrollmentRow): Progress => ({
     course: { id: row.course_id, title: row.title },
@@ -135,6 +141,15 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     async isEnrolled(studentId: number, courseId: number, trx: Executor = db): Promise<boolean> {
       return (await repo.findEnrollment(trx, studentId, courseId)) !== undefined;
     },
+
+    /** Enrolled, and (for a sequential course) whether every lesson before `position` is completed: the lesson policy's inputs. */
+    async sequenceOf(studentId: number, courseId: number, position: number, sequential: boolean): Promise<{ enrolled: boolean; previousCompleted: boolean }> {
+      const enrollment = await repo.findEnrollment(db, studentId, courseId);
+      if (!enrollment) return { enrolled: false, previousCompleted: false };
+      return { enrolled: true, previousCompleted: !sequential || (await repo.previousCompleted(db, enrollment.id, courseId, position)) };
+    },
+
+    completedLessonIds: (studentId: number, courseId: number): Promise<number[]> => repo.completedLessonIds(db, studentId, courseId),
 
     /** The caller's enrollment as a course detail shows it, or null. */
     async summaryFor(studentId: number, courseId: number): Promise<{ progress: number; enrolled_on: string; completed_at: string | null } | null> {
@@ -225,8 +240,18 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     async progressDetail(ctx: UserContext, courseId: number): Promise<ProgressDetail> {
       const row = await repo.findOfStudent(db, ctx.viewer.id, courseId);
       if (!row) throw notFound();
-      const [outline, completions] = await Promise.all([deps.lessons().outline(courseId), repo.completionsOf(db, row.id)]);
+      const [outline, completions, positions] = await Promise.all([
+        deps.lessons().outline(courseId),
+        repo.completionsOf(db, row.id),
+        repo.positionsOf(db, row.id),
+      ]);
       const doneAt = new Map(completions.map((c) => [c.lesson_id, toIso(c.completed_at)]));
+      const positionOf = new Map(positions.map((p) => [p.lesson_id, Number(p.position)]));
+      // The lesson touched last, by position report or completion, among the lessons of the course now.
+      const inCourse = new Set(outline.map((lesson) => lesson.id));
+      let last: { lesson: number; at: string } | undefined;
+      for (const p of positions) if (inCourse.has(p.lesson_id)) last = later(last, { lesson: p.lesson_id, at: toIso(p.updated_at) });
+      for (const [lesson, at] of doneAt) if (inCourse.has(lesson)) last = later({ lesson, at }, last);
       return {
         ...progressOf(row),
         lessons: outline.map((lesson) => ({
@@ -235,7 +260,10 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
           order: lesson.order,
           completed: doneAt.has(lesson.id),
           completed_at: doneAt.get(lesson.id) ?? null,
+          position: positionOf.get(lesson.id) ?? null,
         })),
+        resume: last ? { lesson: last.lesson, position: positionOf.get(last.lesson) ?? 0 } : null,
+        next_lesson: outline.find((lesson) => !doneAt.has(lesson.id))?.id ?? null,
       };
     },
 
@@ -250,13 +278,20 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       const caller = ctx.viewer;
       const lesson = await deps.lessons().findFacts(lessonId);
       if (!lesson) throw notFound();
-      await visibleCourse(caller, lesson.course_id);
+      const course = await visibleCourse(caller, lesson.course_id);
       if (done && (await deps.quizzes().hasQuiz(lessonId))) throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
       try {
         return await writeTransaction(db, async (trx) => {
           if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();
           const enrollment = await repo.lockEnrollment(trx, caller.id, lesson.course_id);
           if (!enrollment) throw forbidden(NOT_ENROLLED);
+          // A locked lesson cannot be completed (unmarking one is harmless and stays allowed).
+          if (done && course.sequential) {
+            const previousCompleted = await repo.previousCompleted(trx, enrollment.id, lesson.course_id, lesson.order);
+            if (lessonAccess(caller, course, lesson, true, { sequential: true, previousCompleted }) === 'locked') {
+              throw forbidden(LESSON_LOCKED, 'lesson_locked');
+            }
+          }
           const marked = done ? await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso()) : false;
           if (!done) await repo.deleteCompletion(trx, enrollment.id, lessonId);
           await repo.refreshProgress(trx, { enrollmentId: enrollment.id }, nowIso());
@@ -282,6 +317,56 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
         if (isForeignKeyViolation(error)) throw notFound();
         throw error;
       }
+    },
+
+    /**
+     * The resume heartbeat (every few seconds while a video plays): one read (lesson, course,
+     * enrollment, completion in one join), the lesson policy with its sequential lock, and
+     * one upsert of the student's own row — no course lock, no recount. Only when the
+     * position reaches 90% of a known duration and the lesson is not completed yet does it
+     * complete the lesson, by the same path as POST .../complete/.
+     */
+    async reportPosition(ctx: UserContext, lessonId: number, position: number): Promise<LessonPosition> {
+      const caller = ctx.viewer;
+      const facts = await repo.positionFacts(db, lessonId, caller.id);
+      if (!facts) throw notFound();
+      const course = { instructor_id: facts.instructor_id, is_published: toBool(facts.is_published) };
+      const lesson = { is_preview: toBool(facts.is_preview) };
+      const enrollmentId = facts.enrollment_id;
+      const sequential = toBool(facts.sequential);
+      const sequence = {
+        sequential,
+        previousCompleted: enrollmentId === null || !sequential || (await repo.previousCompleted(db, enrollmentId, facts.course_id, facts.position)),
+      };
+      switch (lessonAccess(caller, course, lesson, enrollmentId !== null, sequence)) {
+        case 'not_found':
+          throw notFound();
+        case 'locked':
+          throw forbidden(LESSON_LOCKED, 'lesson_locked');
+        case 'unauthenticated':
+        case 'forbidden':
+          throw forbidden(NOT_ENROLLED, 'not_enrolled');
+        case 'full':
+          break;
+      }
+      // Owners, admins and preview readers may read the lesson, but only an enrollment has a place to keep a position.
+      if (enrollmentId === null) throw forbidden(NOT_ENROLLED, 'not_enrolled');
+      if (facts.duration > 0 && position > facts.duration) {
+        throw invalidField('position', `Ensure this value is less than or equal to the lesson's duration (${facts.duration}).`, 'max_value');
+      }
+      try {
+        await repo.savePosition(db, enrollmentId, lessonId, position, nowIso());
+      } catch (error) {
+        // The lesson or the enrollment went between the read and the write.
+        if (isForeignKeyViolation(error)) throw notFound();
+        throw error;
+      }
+      let completed = facts.completion_id !== null;
+      if (!completed && facts.duration > 0 && position >= COMPLETION_SHARE * facts.duration) {
+        await this.setLessonDone(ctx, lessonId, true);
+        completed = true;
+      }
+      return { lesson: lessonId, position, completed };
     },
 
     /** The students of a course, for its owner and admins. */

@@ -1,9 +1,9 @@
 import { preparedQuery } from '../../db/prepared.js';
 import { sql } from 'kysely';
-import type { Insertable, Updateable } from 'kysely';
+import type { ExpressionBuilder, Insertable, Updateable } from 'kysely';
 import { listQuery } from '../../db/query.js';
 import type { Executor } from '../../db/query.js';
-import type { LessonTable } from '../../db/types.js';
+import type { DB, LessonTable } from '../../db/types.js';
 import type { Viewer } from '../courses/policy.js';
 
 export function findById(db: Executor, id: number) {
@@ -12,7 +12,7 @@ export function findById(db: Executor, id: number) {
 
 const outlineQuery = preparedQuery((db, courseId: number) => db
     .selectFrom('lessons')
-    .select(['id', 'title', 'position', 'duration', 'is_preview'])
+    .select(['id', 'title', 'position', 'duration', 'is_preview', 'section_id'])
     .where('course_id', '=', courseId)
     .orderBy('position', 'asc')
     .orderBy('id', 'asc'));
@@ -70,8 +70,38 @@ export async function refreshCourseCounters(db: Executor, courseId: number): Pro
  * Lessons the viewer may read in full: `lessonAccess()` of courses/policy.ts as a WHERE
  * clause, so the database filters and pages (a list never refuses; it shows what it may).
  * Admins read all; the owner every lesson of their courses, drafts too; anyone else the
- * lessons of published courses that are previews or that they are enrolled in.
+ * lessons of published courses that are previews or that they are enrolled in — in a
+ * sequential course only those not locked for them.
  */
+/**
+ * In a sequential course, the lesson (as `lessons`) is open to this enrollment: every lesson
+ * before it is completed. The WHERE form of sequentialLocks in courses/policy.ts.
+ */
+function openInSequence(eb: ExpressionBuilder<DB, 'lessons' | 'courses' | 'enrollments'>) {
+  return eb.or([
+    eb('courses.sequential', '=', false),
+    eb.not(
+      eb.exists(
+        eb
+          .selectFrom('lessons as earlier')
+          .select('earlier.id')
+          .whereRef('earlier.course_id', '=', 'lessons.course_id')
+          .whereRef('earlier.position', '<', 'lessons.position')
+          .where((inner) =>
+            inner.not(
+              inner.exists(
+                inner
+                  .selectFrom('lesson_completions as done')
+                  .select('done.id')
+                  .whereRef('done.enrollment_id', '=', 'enrollments.id')
+                  .whereRef('done.lesson_id', '=', 'earlier.id'),
+              ),
+            )),
+      ),
+    ),
+  ]);
+}
+
 export function listReadable(db: Executor, viewer: Viewer, courseId: number | undefined) {
   let query = db.selectFrom('lessons').innerJoin('courses', 'courses.id', 'lessons.course_id');
   if (courseId !== undefined) query = query.where('lessons.course_id', '=', courseId);
@@ -91,7 +121,9 @@ export function listReadable(db: Executor, viewer: Viewer, courseId: number | un
                 .selectFrom('enrollments')
                 .select('enrollments.id')
                 .whereRef('enrollments.course_id', '=', 'lessons.course_id')
-                .where('enrollments.student_id', '=', viewerId),
+                .where('enrollments.student_id', '=', viewerId)
+                // A locked lesson is not readable in full, so the list leaves it out.
+                .where((inner) => openInSequence(inner)),
             ),
           ]),
         ]),

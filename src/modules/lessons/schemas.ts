@@ -18,6 +18,7 @@ export const LessonSchema = Type.Object({
   order: Type.Integer({ description: 'Position within the course, unique there' }),
   duration: Type.Integer({ description: 'Seconds' }),
   is_preview: Type.Boolean(),
+  section: Nullable(Type.Integer({ description: 'Id of the section of the course the lesson is in, or null' })),
   video: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
   attachment: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
   created_at: Type.String({ format: 'date-time' }),
@@ -34,6 +35,7 @@ const editable = {
   order: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT, description: 'Default: after the last lesson' })),
   duration: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Seconds' })),
   is_preview: Type.Optional(Type.Boolean()),
+  section: Type.Optional(Nullable(Id)),
   video: fileField('video (MP4, WebM, QuickTime, Matroska)'),
   attachment: fileField('attachment (PDF)'),
 };

@@ -10,7 +10,7 @@ import { pageRequest, paginate } from '../../shared/pagination.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
-import { canEditCourse, canSeeCourse, lessonAccess } from '../courses/policy.js';
+import { LESSON_LOCKED, canEditCourse, canSeeCourse, lessonAccess } from '../courses/policy.js';
 import type { CourseFacts, LessonAccess, Viewer } from '../courses/policy.js';
 import type { MediaUrls } from '../media/urls.js';
 import { cleanRequiredText, MAX_TITLE_LENGTH } from '../../shared/text.js';
@@ -21,12 +21,17 @@ import type { Lesson, LessonCreateInput, LessonQueryInput, LessonUpdateInput } f
 /** What this module needs of the enrollments module, looked up when called. */
 export interface EnrollmentsPort {
   isEnrolled(studentId: number, courseId: number): Promise<boolean>;
+  /**
+   * Whether the student is enrolled in the course and, when `sequential`, whether every
+   * lesson before the one at `position` is completed by them.
+   */
+  sequenceOf(studentId: number, courseId: number, position: number, sequential: boolean): Promise<{ enrolled: boolean; previousCompleted: boolean }>;
   recomputeCourseProgress(trx: Executor, courseId: number): Promise<void>;
 }
 
 /** What this module needs of the courses module, looked up when called. */
 export interface CoursesPort {
-  findFacts(id: number): Promise<CourseFacts | undefined>;
+  findFacts(id: number): Promise<(CourseFacts & { sequential: boolean }) | undefined>;
   /** The course row locked for the transaction (see courses' lockCourse), or undefined if it is gone. */
   lockCourse(trx: Executor, id: number): Promise<unknown>;
 }
@@ -37,12 +42,19 @@ export interface LessonsServiceDeps {
   media: Pick<MediaUrls, 'signedUrl'>;
   courses: () => CoursesPort;
   enrollments: () => EnrollmentsPort;
+  sections: () => SectionsPort;
+}
+
+/** What this module needs of the sections module: a lesson's section must be one of its course. */
+export interface SectionsPort {
+  courseOf(trx: Executor, sectionId: number): Promise<number | undefined>;
 }
 
 export type LessonUploads = Partial<Record<'video' | 'attachment', StoredUpload>>;
 
 export type LessonsService = ReturnType<typeof createLessonsService>;
 
+const NUL_MESSAGE = 'Null characters are not allowed.';
 const ORDER_TAKEN = 'A lesson with this order already exists in this course.';
 const courseMissing = (id: number) => invalidField('course', `Invalid pk "${id}" - object does not exist.`);
 
@@ -57,6 +69,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     order: row.position,
     duration: row.duration,
     is_preview: toBool(row.is_preview),
+    section: row.section_id,
     video: media.signedUrl(ctx.origin, row.video),
     attachment: media.signedUrl(ctx.origin, row.attachment),
     created_at: toIso(row.created_at),
@@ -65,12 +78,43 @@ export function createLessonsService(deps: LessonsServiceDeps) {
 
   const courseFacts = (courseId: number) => deps.courses().findFacts(courseId);
 
-  /** The policy's answer; the enrollment is looked up only when it is what decides. */
-  async function accessTo(viewer: Viewer, row: LessonRow, course: CourseFacts): Promise<LessonAccess> {
+  /**
+   * The policy's answer; the enrollment (and, in a sequential course, the student's place in
+   * it) is looked up only when it is what decides.
+   */
+  async function accessTo(viewer: Viewer, row: LessonRow, course: CourseFacts & { sequential: boolean }): Promise<LessonAccess> {
     const lesson = { is_preview: toBool(row.is_preview) };
     const access = lessonAccess(viewer, course, lesson, false);
     if (access !== 'forbidden' || viewer === null) return access;
-    return lessonAccess(viewer, course, lesson, await deps.enrollments().isEnrolled(viewer.id, row.course_id));
+    const { enrolled, previousCompleted } = await deps.enrollments().sequenceOf(viewer.id, row.course_id, row.position, course.sequential);
+    return lessonAccess(viewer, course, lesson, enrolled, { sequential: course.sequential, previousCompleted });
+  }
+
+  /** The lesson if the caller may read it in full (content, signed media URLs); else 404, 401, 403, or 403 `lesson_locked`. */
+  async function readable(viewer: Viewer, id: number): Promise<LessonRow> {
+    const row = await repo.findById(db, id);
+    const course = row && (await courseFacts(row.course_id));
+    if (!row || !course) throw notFound();
+    switch (await accessTo(viewer, row, course)) {
+      case 'full':
+        return row;
+      case 'not_found':
+        throw notFound();
+      case 'unauthenticated':
+        throw unauthorized();
+      case 'forbidden':
+        throw forbidden('Enroll in this course to read this lesson.');
+      case 'locked':
+        throw forbidden(LESSON_LOCKED, 'lesson_locked');
+    }
+  }
+
+  /** A lesson's section must be a section of its course (checked under the course lock, which section deletes take too). */
+  async function checkSection(trx: Executor, courseId: number, section: number | null | undefined): Promise<void> {
+    if (section === undefined || section === null) return;
+    const sectionCourse = await deps.sections().courseOf(trx, section);
+    if (sectionCourse === undefined) throw invalidField('section', `Invalid pk "${section}" - object does not exist.`);
+    if (sectionCourse !== courseId) throw invalidField('section', 'The section must be a section of the lesson\u2019s course.');
   }
 
   /** A lesson the caller may change: someone else's draft does not exist for them, a course they do not own is a 403. */
@@ -82,6 +126,10 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     return row;
   }
 
+
+  function checkContent(errors: FieldErrorCollector, content: string | undefined): void {
+    if (content?.includes('\u0000')) errors.add('content', NUL_MESSAGE);
+  }
 
   /** Files are removed only once the change that dropped them has committed. */
   async function removeFiles(keys: (string | null)[]): Promise<void> {
@@ -96,9 +144,16 @@ export function createLessonsService(deps: LessonsServiceDeps) {
 
   return {
     /** The table of contents of a course, by order; what a course detail shows to anyone who may see it. */
-    async outline(courseId: number): Promise<{ id: number; title: string; order: number; duration: number; is_preview: boolean }[]> {
+    async outline(courseId: number): Promise<{ id: number; title: string; order: number; duration: number; is_preview: boolean; section: number | null }[]> {
       const rows = await repo.outlineOfCourse(db, courseId);
-      return rows.map((r) => ({ id: r.id, title: r.title, order: r.position, duration: r.duration, is_preview: toBool(r.is_preview) }));
+      return rows.map((r) => ({
+        id: r.id,
+        title: r.title,
+        order: r.position,
+        duration: r.duration,
+        is_preview: toBool(r.is_preview),
+        section: r.section_id,
+      }));
     },
 
     /** Storage keys of every file of a course's lessons, for removal after the course is deleted. */
@@ -118,20 +173,17 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     },
 
     async get(ctx: RequestContext, id: number): Promise<Lesson> {
-      const viewer = ctx.viewer;
-      const row = await repo.findById(db, id);
-      const course = row && (await courseFacts(row.course_id));
-      if (!row || !course) throw notFound();
-      switch (await accessTo(viewer, row, course)) {
-        case 'full':
-          return toLesson(ctx, row);
-        case 'not_found':
-          throw notFound();
-        case 'unauthenticated':
-          throw unauthorized();
-        case 'forbidden':
-          throw forbidden('Enroll in this course to read this lesson.');
-      }
+      return toLesson(ctx, await readable(ctx.viewer, id));
+    },
+
+    /**
+     * The lesson policy with the sequential lock, for other paths that give a lesson's
+     * content or record progress in it (a quiz): the lesson's facts if the caller may read
+     * it in full, else the same 404/401/403/`lesson_locked` as GET /api/lessons/{id}/.
+     */
+    async requireReadable(ctx: RequestContext, id: number): Promise<{ id: number; course_id: number; order: number; is_preview: boolean }> {
+      const row = await readable(ctx.viewer, id);
+      return { id: row.id, course_id: row.course_id, order: row.position, is_preview: toBool(row.is_preview) };
     },
 
     async create(ctx: UserContext, input: LessonCreateInput, uploads: LessonUploads): Promise<Lesson> {
@@ -141,10 +193,12 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       if (!canEditCourse(caller, course)) throw forbidden('Only the owner of the course or an admin may add lessons to it.');
       const errors = new FieldErrorCollector();
       const title = cleanRequiredText(errors, 'title', input.title, MAX_TITLE_LENGTH);
+      checkContent(errors, input.content);
       errors.throwIfAny();
 
       const row = await writeTransaction(db, async (trx) => {
         if (!(await deps.courses().lockCourse(trx, input.course))) throw courseMissing(input.course);
+        await checkSection(trx, input.course, input.section);
         let position = input.order;
         if (position === undefined) {
           position = (await repo.lastPosition(trx, input.course)) + 1;
@@ -160,6 +214,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
           position,
           duration: input.duration ?? 0,
           is_preview: input.is_preview ?? false,
+          section_id: input.section ?? null,
           video: uploads.video?.key ?? null,
           attachment: uploads.attachment?.key ?? null,
           created_at: now,
@@ -179,6 +234,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
         errors.add('course', 'The course of a lesson cannot be changed.');
       }
       const title = input.title === undefined ? undefined : cleanRequiredText(errors, 'title', input.title, MAX_TITLE_LENGTH);
+      checkContent(errors, input.content);
       errors.throwIfAny();
 
       const { before, after } = await writeTransaction(db, async (trx) => {
@@ -186,6 +242,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
         // Read again under the lock: the files to remove are those of the row this update replaces.
         const before = await repo.findById(trx, id);
         if (!before) throw notFound();
+        await checkSection(trx, row.course_id, input.section);
         if (input.order !== undefined && input.order !== before.position && (await repo.positionTaken(trx, row.course_id, input.order, id))) {
           throw invalidField('order', ORDER_TAKEN);
         }
@@ -195,6 +252,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
           position: input.order,
           duration: input.duration,
           is_preview: input.is_preview,
+          section_id: input.section,
           video: uploads.video?.key ?? input.video,
           attachment: uploads.attachment?.key ?? input.attachment,
           updated_at: nowIso(),
