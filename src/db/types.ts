@@ -62,6 +62,12 @@ export interface CourseTable {
   students_count: Generated<number>;
   lessons_count: Generated<number>;
   total_duration: Generated<number>;
+  /** Visible reviews per rating (migration 0006), recounted with reviews_count. */
+  ratings_1: Generated<number>;
+  ratings_2: Generated<number>;
+  ratings_3: Generated<number>;
+  ratings_4: Generated<number>;
+  ratings_5: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -106,6 +112,38 @@ export interface ReviewTable {
   comment: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Hidden by an admin: out of public lists and the course's rating aggregates. */
+  is_hidden: Generated<Bool>;
+  /** The course owner's reply (all three set or all null). */
+  reply_text: string | null;
+  reply_created_at: Timestamp | null;
+  reply_updated_at: Timestamp | null;
+}
+
+export interface ReviewReportTable {
+  id: Generated<number>;
+  review_id: number;
+  reporter_id: number;
+  reason: string;
+  created_at: Timestamp;
+  resolved: Generated<Bool>;
+}
+
+/** Kept by triggers (migration 0006): per course and UTC day of enrollment. */
+export interface CourseEnrollmentDayTable {
+  course_id: number;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  enrollments: number;
+  completed: number;
+  /** Sum of the progress of these enrollments, in hundredths. */
+  progress_sum: number | string;
+}
+
+/** Kept by triggers (migration 0006). */
+export interface LessonCompletionCountTable {
+  lesson_id: number;
+  completed: number;
 }
 
 /** The transactional outbox: one row per domain event, written with the change it describes. */
@@ -144,6 +182,9 @@ export interface DB {
   reviews: ReviewTable;
   events: EventTable;
   audit_log: AuditTable;
+  review_reports: ReviewReportTable;
+  course_enrollment_days: CourseEnrollmentDayTable;
+  lesson_completion_counts: LessonCompletionCountTable;
 }
 
 export type UserRow = Selectable<UserTable>;
