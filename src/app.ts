@@ -137,6 +137,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       categories: () => services.categories,
       lessons: () => services.lessons,
       enrollments: () => services.enrollments,
+      reviews: () => services.reviews,
     }),
     lessons: createLessonsService({ db, storage, media, courses: () => services.courses, enrollments: () => services.enrollments }),
     enrollments: createEnrollmentsService({
@@ -148,6 +149,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     }),
     reviews: createReviewsService({
       db,
+      events,
+      audit,
       courses: () => services.courses,
       enrollments: () => services.enrollments,
       users: () => services.users,

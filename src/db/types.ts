@@ -7,6 +7,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 export type Timestamp = ColumnType<string | Date, string, string>;
 /** SQLite keeps booleans as 0/1, PostgreSQL as boolean; write `true`/`false` (the driver maps them). */
 export type Bool = ColumnType<boolean | number, boolean, boolean>;
+/** A Bool the database defaults when an insert leaves it out. */
+export type DefaultBool = ColumnType<boolean | number, boolean | undefined, boolean>;
 
 export type Role = 'student' | 'instructor' | 'admin';
 export type InstructorStatus = 'none' | 'pending' | 'approved' | 'rejected';
@@ -113,7 +115,7 @@ export interface ReviewTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   /** Hidden by an admin: out of public lists and the course's rating aggregates. */
-  is_hidden: Generated<Bool>;
+  is_hidden: DefaultBool;
   /** The course owner's reply (all three set or all null). */
   reply_text: string | null;
   reply_created_at: Timestamp | null;
@@ -126,7 +128,7 @@ export interface ReviewReportTable {
   reporter_id: number;
   reason: string;
   created_at: Timestamp;
-  resolved: Generated<Bool>;
+  resolved: DefaultBool;
 }
 
 /** Kept by triggers (migration 0006): per course and UTC day of enrollment. */

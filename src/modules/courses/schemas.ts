@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 import { PublicUserSchema } from '../users/schemas.js';
+import { RatingHistogramSchema } from '../reviews/schemas.js';
 import { Id, Nullable } from '../../shared/schemas.js';
 
 export const MAX_TITLE_LENGTH = 200;
@@ -52,6 +53,7 @@ export type EnrollmentSummary = Static<typeof EnrollmentSummarySchema>;
 export const CourseDetailSchema = Type.Object({
   ...CourseListItemSchema.properties,
   lessons: Type.Array(LessonOutlineSchema),
+  rating_histogram: RatingHistogramSchema,
   enrollment: Nullable(
     Type.Object(EnrollmentSummarySchema.properties, { description: "The caller's enrollment, for a student; otherwise null" }),
   ),

@@ -13,6 +13,7 @@ import type { Page } from '../../shared/pagination.js';
 import { nowIso, toBool, toIso } from '../../shared/time.js';
 import type { MediaUrls } from '../media/urls.js';
 import type { PublicUser } from '../users/schemas.js';
+import type { RatingHistogram } from '../reviews/schemas.js';
 import { createCatalogCache } from './cache.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
 import type { PriceProblem } from './money.js';
@@ -47,6 +48,11 @@ export interface EnrollmentsPort {
   summaryFor(studentId: number, courseId: number): Promise<EnrollmentSummary | null>;
 }
 
+/** What this module needs of the reviews module. */
+export interface ReviewsPort {
+  ratingHistogram(courseId: number): Promise<RatingHistogram>;
+}
+
 export interface CoursesServiceDeps {
   db: Kysely<DB>;
   storage: Pick<Storage, 'delete'>;
@@ -55,6 +61,7 @@ export interface CoursesServiceDeps {
   categories: () => CategoriesPort;
   lessons: () => LessonsPort;
   enrollments: () => EnrollmentsPort;
+  reviews: () => ReviewsPort;
 }
 
 /** What other modules need to know of a course to apply the visibility policy. */
@@ -205,11 +212,12 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     const { viewer } = ctx;
     const row = await repo.findItem(db, id);
     if (!row || !canSeeCourse(viewer, factsOf(row))) throw notFound();
-    const [lessons, enrollment] = await Promise.all([
+    const [lessons, ratingHistogram, enrollment] = await Promise.all([
       deps.lessons().outline(id),
+      deps.reviews().ratingHistogram(id),
       viewer?.role === 'student' ? deps.enrollments().summaryFor(viewer.id, id) : null,
     ]);
-    return { ...toItem(ctx, row), lessons, enrollment };
+    return { ...toItem(ctx, row), lessons, rating_histogram: ratingHistogram, enrollment };
   }
 
   /** The course if the caller may change it: 404 when they may not even see it, else 403. */
