@@ -43,6 +43,9 @@ import healthRoutes from './modules/health/routes.js';
 import { createEventsService } from './modules/events/service.js';
 import type { EventsService } from './modules/events/service.js';
 import { createAuditService } from './modules/audit/service.js';
+import { createAnalyticsService } from './modules/analytics/service.js';
+import type { AnalyticsService } from './modules/analytics/service.js';
+import analyticsRoutes from './modules/analytics/routes.js';
 import type { AuditService } from './modules/audit/service.js';
 
 export interface Services {
@@ -57,6 +60,7 @@ export interface Services {
   categories: CategoriesService;
   events: EventsService;
   audit: AuditService;
+  analytics: AnalyticsService;
 }
 
 declare module 'fastify' {
@@ -155,6 +159,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       enrollments: () => services.enrollments,
       users: () => services.users,
     }),
+    analytics: createAnalyticsService({ db, courses: () => services.courses, reviews: () => services.reviews }),
   } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
   await revocations.listening;
@@ -193,5 +198,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(mediaRoutes);
   await app.register(enrollmentRoutes);
   await app.register(reviewRoutes);
+  await app.register(analyticsRoutes);
   return app;
 }

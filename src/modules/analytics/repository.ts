@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../db/query.js';
+import type { SummaryScope } from './policy.js';
+
+/**
+ * Analytics read counters the database keeps in the statement that changes their rows
+ * (migration 0006): `course_enrollment_days` (enrollments, completions and progress per
+ * course and UTC day of enrollment) and `lesson_completion_counts`. Every query here reads
+ * a few hundred counter rows at most, whatever the number of enrollments.
+ */
+
+const num = (value: number | string | null | undefined): number => Number(value ?? 0);
+
+/** Enrolled students, those with completed_at, and the sum of their progress in hundredths. */
+export async function courseTotals(db: Executor, courseId: number) {
+  const row = await db
+    .selectFrom('course_enrollment_days')
+    .select((eb) => [
+      eb.fn.sum<number | string | null>('enrollments').as('students'),
+      eb.fn.sum<number | string | null>('completed').as('completed'),
+      eb.fn.sum<number | string | null>('progress_sum').as('progress_sum'),
+    ])
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
+  return { students: num(row?.students), completed: num(row?.completed), progressSum: num(row?.progress_sum) };
+}
+
+/** Enrollments per UTC day in [from, to], for days that have any (the service fills the gaps). */
+export async function enrollmentsByDay(db: Executor, scope: { courseId: number } | SummaryScope, from: string, to: string): Promise<Map<string, number>> {
+  let query = db
+    .selectFrom('course_enrollment_days as d')
+    .select((eb) => ['d.day', eb.fn.sum<number | string>('d.enrollments').as('n')])
+    .where('d.day', '>=', from)
+    .where('d.day', '<=', to);
+  if ('courseId' in scope) query = query.where('d.course_id', '=', scope.courseId);
+  else if (scope.kind === 'own') {
+    const { instructorId } = scope;
+    query = query.where('d.course_id', 'in', (eb) => eb.selectFrom('courses').select('id').where('instructor_id', '=', instructorId));
+  }
+  const rows = await query.groupBy('d.day').execute();
+  return new Map(rows.map((row) => [row.day, num(row.n)]));
+}
+
+/** The course's lessons by order with how many enrolled students completed each. */
+export function lessonCompletions(db: Executor, courseId: number) {
+  return db
+    .selectFrom('lessons as l')
+    .leftJoin('lesson_completion_counts as c', 'c.lesson_id', 'l.id')
+    .select(['l.id', 'l.title', 'l.position', 'c.completed'])
+    .where('l.course_id', '=', courseId)
+    .orderBy('l.position')
+    .orderBy('l.id')
+    .execute();
+}
+
+function coursesInScope(db: Executor, scope: SummaryScope) {
+  const query = db.selectFrom('courses');
+  return scope.kind === 'own' ? query.where('courses.instructor_id', '=', scope.instructorId) : query;
+}
+
+/** Courses, published ones, visible reviews and their rating sum, over the scope's courses. */
+export async function courseSums(db: Executor, scope: SummaryScope) {
+  const row = await coursesInScope(db, scope)
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('courses'),
+      eb.fn.sum<number | string | null>(sql`case when courses.is_published then 1 else 0 end`).as('published'),
+      eb.fn.sum<number | string | null>('courses.reviews_count').as('reviews'),
+      eb.fn.sum<number | string | null>('courses.rating_sum').as('rating_sum'),
+    ])
+    .executeTakeFirst();
+  return { courses: num(row?.courses), published: num(row?.published), reviews: num(row?.reviews), ratingSum: num(row?.rating_sum) };
+}
+
+/** Enrolled students per course of the scope, for courses that have any. */
+export async function enrolledPerCourse(db: Executor, scope: SummaryScope) {
+  let query = db
+    .selectFrom('course_enrollment_days as d')
+    .select((eb) => ['d.course_id', eb.fn.sum<number | string>('d.enrollments').as('n')])
+    .groupBy('d.course_id')
+    .having((eb) => eb.fn.sum('d.enrollments'), '>', 0);
+  if (scope.kind === 'own') {
+    const { instructorId } = scope;
+    query = query.where('d.course_id', 'in', (eb) => eb.selectFrom('courses').select('id').where('instructor_id', '=', instructorId));
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({ courseId: row.course_id, students: num(row.n) }));
+}
+
+/** Distinct students enrolled in any of these courses (two or more: a student may take several). */
+export async function distinctStudents(db: Executor, courseIds: number[]): Promise<number> {
+  const row = await db
+    .selectFrom('enrollments')
+    .select(sql<number | string>`count(distinct student_id)`.as('n'))
+    .where('course_id', 'in', courseIds)
+    .executeTakeFirst();
+  return num(row?.n);
+}
