@@ -159,7 +159,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       enrollments: () => services.enrollments,
       users: () => services.users,
     }),
-    analytics: createAnalyticsService({ db, courses: () => services.courses, reviews: () => services.reviews }),
+    analytics: createAnalyticsService({ db }),
   } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
   await revocations.listening;

@@ -11,18 +11,36 @@ import type { SummaryScope } from './policy.js';
 
 const num = (value: number | string | null | undefined): number => Number(value ?? 0);
 
-/** Enrolled students, those with completed_at, and the sum of their progress in hundredths. */
-export async function courseTotals(db: Executor, courseId: number) {
+/**
+ * The course's visibility facts, its enrolled students, those with completed_at, the sum of
+ * their progress in hundredths, and its visible reviews per rating: one statement.
+ */
+export async function courseFigures(db: Executor, courseId: number) {
+  const days = (column: 'enrollments' | 'completed' | 'progress_sum') =>
+    sql<number | string | null>`(select sum(${sql.ref(`d.${column}`)}) from course_enrollment_days d where d.course_id = c.id)`;
   const row = await db
-    .selectFrom('course_enrollment_days')
-    .select((eb) => [
-      eb.fn.sum<number | string | null>('enrollments').as('students'),
-      eb.fn.sum<number | string | null>('completed').as('completed'),
-      eb.fn.sum<number | string | null>('progress_sum').as('progress_sum'),
+    .selectFrom('courses as c')
+    .select([
+      'c.instructor_id',
+      'c.is_published',
+      'c.ratings_1',
+      'c.ratings_2',
+      'c.ratings_3',
+      'c.ratings_4',
+      'c.ratings_5',
+      days('enrollments').as('students'),
+      days('completed').as('completed'),
+      days('progress_sum').as('progress_sum'),
     ])
-    .where('course_id', '=', courseId)
+    .where('c.id', '=', courseId)
     .executeTakeFirst();
-  return { students: num(row?.students), completed: num(row?.completed), progressSum: num(row?.progress_sum) };
+  return row && {
+    facts: { instructor_id: row.instructor_id, is_published: row.is_published === true || row.is_published === 1 },
+    students: num(row.students),
+    completed: num(row.completed),
+    progressSum: num(row.progress_sum),
+    ratings: { 1: row.ratings_1, 2: row.ratings_2, 3: row.ratings_3, 4: row.ratings_4, 5: row.ratings_5 },
+  };
 }
 
 /** Enrollments per UTC day in [from, to], for days that have any (the service fills the gaps). */

@@ -4,27 +4,14 @@ import type { Executor } from '../../db/query.js';
 import type { DB } from '../../db/types.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
 import { forbidden, notFound } from '../../shared/errors.js';
-import type { RatingHistogram } from '../reviews/schemas.js';
 import { dayRange } from './days.js';
 import type { DayRange } from './days.js';
 import { courseAnalyticsAccess, summaryScope } from './policy.js';
 import * as repo from './repository.js';
 import type { AnalyticsQueryInput, CourseAnalytics, InstructorSummary } from './schemas.js';
 
-/** What this module needs of the courses module. */
-export interface CoursesPort {
-  findFacts(id: number): Promise<{ instructor_id: number; is_published: boolean } | undefined>;
-}
-
-/** What this module needs of the reviews module. */
-export interface ReviewsPort {
-  ratingHistogram(courseId: number, trx?: Executor): Promise<RatingHistogram>;
-}
-
 export interface AnalyticsServiceDeps {
   db: Kysely<DB>;
-  courses: () => CoursesPort;
-  reviews: () => ReviewsPort;
   /** The clock that says which day is today (tests may pin it). */
   now?: () => Date;
 }
@@ -56,30 +43,29 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
     /** The course's owner and admins (others 403; someone else's draft 404). */
     async course(ctx: UserContext, courseId: number, query: AnalyticsQueryInput): Promise<CourseAnalytics> {
       const range = dayRange(query, now());
-      const facts = await deps.courses().findFacts(courseId);
-      const access = facts ? courseAnalyticsAccess(ctx.viewer, facts) : 'not_found';
-      if (access === 'not_found') throw notFound();
-      if (access === 'forbidden') throw forbidden('Only the instructor of this course or an admin may read its analytics.', 'not_course_owner');
       return snapshot(async (trx) => {
-        const totals = await repo.courseTotals(trx, courseId);
+        const figures = await repo.courseFigures(trx, courseId);
+        const access = figures ? courseAnalyticsAccess(ctx.viewer, figures.facts) : 'not_found';
+        if (!figures || access === 'not_found') throw notFound();
+        if (access === 'forbidden') throw forbidden('Only the instructor of this course or an admin may read its analytics.', 'not_course_owner');
+        const { students, completed, progressSum } = figures;
         const days = await repo.enrollmentsByDay(trx, { courseId }, range.from, range.to);
         const lessons = await repo.lessonCompletions(trx, courseId);
-        const histogram = await deps.reviews().ratingHistogram(courseId, trx);
         return {
-          students_count: totals.students,
-          completed_count: totals.completed,
-          completion_rate: percent(totals.completed, totals.students),
+          students_count: students,
+          completed_count: completed,
+          completion_rate: percent(completed, students),
           // The mean of progress (2 places each) is progressSum ÷ 100 ÷ students; rounded half up, as SQL's round.
-          average_progress: totals.students === 0 ? 0 : Math.round(totals.progressSum / totals.students) / 100,
+          average_progress: students === 0 ? 0 : Math.round(progressSum / students) / 100,
           enrollments_by_day: filledDays(range, days),
           lessons: lessons.map((lesson) => ({
             id: lesson.id,
             title: lesson.title,
             order: lesson.position,
             completed_count: Number(lesson.completed ?? 0),
-            completion_rate: percent(Number(lesson.completed ?? 0), totals.students),
+            completion_rate: percent(Number(lesson.completed ?? 0), students),
           })),
-          rating_histogram: histogram,
+          rating_histogram: figures.ratings,
           // Quiz figures arrive with the quizzes module.
           quizzes: [],
         };
