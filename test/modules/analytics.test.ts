@@ -215,3 +215,26 @@ describe('instructor insight', () => {
     assert.equal((await api(app, 'GET', '/api/instructor/summary/')).status, 401);
   });
 });
+
+describe('instructor insight and moderation in the OpenAPI document', () => {
+  it('names every new schema', async () => {
+    const app = await buildTestApp();
+    try {
+      const doc = (await api(app, 'GET', '/api/schema/')).body;
+      /** The schema's name: a $ref into components (once hoisted) or its title. */
+      const nameOf = (schema: { $ref?: string; title?: string } | undefined) => schema?.$ref?.split('/').pop() ?? schema?.title;
+      const response = (path: string, method: string, status: string) => nameOf(doc.paths[path][method].responses[status].content['application/json'].schema);
+      const body = (path: string, method: string) => nameOf(doc.paths[path][method].requestBody.content['application/json'].schema);
+      assert.equal(response('/api/courses/{id}/analytics/', 'get', '200'), 'CourseAnalytics');
+      assert.equal(response('/api/instructor/summary/', 'get', '200'), 'InstructorSummary');
+      assert.equal(response('/api/reviews/{id}/reply/', 'put', '200'), 'Review');
+      assert.equal(body('/api/reviews/{id}/reply/', 'put'), 'ReviewReplyRequest');
+      assert.equal(body('/api/reviews/{id}/report/', 'post'), 'ReviewReportRequest');
+      assert.equal(response('/api/reviews/{id}/report/', 'post', '202'), 'ReviewReport');
+      assert.equal(response('/api/admin/reports/', 'get', '200'), 'PaginatedReviewReportList');
+      assert.equal(response('/api/admin/reviews/{id}/hide/', 'post', '200'), 'Review');
+    } finally {
+      await app.close();
+    }
+  });
+});
