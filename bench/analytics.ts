@@ -22,6 +22,7 @@ import { createDatabase } from '../src/db/index.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import type { CourseAnalytics } from '../src/modules/analytics/schemas.js';
 import { refreshCourseRating } from '../src/modules/reviews/repository.js';
+import { caseKey } from '../src/shared/text-key.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,13 +54,13 @@ async function measure(label: string, databaseUrl: string, mediaRoot: string): P
   const now = Date.now();
   const iso = (ms: number) => new Date(ms).toISOString();
   const user = (username: string, role: 'student' | 'instructor' | 'admin') => ({
-    username, email: `${username}@example.com`, password_hash: 'x', first_name: '', last_name: '', bio: '', profile_image: null,
+    username, username_key: caseKey(username), email: `${username}@example.com`, email_key: caseKey(`${username}@example.com`), password_hash: 'x', first_name: '', last_name: '', bio: '', profile_image: null,
     role, instructor_status: role === 'instructor' ? ('approved' as const) : ('none' as const), is_active: true, date_joined: iso(now),
   });
   const started = Date.now();
   const instructor = await db.insertInto('users').values(user('bench_instructor', 'instructor')).returningAll().executeTakeFirstOrThrow();
   const admin = await db.insertInto('users').values(user('bench_admin', 'admin')).returningAll().executeTakeFirstOrThrow();
-  const category = await db.insertInto('categories').values({ name: 'Bench', slug: 'bench', description: '' }).returning('id').executeTakeFirstOrThrow();
+  const category = await db.insertInto('categories').values({ name: 'Bench', name_key: caseKey('Bench'), slug: 'bench', description: '' }).returning('id').executeTakeFirstOrThrow();
   const course = await db
     .insertInto('courses')
     .values({ title: 'Big course', description: '', price_cents: 0, category_id: category.id, instructor_id: instructor.id, thumbnail: null, is_published: true, average_rating: null, created_at: iso(now), updated_at: iso(now) })

@@ -8,6 +8,7 @@ import { hashPassword } from '../src/modules/users/passwords.js';
 import type { Progress } from './progress.js';
 import { createRandom } from './random.js';
 import type { Random } from './random.js';
+import { caseKey } from '../src/shared/text-key.js';
 import {
   FIRST_NAMES, LAST_NAMES, categoryNames, courseDescription, courseTitle, lessonTitle, reviewComment, slugOf,
 } from './words.js';
@@ -170,7 +171,7 @@ function* categoryRows(size: DatasetSize): Generator<Insertable<CategoryTable>> 
   let id = 0;
   for (const name of categoryNames(size.categories)) {
     id++;
-    yield { id, name, slug: slugOf(name), description: `Courses about ${name.toLowerCase()}.` };
+    yield { id, name, name_key: caseKey(name), slug: slugOf(name), description: `Courses about ${name.toLowerCase()}.` };
   }
 }
 
@@ -185,7 +186,9 @@ function* userRows(size: DatasetSize, seed: number, passwordHash: string): Gener
     yield {
       id,
       username,
+      username_key: caseKey(username),
       email: `${username}@bench.example`,
+      email_key: caseKey(`${username}@bench.example`),
       password_hash: passwordHash,
       first_name: first,
       last_name: last,

@@ -24,13 +24,18 @@ export interface BenchOptions {
   quick: boolean;
   /** Only make (or find) the data sets, then stop. */
   generateOnly: boolean;
+  /** Live growth: an empty database grown through the running server's API, measured before and after a restart. */
+  live: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
 
   --db <sqlite|postgres://user@host:5432/db>  database to run on; repeat for several (default sqlite)
   --quick                 small data set and short runs: a smoke test in about a minute
-  --scale                 catalog, search and detail at 10,000 and at 1,000,000 courses instead
+  --scale                 catalog, search, search-mix and detail at 10,000 and at 1,000,000 courses instead
+  --live                  live growth instead: start the server on an empty database, grow it through
+                          the API (2,000 courses, 300 students, 3,000 enrollments, 1,500 reviews,
+                          3,000 completions), measure the reads, restart on the same data, measure again
   --scale-courses a,b     the two catalog sizes of --scale (default 10000,1000000)
   --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, login)
   --duration <s>          measured seconds per scenario (default 10)
@@ -93,6 +98,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'generate-only': { type: 'boolean', default: false },
+      live: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -133,5 +139,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     cpuProfile: values['cpu-prof'],
     quick,
     generateOnly: values['generate-only'],
+    live: values.live,
   };
 }

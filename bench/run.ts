@@ -13,7 +13,11 @@ import {
   FLOOR_RATIO_TARGET, RESULTS_DIR, SCALE_RATIO_TARGET, formatResults, formatScale, machine, ratioOf, writeResults,
 } from './report.js';
 import type { ScaleResult, ScenarioResult } from './report.js';
-import { SCALE_SCENARIOS, loadFixture, scenarios } from './scenarios.js';
+import { READ_SCENARIOS, SCALE_SCENARIOS, loadFixture, scenarios, searchMix } from './scenarios.js';
+import { LIVE_QUICK_SIZE, LIVE_SIZE, createAdminByCli, growThroughApi, rssKiB } from './live.js';
+import { DATA_DIR } from './datasets.js';
+import { rmSync, mkdirSync } from 'node:fs';
+import pg from 'pg';
 import type { Scenario } from './scenarios.js';
 import { floorServer, freePort, projectServer, serverEnv } from './servers.js';
 import type { RunningServer } from './servers.js';
@@ -104,11 +108,14 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
   const release = deferred(() => dataset.release());
   const secretKey = randomBytes(32).toString('hex');
   const results: ScenarioResult[] = [];
+  let cold: ColdMix | null = null;
+  let peakRss: number | null = null;
   try {
     const fixture = await fixtureOf(dataset, secretKey);
     const chosen = selected(scenarios(fixture, options.seed), options.only);
     const servers = await startServers(dataset, options, secretKey, options.floor && chosen.some((s) => s.floor));
     try {
+      if (chosen.some((s) => s.name === 'search-mix')) cold = await coldSearchMix(servers.project.origin, options.seed, progress);
       for (const scenario of chosen) {
         const connections = scenario.connections ?? options.connections;
         const projectRuns: Measurement[] = [];
@@ -121,6 +128,7 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
         const floor = floorRuns.length > 0 ? medianOf(floorRuns) : null;
         results.push({ scenario: scenario.name, kind: scenario.kind, connections, project, floor, ratio: ratioOf(project, floor) });
       }
+      peakRss = await peakRssMiB(servers.project);
     } finally {
       await servers.stop();
     }
@@ -137,9 +145,11 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
       if (m?.firstFailure) console.log(`  ${r.scenario} (${side}) first failure: ${m.firstFailure}`);
     }
   }
+  if (cold) console.log(`\nsearch mix with an empty cache: ${formatCold(cold)}`);
+  console.log(`\npeak RSS of the project server: ${peakRss ?? '?'} MiB`);
   const file = writeResults(label, {
     kind: 'main', database: label, startedAt: new Date().toISOString(), machine: machine(), dataset: datasetInfo(dataset),
-    settings: settingsOf(options), targets: { floorRatio: FLOOR_RATIO_TARGET }, results,
+    settings: settingsOf(options), targets: { floorRatio: FLOOR_RATIO_TARGET }, results, coldSearchMix: cold, peakRssMiB: peakRss,
   });
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
   const clean = results.every((r) => !r.project.flagged && !(r.floor?.flagged ?? false));
@@ -168,9 +178,51 @@ async function coldSearchMs(origin: string): Promise<number> {
   return Math.round(times[Math.floor(times.length / 2)]! * 10) / 10;
 }
 
+/** Latencies of searches that miss the cache: each query of the mix asked once, one at a time. */
+export interface ColdMix {
+  queries: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const COLD_MIX_SECONDS = 150;
+
+/**
+ * Asks every query of the search mix once, one at a time, on a server whose cache has none
+ * of them (each is distinct after normalisation): the latency a search costs when nobody
+ * asked it in the last 10 seconds. Stops after COLD_MIX_SECONDS.
+ */
+async function coldSearchMix(origin: string, seed: number, progress: Progress): Promise<ColdMix> {
+  await fetch(`${origin}/api/courses/?search=warmup`).then((r) => r.arrayBuffer());
+  const times: number[] = [];
+  const deadline = performance.now() + COLD_MIX_SECONDS * 1000;
+  for (const query of searchMix(seed)) {
+    if (performance.now() > deadline) break;
+    const started = performance.now();
+    const response = await fetch(`${origin}/api/courses/?search=${encodeURIComponent(query)}`);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`search=${query} answered ${response.status}`);
+    times.push(performance.now() - started);
+    if (times.length % 50 === 0) progress.status(`cold search mix: ${times.length} queries`);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(q * times.length))]! * 10) / 10;
+  return { queries: times.length, p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
+const formatCold = (c: ColdMix) => `${c.queries} distinct queries, p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms`;
+
+/** Peak resident set of a server so far (VmHWM), in MiB; null off Linux. */
+async function peakRssMiB(server: RunningServer): Promise<number | null> {
+  const rss = await rssKiB(server.pid);
+  return rss ? Math.round(rss.peak / 1024) : null;
+}
+
 async function runScale(target: string, options: BenchOptions, progress: Progress): Promise<Outcome> {
   const measured = new Map<number, Map<string, Measurement>>();
   const cold = new Map<number, number>();
+  const coldMix = new Map<number, ColdMix>();
   const datasets: Dataset[] = [];
   for (const courses of options.scaleCourses) {
     const dataset = await prepare(target, options, courses, progress);
@@ -185,6 +237,7 @@ async function runScale(target: string, options: BenchOptions, progress: Progres
       try {
         progress.status(`${courses.toLocaleString('en')} courses: searches with an empty cache`);
         cold.set(courses, await coldSearchMs(servers.project.origin));
+        coldMix.set(courses, await coldSearchMix(servers.project.origin, options.seed, progress));
         for (const scenario of chosen) {
           const runs: Measurement[] = [];
           for (let round = 0; round < options.rounds; round++) runs.push(await drive(servers.project, scenario, options.connections, options, progress));
@@ -213,14 +266,144 @@ async function runScale(target: string, options: BenchOptions, progress: Progres
   const coldLarge = cold.get(large)!;
   console.log(`\nsearch with an empty cache (median of ${COLD_SEARCHES.length} new terms, one at a time): ` +
     `${coldSmall} ms at ${small.toLocaleString('en')}, ${coldLarge} ms at ${large.toLocaleString('en')} courses (×${(coldLarge / coldSmall).toFixed(1)})`);
+  for (const courses of options.scaleCourses) console.log(`cold search mix at ${courses.toLocaleString('en')} courses: ${formatCold(coldMix.get(courses)!)}`);
   const file = writeResults(`${label}-scale`, {
     kind: 'scale', database: label, startedAt: new Date().toISOString(), machine: machine(),
     datasets: datasets.map(datasetInfo), settings: settingsOf(options), targets: { p50Ratio: SCALE_RATIO_TARGET }, results,
     coldSearchMs: { [small]: coldSmall, [large]: coldLarge },
+    coldSearchMix: Object.fromEntries(coldMix),
   });
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
   const clean = results.every((r) => r.p50Ratio !== null);
   return { clean, met: clean && results.every((r) => r.p50Ratio !== null && r.p50Ratio <= SCALE_RATIO_TARGET) };
+}
+
+/** Live growth within this much of the same scenario after a restart counts as "plans stayed right". */
+const LIVE_TARGET = 0.85;
+
+interface LiveResult {
+  scenario: string;
+  live: Measurement;
+  restarted: Measurement;
+  floor: Measurement | null;
+  /** live req/s ÷ restarted req/s. */
+  ratio: number | null;
+}
+
+async function emptyDatabase(target: string, keep: boolean): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `lp_bench_live_${Date.now()}`;
+  if (target === 'sqlite') {
+    mkdirSync(DATA_DIR, { recursive: true });
+    const file = path.join(DATA_DIR, `${name}.sqlite3`);
+    return {
+      url: `sqlite:${file}`, name,
+      drop: async () => {
+        if (keep) return;
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+      },
+    };
+  }
+  const admin = async (text: string) => {
+    const client = new pg.Client({ connectionString: target });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(target);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: async () => (keep ? undefined : admin(`drop database if exists ${name} with (force)`)) };
+}
+
+/**
+ * The issue's live deployment: the server starts on an empty database (the first admin from
+ * the CLI), the platform grows through its API while it runs, and the read scenarios are
+ * measured on that same process; then it restarts on the same data and they are measured
+ * again. A large gap means the server's plans (statistics) did not follow the growth.
+ */
+async function runLive(target: string, options: BenchOptions, progress: Progress): Promise<Outcome> {
+  const size = options.quick ? LIVE_QUICK_SIZE : LIVE_SIZE;
+  const database = await emptyDatabase(target, options.keep);
+  const drop = deferred(() => database.drop());
+  const secretKey = randomBytes(32).toString('hex');
+  const dataset: Dataset = { kind: target === 'sqlite' ? 'sqlite' : 'postgres', url: database.url, name: database.name, size: { ...options.size, courses: size.courses }, generated: null, release: async () => {} };
+  const results: LiveResult[] = [];
+  let growth: Awaited<ReturnType<typeof growThroughApi>>['phases'] = [];
+  const rss: { live: number | null; restarted: number | null } = { live: null, restarted: null };
+  let cold: { live: ColdMix | null; restarted: ColdMix | null } = { live: null, restarted: null };
+  try {
+    progress.status(`${dbLabel(target)}: empty database ${database.name}, first admin from the CLI`);
+    const adminId = await createAdminByCli(database.url, secretKey);
+    const live = await startServers(dataset, { ...options, cpuProfile: false }, secretKey, false);
+    const measured = new Map<string, Measurement>();
+    let chosen: Scenario[] = [];
+    try {
+      const grown = await growThroughApi(live.project.origin, secretKey, adminId, size, options.seed, (text) => progress.status(text));
+      growth = grown.phases;
+      chosen = selected(scenarios(grown.fixture, options.seed), options.only.length > 0 ? options.only : [...READ_SCENARIOS]).filter((s) => s.kind === 'read');
+      if (chosen.some((s) => s.name === 'search-mix')) cold.live = await coldSearchMix(live.project.origin, options.seed, progress);
+      for (const scenario of chosen) {
+        const runs: Measurement[] = [];
+        for (let round = 0; round < options.rounds; round++) runs.push(await drive(live.project, scenario, options.connections, options, progress));
+        measured.set(scenario.name, medianOf(runs));
+      }
+      rss.live = await peakRssMiB(live.project);
+    } finally {
+      await live.stop();
+    }
+    progress.status('restarting on the same data');
+    const restarted = await startServers(dataset, options, secretKey, options.floor);
+    try {
+      if (chosen.some((s) => s.name === 'search-mix')) cold.restarted = await coldSearchMix(restarted.project.origin, options.seed, progress);
+      for (const scenario of chosen) {
+        const runs: Measurement[] = [];
+        const floorRuns: Measurement[] = [];
+        for (let round = 0; round < options.rounds; round++) {
+          runs.push(await drive(restarted.project, scenario, options.connections, options, progress));
+          if (restarted.floor) floorRuns.push(await drive(restarted.floor, scenario, options.connections, options, progress));
+        }
+        const after = medianOf(runs);
+        const before = measured.get(scenario.name)!;
+        const ratio = before.flagged || after.flagged || after.requestsPerSecond === 0 ? null : Math.round((before.requestsPerSecond / after.requestsPerSecond) * 100) / 100;
+        results.push({ scenario: scenario.name, live: before, restarted: after, floor: floorRuns.length > 0 ? medianOf(floorRuns) : null, ratio });
+      }
+      rss.restarted = await peakRssMiB(restarted.project);
+    } finally {
+      await restarted.stop();
+    }
+  } finally {
+    progress.done();
+    await drop();
+  }
+  cold = { live: cold.live, restarted: cold.restarted };
+
+  const label = dbLabel(target);
+  console.log(`\n${label}: live growth through the API (${Object.entries(size).map(([k, v]) => `${k} ${v}`).join(', ')})\n`);
+  console.log(growth.map((g) => `  ${g.phase}: ${g.requests} requests in ${g.seconds}s (${Math.round(g.requests / Math.max(g.seconds, 0.001))}/s)`).join('\n'));
+  const ms = (v: number) => String(v);
+  const header = ['scenario', 'live req/s', 'p50', 'p99', 'restarted req/s', 'p50', 'p99', 'live ÷ restarted', `≥ ${LIVE_TARGET}`, 'floor req/s', 'restarted ÷ floor', 'errors'];
+  const rows = results.map((r) => [
+    r.scenario, String(r.live.requestsPerSecond), ms(r.live.p50), ms(r.live.p99),
+    String(r.restarted.requestsPerSecond), ms(r.restarted.p50), ms(r.restarted.p99),
+    r.ratio === null ? 'FLAGGED' : r.ratio.toFixed(2), r.ratio === null ? '' : r.ratio >= LIVE_TARGET ? 'ok' : 'BELOW',
+    r.floor ? String(r.floor.requestsPerSecond) : '-', r.floor ? String(ratioOf(r.restarted, r.floor) ?? '-') : '-',
+    String(r.live.non2xx + r.live.errors + r.live.warmupFailures + r.restarted.non2xx + r.restarted.errors + r.restarted.warmupFailures),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n${[line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')}`);
+  if (cold.live && cold.restarted) console.log(`\nsearch mix with an empty cache: live ${formatCold(cold.live)}; restarted ${formatCold(cold.restarted)}`);
+  console.log(`peak RSS of the project server: ${rss.live ?? '?'} MiB live (growth + reads), ${rss.restarted ?? '?'} MiB restarted`);
+  const file = writeResults(`${label}-live`, {
+    kind: 'live', database: label, startedAt: new Date().toISOString(), machine: machine(), size, growth,
+    settings: settingsOf(options), targets: { liveOverRestarted: LIVE_TARGET }, results, coldSearchMix: cold, peakRssMiB: rss,
+  });
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+  const clean = results.every((r) => r.ratio !== null);
+  return { clean, met: clean && results.every((r) => r.ratio !== null && r.ratio >= LIVE_TARGET) };
 }
 
 const describe = (d: Dataset) =>
@@ -257,7 +440,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     for (const target of options.targets) {
-      const outcome = options.scale ? await runScale(target, options, progress) : await runMain(target, options, progress);
+      const outcome = options.live ? await runLive(target, options, progress)
+        : options.scale ? await runScale(target, options, progress) : await runMain(target, options, progress);
       met &&= outcome.met;
       clean &&= outcome.clean;
     }

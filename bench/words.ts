@@ -90,3 +90,39 @@ export function lessonTitle(random: Random, position: number): string {
 export function reviewComment(random: Random): string {
   return random.chance(0.2) ? '' : `${random.pick(REVIEW_WORDS)} ${random.pick(REVIEW_WORDS)}`;
 }
+
+/**
+ * `count` distinct search queries as people type them: one word or two, whole words or
+ * prefixes (`pyth`), drawn from the words the generator writes (technologies, openers,
+ * goals, subjects, category areas) and a few it never writes. Distinct after the project's
+ * normalisation (lower case, words only), so none is a cache hit of another.
+ */
+export function searchQueries(random: Random, count: number): string[] {
+  const words = [...new Set([...TECHNOLOGIES, ...OPENERS, ...GOALS, ...SUBJECTS, ...AREAS]
+    .flatMap((phrase) => phrase.toLowerCase().match(/[a-z0-9]+/g) ?? [])
+    .filter((word) => word.length >= 3))];
+  const prefix = (word: string) => word.slice(0, Math.max(2, Math.min(word.length - 1, random.int(3, 5))));
+  const seen = new Set<string>();
+  const queries: string[] = [];
+  const add = (query: string) => {
+    const key = (query.match(/[a-z0-9]+/g) ?? []).join(' ');
+    if (key === '' || seen.has(key)) return;
+    seen.add(key);
+    queries.push(query);
+  };
+  for (const word of words) add(word);
+  for (const word of words) add(prefix(word));
+  for (let attempts = 0; queries.length < count && attempts < count * 100; attempts++) {
+    const first = random.pick(words);
+    const second = random.pick(words);
+    if (first === second) continue;
+    const kind = random.int(0, 2);
+    add(kind === 0 ? `${first} ${second}` : kind === 1 ? `${first} ${prefix(second)}` : `${prefix(first)} ${prefix(second)}`);
+  }
+  // Shuffled, so a run that stops early still sees every kind.
+  for (let i = queries.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [queries[i], queries[j]] = [queries[j]!, queries[i]!];
+  }
+  return queries.slice(0, count);
+}

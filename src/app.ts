@@ -40,6 +40,9 @@ import { createUsersService } from './modules/users/service.js';
 import type { UsersService } from './modules/users/service.js';
 import userRoutes from './modules/users/routes.js';
 import healthRoutes from './modules/health/routes.js';
+import { runExclusive } from './db/exclusive.js';
+import { createJobs } from './shared/jobs.js';
+import type { Jobs } from './shared/jobs.js';
 import { createEventsService } from './modules/events/service.js';
 import type { EventsService } from './modules/events/service.js';
 import { createAuditService } from './modules/audit/service.js';
@@ -47,6 +50,12 @@ import { createAnalyticsService } from './modules/analytics/service.js';
 import type { AnalyticsService } from './modules/analytics/service.js';
 import analyticsRoutes from './modules/analytics/routes.js';
 import type { AuditService } from './modules/audit/service.js';
+import { createQuizzesService } from './modules/quizzes/service.js';
+import type { QuizzesService } from './modules/quizzes/service.js';
+import quizRoutes from './modules/quizzes/routes.js';
+import { createCertificatesService } from './modules/certificates/service.js';
+import type { CertificatesService } from './modules/certificates/service.js';
+import certificateRoutes from './modules/certificates/routes.js';
 
 export interface Services {
   auth: AuthService;
@@ -60,6 +69,8 @@ export interface Services {
   categories: CategoriesService;
   events: EventsService;
   audit: AuditService;
+  quizzes: QuizzesService;
+  certificates: CertificatesService;
   analytics: AnalyticsService;
 }
 
@@ -68,6 +79,7 @@ declare module 'fastify' {
     config: Readonly<Config>;
     database: Database;
     services: Services;
+    jobs: Jobs;
   }
 }
 
@@ -147,6 +159,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     enrollments: createEnrollmentsService({
       db,
       events,
+      quizzes: () => services.quizzes,
+      certificates: () => services.certificates,
       courses: () => services.courses,
       lessons: () => services.lessons,
       users: () => services.users,
@@ -159,6 +173,15 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       enrollments: () => services.enrollments,
       users: () => services.users,
     }),
+    quizzes: createQuizzesService({
+      db,
+      events,
+      courses: () => services.courses,
+      lessons: () => services.lessons,
+      enrollments: () => services.enrollments,
+      users: () => services.users,
+    }),
+    certificates: createCertificatesService({ db, events, audit, users: () => services.users }),
     analytics: createAnalyticsService({ db }),
   } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
@@ -169,7 +192,17 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   app.decorate('database', database);
   app.decorate('services', services);
 
+  const jobs = createJobs(app.log);
+  jobs.add({
+    name: 'prune-sessions',
+    intervalMs: 60 * 60 * 1000,
+    run: () => runExclusive(db, 'prune-sessions', (conn) => services.auth.pruneExpiredSessions(conn)),
+  });
+  app.decorate('jobs', jobs);
+  app.addHook('onReady', async () => jobs.start());
+
   app.addHook('onClose', async () => {
+    await jobs.stop();
     await revocations.close();
     redis?.disconnect();
     await database.close();
@@ -198,6 +231,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(mediaRoutes);
   await app.register(enrollmentRoutes);
   await app.register(reviewRoutes);
+  await app.register(quizRoutes);
+  await app.register(certificateRoutes);
   await app.register(analyticsRoutes);
   return app;
 }

@@ -16,7 +16,11 @@ export type InstructorStatus = 'none' | 'pending' | 'approved' | 'rejected';
 export interface UserTable {
   id: Generated<number>;
   username: string;
+  /** caseKey(username): unique (migration 0009). */
+  username_key: string;
   email: string;
+  /** caseKey(email): unique. */
+  email_key: string;
   password_hash: string;
   first_name: string;
   last_name: string;
@@ -41,6 +45,8 @@ export interface SessionTable {
 export interface CategoryTable {
   id: Generated<number>;
   name: string;
+  /** caseKey(name): unique. */
+  name_key: string;
   slug: string;
   description: string;
   /** Published courses in the category, kept by triggers on courses (migration 0002). */
@@ -173,6 +179,65 @@ export interface AuditTable {
   created_at: Timestamp;
 }
 
+export type QuizKind = 'single' | 'multiple' | 'true_false' | 'short_text';
+export type RevealAnswers = 'always' | 'after_pass' | 'never';
+
+export interface QuizTable {
+  id: Generated<number>;
+  lesson_id: number;
+  pass_mark: number;
+  max_attempts: number | null;
+  reveal_answers: RevealAnswers;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface QuizQuestionTable {
+  id: Generated<number>;
+  quiz_id: number;
+  position: number;
+  kind: QuizKind;
+  prompt: string;
+  points: number;
+  /** JSON array of strings. */
+  accepted_answers: string;
+  explanation: string;
+}
+
+export interface QuizChoiceTable {
+  id: Generated<number>;
+  question_id: number;
+  position: number;
+  text: string;
+  correct: Bool;
+}
+
+export interface QuizAttemptTable {
+  id: Generated<number>;
+  quiz_id: number;
+  student_id: number;
+  attempt_number: number;
+  score: number;
+  passed: Bool;
+  points: number;
+  max_points: number;
+  /** JSON of the answers as submitted. */
+  answers: string;
+  /** JSON of the graded results, with what was correct when graded. */
+  results: string;
+  submitted_at: Timestamp;
+}
+
+/** Kept after unenrolling: tied to the student and the course, not to the enrollment. */
+export interface CertificateTable {
+  id: Generated<number>;
+  code: string;
+  course_id: number;
+  student_id: number;
+  issued_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -184,6 +249,11 @@ export interface DB {
   reviews: ReviewTable;
   events: EventTable;
   audit_log: AuditTable;
+  quizzes: QuizTable;
+  quiz_questions: QuizQuestionTable;
+  quiz_choices: QuizChoiceTable;
+  quiz_attempts: QuizAttemptTable;
+  certificates: CertificateTable;
   review_reports: ReviewReportTable;
   course_enrollment_days: CourseEnrollmentDayTable;
   lesson_completion_counts: LessonCompletionCountTable;
@@ -198,3 +268,8 @@ export type CourseRow = Selectable<CourseTable>;
 export type LessonRow = Selectable<LessonTable>;
 export type EnrollmentRow = Selectable<EnrollmentTable>;
 export type ReviewRow = Selectable<ReviewTable>;
+export type QuizRow = Selectable<QuizTable>;
+export type QuizQuestionRow = Selectable<QuizQuestionTable>;
+export type QuizChoiceRow = Selectable<QuizChoiceTable>;
+export type QuizAttemptRow = Selectable<QuizAttemptTable>;
+export type CertificateRow = Selectable<CertificateTable>;

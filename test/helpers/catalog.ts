@@ -6,13 +6,14 @@ import type { CategoryRow, CourseRow } from '../../src/db/types.js';
 import { slugify } from '../../src/modules/categories/slug.js';
 import { nowIso } from '../../src/shared/time.js';
 import { unique } from './factories.js';
+import { caseKey } from '../../src/shared/text-key.js';
 
 /** A category written straight to the database. */
 export async function createCategory(app: FastifyInstance, overrides: { name?: string; description?: string } = {}): Promise<CategoryRow> {
   const name = overrides.name ?? unique('Category ');
   return app.database.db
     .insertInto('categories')
-    .values({ name, slug: slugify(name), description: overrides.description ?? '' })
+    .values({ name, name_key: caseKey(name), slug: slugify(name), description: overrides.description ?? '' })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { InstructorStatus, Role, UserRow } from '../../src/db/types.js';
 import { hashPassword } from '../../src/modules/users/passwords.js';
 import { nowIso } from '../../src/shared/time.js';
+import { caseKey } from '../../src/shared/text-key.js';
 
 export const PASSWORD = 'correct-horse-battery';
 let passwordHash: Promise<string> | undefined;
@@ -32,7 +33,9 @@ export async function createUser(
     .insertInto('users')
     .values({
       username,
+      username_key: caseKey(username),
       email: overrides.email ?? `${username}@example.com`,
+      email_key: caseKey(overrides.email ?? `${username}@example.com`),
       password_hash: await passwordHash,
       first_name: '',
       last_name: '',

@@ -3,6 +3,7 @@ import type { CourseRow, LessonRow } from '../../src/db/types.js';
 import { nowIso } from '../../src/shared/time.js';
 import { createInstructor, unique } from './factories.js';
 import type { TestUser } from './factories.js';
+import { caseKey } from '../../src/shared/text-key.js';
 
 /**
  * Courses and lessons written straight through the data layer, so enrollment, progress and
@@ -17,7 +18,7 @@ export async function createCourse(
   const name = unique('cat');
   const category = await db
     .insertInto('categories')
-    .values({ name, slug: name, description: '' })
+    .values({ name, name_key: caseKey(name), slug: name, description: '' })
     .returning('id')
     .executeTakeFirstOrThrow();
   const now = nowIso();

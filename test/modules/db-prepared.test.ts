@@ -17,9 +17,9 @@ before(async () => {
   database = createDatabase(fresh.url, { observe: (text) => sent.push(text) });
   await migrateToLatest(database.db);
   await database.db.insertInto('categories').values([
-    { name: 'Alpha', slug: 'alpha', description: 'first' },
-    { name: 'Beta', slug: 'beta', description: 'second' },
-    { name: 'Gamma', slug: 'gamma', description: 'third' },
+    { name: 'Alpha', name_key: 'alpha', slug: 'alpha', description: 'first' },
+    { name: 'Beta', name_key: 'beta', slug: 'beta', description: 'second' },
+    { name: 'Gamma', name_key: 'gamma', slug: 'gamma', description: 'third' },
   ]).execute();
 });
 
@@ -71,7 +71,7 @@ describe('preparedQuery', () => {
   it('runs inside a transaction, seeing its uncommitted rows', async () => {
     const bySlug = preparedQuery((db, slug: string) => db.selectFrom('categories').select('name').where('slug', '=', slug));
     await assert.rejects(database.db.transaction().execute(async (trx) => {
-      await trx.insertInto('categories').values({ name: 'Delta', slug: 'delta', description: '' }).execute();
+      await trx.insertInto('categories').values({ name: 'Delta', name_key: 'delta', slug: 'delta', description: '' }).execute();
       assert.deepEqual(await bySlug(trx, 'delta'), [{ name: 'Delta' }]);
       throw new Error('roll back');
     }), /roll back/);

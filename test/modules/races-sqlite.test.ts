@@ -45,7 +45,7 @@ describe('SQLite write transactions against another connection', { skip: onPostg
     const attempt = database.db.transaction().execute(async (trx) => {
       await trx.selectFrom('categories').select('id').execute();
       assert.equal(otherWrites('first'), null);
-      await trx.insertInto('categories').values({ name: 'mine1', slug: 'mine1', description: '' }).execute();
+      await trx.insertInto('categories').values({ name: 'mine1', name_key: 'mine1', slug: 'mine1', description: '' }).execute();
     });
     await assert.rejects(attempt, (error: { code?: string }) => error.code === 'SQLITE_BUSY_SNAPSHOT');
   });
@@ -54,7 +54,7 @@ describe('SQLite write transactions against another connection', { skip: onPostg
     const result = await writeTransaction(database.db, async (trx) => {
       await trx.selectFrom('categories').select('id').execute();
       assert.equal(otherWrites('second'), 'SQLITE_BUSY');
-      await trx.insertInto('categories').values({ name: 'mine2', slug: 'mine2', description: '' }).execute();
+      await trx.insertInto('categories').values({ name: 'mine2', name_key: 'mine2', slug: 'mine2', description: '' }).execute();
       return 'committed';
     });
     assert.equal(result, 'committed');
@@ -66,7 +66,7 @@ describe('SQLite write transactions against another connection', { skip: onPostg
   it('writeTransaction rolls back when the work throws', async () => {
     await assert.rejects(
       writeTransaction(database.db, async (trx) => {
-        await trx.insertInto('categories').values({ name: 'gone', slug: 'gone', description: '' }).execute();
+        await trx.insertInto('categories').values({ name: 'gone', name_key: 'gone', slug: 'gone', description: '' }).execute();
         throw new Error('boom');
       }),
       /boom/,

@@ -2,12 +2,16 @@ import type { Migration } from 'kysely';
 import * as initial from './0001_initial.js';
 import * as catalog from './0002_catalog.js';
 import * as outboxAudit from './0003_outbox_audit.js';
+import * as quizzesCertificates from './0005_quizzes_certificates.js';
 import * as moderation from './0006_moderation.js';
+import * as caseKeys from './0009_case_keys.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_catalog': catalog,
   '0003_outbox_audit': outboxAudit,
+  '0005_quizzes_certificates': quizzesCertificates,
   '0006_moderation': moderation,
+  '0009_case_keys': caseKeys,
 };

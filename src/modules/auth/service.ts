@@ -3,6 +3,7 @@ import type { DB, Role } from '../../db/types.js';
 import { badRequest, refreshNotValid, tokenNotValid } from '../../shared/errors.js';
 import { nowIso } from '../../shared/time.js';
 import type { Caller, RequestContext, UserContext } from '../../shared/context.js';
+import type { Executor } from '../../db/query.js';
 import * as repo from './repository.js';
 import type { RevocationList } from './revocation.js';
 import type { TokenPair, Tokens } from './tokens.js';
@@ -147,6 +148,9 @@ export function createAuthService(deps: AuthServiceDeps) {
       revocations.preload(await repo.sessionsRevokedSince(db, since));
     },
 
-    pruneExpiredSessions: () => repo.deleteExpiredSessions(db, nowIso()),
+    /** Sessions past their refresh expiry can never be used again: their rows go. */
+    async pruneExpiredSessions(executor: Executor = db): Promise<void> {
+      await repo.deleteExpiredSessions(executor, nowIso());
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { Insertable, Updateable } from 'kysely';
 import { listQuery } from '../../db/query.js';
 import type { Executor } from '../../db/query.js';
 import type { CategoryTable } from '../../db/types.js';
+import { caseKey } from '../../shared/text-key.js';
 
 export function findById(db: Executor, id: number) {
   return db.selectFrom('categories').selectAll().where('id', '=', id).executeTakeFirst();
@@ -19,7 +20,7 @@ export async function findByReference(db: Executor, reference: string) {
       eb.or([
         ...(id === null ? [] : [eb('id', '=', id)]),
         eb('slug', '=', lowered),
-        eb(sql`lower(name)`, '=', lowered),
+        eb('name_key', '=', caseKey(reference)),
       ]),
     )
     .limit(3)
@@ -28,7 +29,7 @@ export async function findByReference(db: Executor, reference: string) {
 }
 
 export async function nameTaken(db: Executor, name: string, exceptId?: number) {
-  let query = db.selectFrom('categories').select('id').where(sql`lower(name)`, '=', name.toLowerCase());
+  let query = db.selectFrom('categories').select('id').where('name_key', '=', caseKey(name));
   if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
   return (await query.executeTakeFirst()) !== undefined;
 }
@@ -47,12 +48,15 @@ export function listCategories(db: Executor) {
   return listQuery(db.selectFrom('categories').selectAll().orderBy(sql`lower(name)`, 'asc').orderBy('id', 'asc'));
 }
 
-export function insertCategory(db: Executor, values: Insertable<CategoryTable>) {
-  return db.insertInto('categories').values(values).returningAll().executeTakeFirstOrThrow();
+/** The name's case key is derived here, so no writer can forget it. */
+export function insertCategory(db: Executor, values: Omit<Insertable<CategoryTable>, 'name_key'>) {
+  return db.insertInto('categories').values({ ...values, name_key: caseKey(values.name) }).returningAll().executeTakeFirstOrThrow();
 }
 
-export function updateCategory(db: Executor, id: number, changes: Updateable<CategoryTable>) {
-  return db.updateTable('categories').set(changes).where('id', '=', id).returningAll().executeTakeFirst();
+export function updateCategory(db: Executor, id: number, changes: Omit<Updateable<CategoryTable>, 'name_key'>) {
+  const keyed: Updateable<CategoryTable> = changes.name === undefined ? changes : { ...changes, name_key: caseKey(changes.name) };
+  if (Object.keys(keyed).length === 0) return findById(db, id);
+  return db.updateTable('categories').set(keyed).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 export async function hasCourses(db: Executor, id: number) {

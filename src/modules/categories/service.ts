@@ -5,6 +5,7 @@ import { FieldErrorCollector, conflict, invalidField, notFound } from '../../sha
 import { pageRequest, paginate } from '../../shared/pagination.js';
 import type { RequestContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
+import { cleanRequiredText } from '../../shared/text.js';
 import * as repo from './repository.js';
 import { MAX_NAME_LENGTH } from './schemas.js';
 import type { Category, CategoryCreateInput, CategoryListQueryInput, CategoryPatchInput } from './schemas.js';
@@ -33,10 +34,8 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
   const { db } = deps;
 
   async function checkName(errors: FieldErrorCollector, raw: string, exceptId?: number): Promise<string> {
-    const name = raw.trim();
-    if (name === '') errors.add('name', 'This field may not be blank.');
-    else if (name.length > MAX_NAME_LENGTH) errors.add('name', `Ensure this field has no more than ${MAX_NAME_LENGTH} characters.`);
-    else if (await repo.nameTaken(db, name, exceptId)) errors.add('name', DUPLICATE_NAME);
+    const name = cleanRequiredText(errors, 'name', raw, MAX_NAME_LENGTH);
+    if (errors.empty && (await repo.nameTaken(db, name, exceptId))) errors.add('name', DUPLICATE_NAME);
     return name;
   }
 

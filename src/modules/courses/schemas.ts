@@ -4,8 +4,8 @@ import { PageQuery } from '../../shared/pagination.js';
 import { PublicUserSchema } from '../users/schemas.js';
 import { RatingHistogramSchema } from '../reviews/schemas.js';
 import { Id, Nullable } from '../../shared/schemas.js';
+import { MAX_TITLE_LENGTH } from '../../shared/text.js';
 
-export const MAX_TITLE_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 20_000;
 
 export const CategoryRefSchema = Type.Object({

@@ -21,7 +21,7 @@ import { canEditCourse, canSeeCourse, courseCreationDenial, courseDeletionDenial
 import type { Viewer } from './policy.js';
 import * as repo from './repository.js';
 import type { CourseFilters, CourseItemRow, CourseOrderColumn } from './repository.js';
-import { MAX_TITLE_LENGTH } from './schemas.js';
+import { cleanRequiredText, MAX_TITLE_LENGTH } from '../../shared/text.js';
 import type { CourseCreateInput, CourseDetail, CourseListItem, CourseListQueryInput, CoursePatchInput, EnrollmentSummary, LessonOutline } from './schemas.js';
 import { searchWords } from './search.js';
 
@@ -233,10 +233,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     const errors = new FieldErrorCollector();
     const values: Updateable<CourseTable> = {};
     if (input.title !== undefined) {
-      const title = input.title.trim();
-      if (title === '') errors.add('title', 'This field may not be blank.');
-      else if (title.length > MAX_TITLE_LENGTH) errors.add('title', `Ensure this field has no more than ${MAX_TITLE_LENGTH} characters.`);
-      values.title = title;
+      values.title = cleanRequiredText(errors, 'title', input.title, MAX_TITLE_LENGTH);
     }
     if (input.description !== undefined) values.description = input.description.trim();
     if (input.price !== undefined) {

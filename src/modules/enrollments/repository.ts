@@ -1,28 +1,30 @@
 import { sql } from 'kysely';
-import type { ExpressionBuilder } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { isPostgres } from '../../db/index.js';
-import { preparedList } from '../../db/prepared.js';
+import { preparedList, preparedQuery } from '../../db/prepared.js';
 import { forKeyShare, forUpdate, listQuery } from '../../db/query.js';
 import type { Executor } from '../../db/query.js';
 import type { DB } from '../../db/types.js';
 
-export function findEnrollment(db: Executor, studentId: number, courseId: number) {
-  return db
-    .selectFrom('enrollments')
-    .selectAll()
-    .where('student_id', '=', studentId)
-    .where('course_id', '=', courseId)
-    .executeTakeFirst();
+/*
+ * The statements of a lesson completion (POST/DELETE /api/lessons/{id}/complete/) are
+ * prepared: built and compiled once, not on every request. On PostgreSQL the write mix is
+ * bound by the server's event loop while each transaction waits, locks held, for its next
+ * statement (pg_stat_activity: "idle in transaction"), so CPU spent building queries
+ * lengthens every transaction.
+ */
+const enrollmentOf = preparedQuery((db, studentId: number, courseId: number) =>
+  db.selectFrom('enrollments').selectAll().where('student_id', '=', studentId).where('course_id', '=', courseId));
+const lockedEnrollmentOf = preparedQuery((db, studentId: number, courseId: number) =>
+  forUpdate(db, db.selectFrom('enrollments').selectAll().where('student_id', '=', studentId).where('course_id', '=', courseId)));
+
+export async function findEnrollment(db: Executor, studentId: number, courseId: number) {
+  return (await enrollmentOf(db, studentId, courseId))[0];
 }
 
 /** The enrollment, locked until the transaction ends: completions of one student run one after another. */
-export function lockEnrollment(db: Executor, studentId: number, courseId: number) {
-  const query = db
-    .selectFrom('enrollments')
-    .selectAll()
-    .where('student_id', '=', studentId)
-    .where('course_id', '=', courseId);
-  return forUpdate(db, query).executeTakeFirst();
+export async function lockEnrollment(db: Executor, studentId: number, courseId: number) {
+  return (await lockedEnrollmentOf(db, studentId, courseId))[0];
 }
 
 export function insertEnrollment(db: Executor, studentId: number, courseId: number, now: string) {
@@ -67,8 +69,10 @@ export async function addToStudentsCount(
  * Holds the lesson (PostgreSQL: FOR KEY SHARE) so it cannot be deleted until the transaction
  * ends, the same lock the completion's foreign key would take, taken first. Undefined if gone.
  */
-export function lockLessonKey(db: Executor, lessonId: number) {
-  return forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)).executeTakeFirst();
+const lessonKeyOf = preparedQuery((db, lessonId: number) =>
+  forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)));
+export async function lockLessonKey(db: Executor, lessonId: number) {
+  return (await lessonKeyOf(db, lessonId))[0];
 }
 
 /** Locks every enrollment of a course, so a recount cannot miss a completion committed meanwhile. */
@@ -89,7 +93,15 @@ export async function refreshProgress(
   scope: { courseId: number } | { enrollmentId: number },
   now: string,
 ): Promise<void> {
-  if ('courseId' in scope) await lockEnrollmentsOfCourse(db, scope.courseId);
+  if ('courseId' in scope) {
+    await lockEnrollmentsOfCourse(db, scope.courseId);
+    await refreshOfCourse(db, scope.courseId, now);
+  } else {
+    await refreshOfEnrollment(db, scope.enrollmentId, now);
+  }
+}
+
+function progressUpdate(db: Kysely<DB>, scope: 'course' | 'enrollment', id: number, now: string) {
   const counts = db
     .selectFrom('enrollments as e')
     .select((eb) => [
@@ -107,8 +119,8 @@ export async function refreshProgress(
         .select((inner) => inner.fn.countAll<number>().as('n'))
         .as('total'),
     ])
-    .where('courseId' in scope ? 'e.course_id' : 'e.id', '=', 'courseId' in scope ? scope.courseId : scope.enrollmentId);
-  await db
+    .where(scope === 'course' ? 'e.course_id' : 'e.id', '=', id);
+  return db
     .updateTable('enrollments')
     .from(counts.as('c'))
     .set({
@@ -116,19 +128,19 @@ export async function refreshProgress(
       progress: sql<number>`case when c.total = 0 then 0 when c.done >= c.total then 100 else round(100.0 * c.done / c.total, 2) end`,
       completed_at: sql<string>`case when enrollments.completed_at is null and c.total > 0 and c.done >= c.total then ${now} else enrollments.completed_at end`,
     })
-    .whereRef('enrollments.id', '=', 'c.id')
-    .execute();
+    .whereRef('enrollments.id', '=', 'c.id');
 }
+const refreshOfCourse = preparedQuery((db, courseId: number, now: string) => progressUpdate(db, 'course', courseId, now));
+const refreshOfEnrollment = preparedQuery((db, enrollmentId: number, now: string) => progressUpdate(db, 'enrollment', enrollmentId, now));
 
 /** Marks a lesson done; a second mark changes nothing. True when this call marked it. */
+const completionInsert = preparedQuery((db, enrollmentId: number, lessonId: number, now: string) => db
+  .insertInto('lesson_completions')
+  .values({ enrollment_id: enrollmentId, lesson_id: lessonId, completed_at: now })
+  .onConflict((oc) => oc.columns(['enrollment_id', 'lesson_id']).doNothing())
+  .returning('id'));
 export async function insertCompletion(db: Executor, enrollmentId: number, lessonId: number, now: string): Promise<boolean> {
-  const inserted = await db
-    .insertInto('lesson_completions')
-    .values({ enrollment_id: enrollmentId, lesson_id: lessonId, completed_at: now })
-    .onConflict((oc) => oc.columns(['enrollment_id', 'lesson_id']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  return (await completionInsert(db, enrollmentId, lessonId, now)).length > 0;
 }
 
 /** Enrollments of a course not completed yet: those a recount may complete. */
@@ -143,21 +155,21 @@ export function completedAmong(db: Executor, ids: number[]) {
   return db.selectFrom('enrollments').selectAll().where('id', 'in', ids).where('completed_at', 'is not', null).execute();
 }
 
+const completionDelete = preparedQuery((db, enrollmentId: number, lessonId: number) =>
+  db.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId));
 export async function deleteCompletion(db: Executor, enrollmentId: number, lessonId: number): Promise<void> {
-  await db.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId).execute();
+  await completionDelete(db, enrollmentId, lessonId);
 }
 
 export function completionsOf(db: Executor, enrollmentId: number) {
   return db.selectFrom('lesson_completions').select(['lesson_id', 'completed_at']).where('enrollment_id', '=', enrollmentId).execute();
 }
 
+const lessonsOfCourse = preparedQuery((db, courseId: number) =>
+  db.selectFrom('lessons').select((eb) => eb.fn.countAll<number>().as('n')).where('course_id', '=', courseId));
 export async function lessonsCount(db: Executor, courseId: number): Promise<number> {
-  const row = await db
-    .selectFrom('lessons')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('course_id', '=', courseId)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  const [row] = await lessonsOfCourse(db, courseId);
+  return Number(row!.n);
 }
 
 const totalLessons = (eb: ExpressionBuilder<DB, 'enrollments'>) =>

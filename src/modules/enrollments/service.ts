@@ -3,7 +3,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import type { Executor } from '../../db/query.js';
 import { writeTransaction } from '../../db/transaction.js';
 import type { DB } from '../../db/types.js';
-import { conflict, forbidden, notFound } from '../../shared/errors.js';
+import { badRequest, conflict, forbidden, notFound } from '../../shared/errors.js';
 import { pageRequest, paginate } from '../../shared/pagination.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
 import type { Page } from '../../shared/pagination.js';
@@ -41,9 +41,21 @@ export interface EventsPort {
   record(trx: Executor, event: DomainEvent): Promise<string>;
 }
 
+/** What this module needs of the quizzes module: a lesson with a quiz completes only by passing it. */
+export interface QuizzesPort {
+  hasQuiz(lessonId: number): Promise<boolean>;
+}
+
+/** What this module needs of the certificates module: issuing in the completing transaction. */
+export interface CertificatesPort {
+  issue(trx: Executor, enrollment: { course_id: number; student_id: number }): Promise<void>;
+}
+
 export interface EnrollmentsServiceDeps {
   db: Kysely<DB>;
   events: EventsPort;
+  quizzes: () => QuizzesPort;
+  certificates: () => CertificatesPort;
   courses: () => CoursesPort;
   lessons: () => LessonsPort;
   users: () => UsersPort;
@@ -80,6 +92,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
         enrollment: { id: enrollment.id, course: enrollment.course_id, student: enrollment.student_id, completed_at: toIsoOrNull(enrollment.completed_at) },
       },
     });
+    await deps.certificates().issue(trx, enrollment);
   }
 
   const progressOf = (row: repo.StudentEnrollmentRow): Progress => ({
@@ -92,6 +105,32 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
   });
 
   return {
+    /** The student's enrollment locked for the caller's transaction (see setLessonDone for the lock order). */
+    lockEnrollment(trx: Executor, studentId: number, courseId: number): Promise<EnrollmentRow | undefined> {
+      return repo.lockEnrollment(trx, studentId, courseId);
+    },
+
+    /**
+     * Marks a lesson done inside the caller's transaction (a passing quiz attempt), with what
+     * follows as for POST .../complete/: the recount, lesson.completed when this call marked
+     * it, and completed() the first time the enrollment completes. The caller holds the
+     * lesson; the enrollment is locked here (again, if the caller already did).
+     */
+    async completeLessonIn(trx: Executor, studentId: number, lesson: { id: number; course_id: number }): Promise<void> {
+      const enrollment = await repo.lockEnrollment(trx, studentId, lesson.course_id);
+      if (!enrollment) throw forbidden(NOT_ENROLLED);
+      if (!(await repo.insertCompletion(trx, enrollment.id, lesson.id, nowIso()))) return;
+      await repo.refreshProgress(trx, { enrollmentId: enrollment.id }, nowIso());
+      const row = await repo.findEnrollment(trx, studentId, lesson.course_id);
+      if (!row) throw forbidden(NOT_ENROLLED);
+      await deps.events.record(trx, {
+        type: 'lesson.completed',
+        courseId: lesson.course_id,
+        data: { lesson: { id: lesson.id, course: lesson.course_id }, student: studentId, progress: row.progress },
+      });
+      if (enrollment.completed_at === null && row.completed_at !== null) await completed(trx, row);
+    },
+
     /** Pass the transaction when asking from inside one (on SQLite, `db` waits for it to end). */
     async isEnrolled(studentId: number, courseId: number, trx: Executor = db): Promise<boolean> {
       return (await repo.findEnrollment(trx, studentId, courseId)) !== undefined;
@@ -212,6 +251,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       const lesson = await deps.lessons().findFacts(lessonId);
       if (!lesson) throw notFound();
       await visibleCourse(caller, lesson.course_id);
+      if (done && (await deps.quizzes().hasQuiz(lessonId))) throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
       try {
         return await writeTransaction(db, async (trx) => {
           if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();

@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
+import { MAX_TITLE_LENGTH } from '../../shared/text.js';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 import { Id as idSchema, MAX_ID, Nullable } from '../../shared/schemas.js';
 
 /** Counts live in 32-bit integer columns, as ids do; a larger value would be a database error, not a 400. */
 export const MAX_INT = MAX_ID;
-export const MAX_TITLE_LENGTH = 200;
 export const MAX_CONTENT_LENGTH = 200_000;
 
 const Id = idSchema();
@@ -29,7 +29,7 @@ const fileField = (what: string) =>
   Type.Optional(Type.Null({ description: `A file (multipart) to set the ${what}; null (or an empty form value) to clear it` }));
 
 const editable = {
-  title: Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH }),
+  title: Type.String({ description: `1 to ${MAX_TITLE_LENGTH} characters after trimming` }),
   content: Type.Optional(Type.String({ maxLength: MAX_CONTENT_LENGTH, description: 'Markdown' })),
   order: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT, description: 'Default: after the last lesson' })),
   duration: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_INT, description: 'Seconds' })),

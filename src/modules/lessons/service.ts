@@ -13,6 +13,7 @@ import { nowIso, toBool, toIso } from '../../shared/time.js';
 import { canEditCourse, canSeeCourse, lessonAccess } from '../courses/policy.js';
 import type { CourseFacts, LessonAccess, Viewer } from '../courses/policy.js';
 import type { MediaUrls } from '../media/urls.js';
+import { cleanRequiredText, MAX_TITLE_LENGTH } from '../../shared/text.js';
 import * as repo from './repository.js';
 import { MAX_INT } from './schemas.js';
 import type { Lesson, LessonCreateInput, LessonQueryInput, LessonUpdateInput } from './schemas.js';
@@ -81,11 +82,6 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     return row;
   }
 
-  function cleanTitle(errors: FieldErrorCollector, title: string): string {
-    const trimmed = title.trim();
-    if (trimmed === '') errors.add('title', 'This field may not be blank.');
-    return trimmed;
-  }
 
   /** Files are removed only once the change that dropped them has committed. */
   async function removeFiles(keys: (string | null)[]): Promise<void> {
@@ -144,7 +140,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       if (!course || !canSeeCourse(caller, course)) throw courseMissing(input.course);
       if (!canEditCourse(caller, course)) throw forbidden('Only the owner of the course or an admin may add lessons to it.');
       const errors = new FieldErrorCollector();
-      const title = cleanTitle(errors, input.title);
+      const title = cleanRequiredText(errors, 'title', input.title, MAX_TITLE_LENGTH);
       errors.throwIfAny();
 
       const row = await writeTransaction(db, async (trx) => {
@@ -182,7 +178,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       if (input.course !== undefined && input.course !== row.course_id) {
         errors.add('course', 'The course of a lesson cannot be changed.');
       }
-      const title = input.title === undefined ? undefined : cleanTitle(errors, input.title);
+      const title = input.title === undefined ? undefined : cleanRequiredText(errors, 'title', input.title, MAX_TITLE_LENGTH);
       errors.throwIfAny();
 
       const { before, after } = await writeTransaction(db, async (trx) => {

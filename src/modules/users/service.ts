@@ -19,7 +19,8 @@ import type {
   User,
 } from './schemas.js';
 
-const USERNAME = /^[\w.@+-]+$/u;
+// Django's UnicodeUsernameValidator: letters and digits of any script, and @ . + - _.
+const USERNAME = /^[\p{L}\p{N}\p{M}_.@+-]+$/u;
 // Django's EmailValidator in spirit: one @, a dotted domain, no spaces.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const BAD_CREDENTIALS = 'No active account found with the given credentials';
@@ -105,6 +106,8 @@ export function createUsersService(deps: UsersServiceDeps) {
       const username = input.username.trim();
       if (!USERNAME.test(username)) {
         errors.add('username', 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.');
+      } else if (EMAIL.test(username)) {
+        errors.add('username', 'A username may not look like an email address.');
       } else if (await repo.usernameTaken(db, username)) {
         errors.add('username', 'A user with that username already exists.');
       }
@@ -137,7 +140,10 @@ export function createUsersService(deps: UsersServiceDeps) {
 
     /** Same answer for an unknown user, a wrong password and a deactivated account. */
     async checkCredentials(identifier: string, password: string): Promise<UserRow> {
-      const row = await repo.findByLogin(db, identifier.trim());
+      // An identifier that looks like an email is one; a username never does (refused at
+      // registration), so no account can shadow another's email login.
+      const given = identifier.trim();
+      const row = await repo.findByLogin(db, given, EMAIL.test(given) ? 'email' : 'username');
       if (!row) {
         await burnPasswordCheck(password);
         throw unauthorized(BAD_CREDENTIALS);
@@ -230,7 +236,7 @@ export function createUsersService(deps: UsersServiceDeps) {
     /** For the command line: the first admin, with the same username, email and password rules. */
     async createAdmin(input: { username: string; email: string; password: string }): Promise<UserRow> {
       const errors = new FieldErrorCollector();
-      if (!USERNAME.test(input.username) || input.username.length > 150) errors.add('username', 'Enter a valid username.');
+      if (!USERNAME.test(input.username) || input.username.length > 150 || EMAIL.test(input.username)) errors.add('username', 'Enter a valid username.');
       else if (await repo.usernameTaken(db, input.username)) errors.add('username', 'A user with that username already exists.');
       await checkEmail(errors, input.email);
       for (const problem of passwordProblems(input.password, input)) errors.add('password', problem);
