@@ -103,6 +103,43 @@ describe('instructor insight', () => {
     assert.equal(shrunk.completed_count, 2);
   });
 
+  it('gives each quiz of the course its attempts, students, pass rate and mean score, by lesson order', async () => {
+    const course = await createCourse(app);
+    const lessons: { id: number }[] = [];
+    for (const title of ['First', 'Second', 'Third']) lessons.push((await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title })).body);
+    const quizDoc = {
+      pass_mark: 50,
+      questions: [
+        { kind: 'single', prompt: 'Pick B', choices: [{ text: 'A' }, { text: 'B', correct: true }] },
+        { kind: 'single', prompt: 'Pick C', choices: [{ text: 'C', correct: true }, { text: 'D' }] },
+      ],
+    };
+    // Quizzes on the third and first lessons (created in that order); none on the second.
+    const quizzes: Record<number, { questions: { id: number; choices: { id: number; correct: boolean }[] }[] }> = {};
+    for (const lesson of [lessons[2]!, lessons[0]!]) {
+      const res = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, quizDoc);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      quizzes[lesson.id] = res.body;
+    }
+    const answers = (lessonId: number, right: number) =>
+      quizzes[lessonId]!.questions.map((q, i) => ({ question: q.id, choices: q.choices.filter((c) => (i < right ? c.correct : !c.correct)).map((c) => c.id) }));
+    const students = await Promise.all(Array.from({ length: 3 }, () => createStudent(app)));
+    for (const s of students) assert.equal((await enroll(app, s, course.id)).status, 201);
+    const attempt = async (s: TestUser, lessonId: number, right: number) =>
+      assert.equal((await api(app, 'POST', `/api/lessons/${lessonId}/quiz/attempts/`, s, { answers: answers(lessonId, right) })).status, 201);
+    const first = lessons[0]!.id;
+    // Scores 0, 50 (pass) by the first student; 100 by the second; 0 by the third.
+    await attempt(students[0]!, first, 0);
+    await attempt(students[0]!, first, 1);
+    await attempt(students[1]!, first, 2);
+    await attempt(students[2]!, first, 0);
+    const res = (await analytics(course.id, course.owner)).body;
+    assert.deepEqual(res.quizzes, [
+      { lesson: first, attempts: 4, students: 3, pass_rate: 66.67, average_score: 37.5 },
+      { lesson: lessons[2]!.id, attempts: 0, students: 0, pass_rate: 0, average_score: null },
+    ]);
+  });
+
   it('counts enrollments by UTC day over the requested range, zeros included', async () => {
     const course = await createCourse(app);
     const students = await Promise.all(Array.from({ length: 6 }, () => createStudent(app)));

@@ -113,3 +113,35 @@ export async function distinctStudents(db: Executor, courseIds: number[]): Promi
     .executeTakeFirst();
   return num(row?.n);
 }
+
+/**
+ * Per quiz of the course's lessons, by lesson order: attempts, distinct students who
+ * attempted, distinct students with a passing attempt and the mean score. An aggregate over
+ * the quiz's attempts through the (quiz_id, student_id, attempt_number) index.
+ */
+export async function quizFigures(db: Executor, courseId: number) {
+  const rows = await db
+    .selectFrom('quizzes as q')
+    .innerJoin('lessons as l', 'l.id', 'q.lesson_id')
+    .leftJoin('quiz_attempts as a', 'a.quiz_id', 'q.id')
+    .select((eb) => [
+      'l.id as lesson',
+      'l.position',
+      eb.fn.count<number | string>('a.id').as('attempts'),
+      sql<number | string>`count(distinct a.student_id)`.as('students'),
+      sql<number | string>`count(distinct case when a.passed then a.student_id end)`.as('passed'),
+      eb.fn.avg<number | string | null>('a.score').as('average_score'),
+    ])
+    .where('l.course_id', '=', courseId)
+    .groupBy(['l.id', 'l.position', 'q.id'])
+    .orderBy('l.position')
+    .orderBy('l.id')
+    .execute();
+  return rows.map((row) => ({
+    lesson: row.lesson,
+    attempts: num(row.attempts),
+    students: num(row.students),
+    passed: num(row.passed),
+    averageScore: row.average_score === null ? null : Number(row.average_score),
+  }));
+}

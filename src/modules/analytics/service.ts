@@ -51,6 +51,7 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
         const { students, completed, progressSum } = figures;
         const days = await repo.enrollmentsByDay(trx, { courseId }, range.from, range.to);
         const lessons = await repo.lessonCompletions(trx, courseId);
+        const quizzes = await repo.quizFigures(trx, courseId);
         return {
           students_count: students,
           completed_count: completed,
@@ -66,8 +67,13 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
             completion_rate: percent(Number(lesson.completed ?? 0), students),
           })),
           rating_histogram: figures.ratings,
-          // Quiz figures arrive with the quizzes module.
-          quizzes: [],
+          quizzes: quizzes.map((quiz) => ({
+            lesson: quiz.lesson,
+            attempts: quiz.attempts,
+            students: quiz.students,
+            pass_rate: percent(quiz.passed, quiz.students),
+            average_score: quiz.averageScore === null ? null : Math.round(quiz.averageScore * 100) / 100,
+          })),
         };
       });
     },
