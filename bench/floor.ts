@@ -63,13 +63,14 @@ export function floorStatements(dialect: FloorDialect) {
     categoryByPricePage: page(`"c"."price_cents" asc, "c"."id" asc`, ($) => `"c"."is_published" = ${$()} and "c"."category_id" = ${$()}`),
     courseItem: one(($) => `select ${ITEM_COLUMNS} ${ITEM_FROM} where "c"."id" = ${$()}`),
     lessonOutline: one(($) => `select "id", "title", "position", "duration", "is_preview", "section_id" from "lessons" where "course_id" = ${$()} order by "position" asc, "id" asc`),
+    ratingCounts: one(($) => `select "ratings_1", "ratings_2", "ratings_3", "ratings_4", "ratings_5" from "courses" where "id" = ${$()}`),
     sectionOutline: one(($) => `select "id", "title", "position" from "sections" where "course_id" = ${$()} order by "position" asc, "id" asc`),
     myCoursesCount: one(($) => `select count(*) as "count" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()}`),
     myCoursesPage: one(($) => `select "enrollments".*, "courses"."title", (select count(*) as "n" from "lessons" where "lessons"."course_id" = "enrollments"."course_id") as "total_lessons" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()} order by "enrollments"."enrolled_on" desc, "enrollments"."id" asc limit ${$()} offset ${$()}`),
     /** The item query for a list of ids; one statement per list length, as Kysely compiles it. */
     itemsByIds: (count: number) => one(($) => `select ${ITEM_COLUMNS} ${ITEM_FROM} where "c"."id" in (${Array.from({ length: count }, $).join(', ')})`),
-    reviewsCount: one(($) => `select count(*) as "count" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."course_id" = ${$()}`),
-    reviewsPage: one(($) => `select "reviews"."id", "reviews"."course_id", "reviews"."student_id", "reviews"."rating", "reviews"."comment", "reviews"."created_at", "reviews"."updated_at", "users"."username", "users"."first_name", "users"."last_name", "users"."bio", "users"."profile_image", "courses"."instructor_id", "courses"."is_published" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."course_id" = ${$()} order by "reviews"."created_at" desc, "reviews"."id" asc limit ${$()} offset ${$()}`),
+    reviewsCount: one(($) => `select count(*) as "count" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."is_hidden" = ${$()} and "reviews"."course_id" = ${$()}`),
+    reviewsPage: one(($) => `select "reviews"."id", "reviews"."course_id", "reviews"."student_id", "reviews"."rating", "reviews"."comment", "reviews"."created_at", "reviews"."updated_at", "reviews"."is_hidden", "reviews"."reply_text", "reviews"."reply_created_at", "reviews"."reply_updated_at", "users"."username", "users"."first_name", "users"."last_name", "users"."bio", "users"."profile_image", "courses"."instructor_id", "courses"."is_published" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."is_hidden" = ${$()} and "reviews"."course_id" = ${$()} order by "reviews"."created_at" desc, "reviews"."id" asc limit ${$()} offset ${$()}`),
   };
 }
 
@@ -81,6 +82,7 @@ interface Store {
   all(name: string, text: string, params: unknown[]): Promise<Row[]>;
   /** The dialect's `true` as a bound parameter. */
   yes: unknown;
+  no: unknown;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ function sqliteStore(file: string): Store {
   const prepared = new Map<string, SQLite.Statement>();
   return {
     yes: 1,
+    no: 0,
     async all(name, text, params) {
       let statement = prepared.get(name);
       if (!statement) prepared.set(name, (statement = db.prepare(text)));
@@ -118,6 +121,7 @@ function postgresStore(url: string): Store {
   pool.on('error', () => {});
   return {
     yes: true,
+    no: false,
     async all(name, text, values) {
       return (await pool.query({ name, text, values })).rows as Row[];
     },
@@ -271,12 +275,14 @@ export function createFloor(options: FloorOptions) {
     const row = (await run('courseItem', [id]))[0];
     if (!row || !bool(row.is_published)) throw new HttpFailure(404, 'Not found.');
     const lessons = await run('lessonOutline', [id]);
+    const ratings = (await run('ratingCounts', [id]))[0];
     const sections = await run('sectionOutline', [id]);
     return {
       ...courseItem(row, origin),
       lessons: lessons.map((l) => ({ id: l.id, title: l.title, order: l.position, duration: l.duration, is_preview: bool(l.is_preview), section: l.section_id })),
       sections: sections.map((s) => ({ id: s.id, title: s.title, order: s.position })),
       sequential: bool(row.sequential),
+      rating_histogram: Object.fromEntries([1, 2, 3, 4, 5].map((n) => [String(n), Number(ratings?.[`ratings_${n}`] ?? 0)])),
       enrollment: null,
     };
   }
@@ -311,8 +317,8 @@ export function createFloor(options: FloorOptions) {
   async function reviews(url: string, query: URLSearchParams, origin: string) {
     const page = pageOf(query);
     const course = Number(query.get('course'));
-    const count = firstCount(await run('reviewsCount', [store.yes, course]));
-    const rows = await run('reviewsPage', [store.yes, course, page.size, page.offset]);
+    const count = firstCount(await run('reviewsCount', [store.yes, store.no, course]));
+    const rows = await run('reviewsPage', [store.yes, store.no, course, page.size, page.offset]);
     return paginated(url, origin, page, count, rows.map((r) => ({
       id: r.id,
       course: r.course_id,
@@ -324,6 +330,7 @@ export function createFloor(options: FloorOptions) {
       comment: r.comment,
       created_at: iso(r.created_at),
       updated_at: iso(r.updated_at),
+      reply: r.reply_text === null ? null : { text: r.reply_text, created_at: iso(r.reply_created_at), updated_at: iso(r.reply_updated_at) },
     })));
   }
 

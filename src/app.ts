@@ -46,6 +46,9 @@ import type { Jobs } from './shared/jobs.js';
 import { createEventsService } from './modules/events/service.js';
 import type { EventsService } from './modules/events/service.js';
 import { createAuditService } from './modules/audit/service.js';
+import { createAnalyticsService } from './modules/analytics/service.js';
+import type { AnalyticsService } from './modules/analytics/service.js';
+import analyticsRoutes from './modules/analytics/routes.js';
 import type { AuditService } from './modules/audit/service.js';
 import { createQuizzesService } from './modules/quizzes/service.js';
 import type { QuizzesService } from './modules/quizzes/service.js';
@@ -87,6 +90,7 @@ export interface Services {
   webhookWorker: DeliveryWorker;
   privacy: PrivacyService;
   sections: SectionsService;
+  analytics: AnalyticsService;
 }
 
 declare module 'fastify' {
@@ -207,6 +211,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       lessons: () => services.lessons,
       enrollments: () => services.enrollments,
       sections: () => services.sections,
+      reviews: () => services.reviews,
     }),
     lessons: createLessonsService({
       db,
@@ -228,6 +233,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     }),
     reviews: createReviewsService({
       db,
+      events,
+      audit,
       courses: () => services.courses,
       enrollments: () => services.enrollments,
       users: () => services.users,
@@ -241,6 +248,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       users: () => services.users,
     }),
     certificates: createCertificatesService({ db, events, audit, users: () => services.users }),
+    analytics: createAnalyticsService({ db }),
   } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
   await revocations.listening;
@@ -301,5 +309,6 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(privacyRoutes);
   if (options.webhooks?.autoStart ?? config.webhookWorker) app.addHook('onReady', async () => webhookWorker.start());
   await app.register(sectionRoutes);
+  await app.register(analyticsRoutes);
   return app;
 }

@@ -74,6 +74,12 @@ export interface CourseTable {
   updated_at: Timestamp;
   /** Lessons unlock one after another for enrolled students (migration 0004). */
   sequential: ColumnType<boolean | number, boolean | undefined, boolean>;
+  /** Visible reviews per rating (migration 0006), recounted with reviews_count. */
+  ratings_1: Generated<number>;
+  ratings_2: Generated<number>;
+  ratings_3: Generated<number>;
+  ratings_4: Generated<number>;
+  ratings_5: Generated<number>;
 }
 
 export interface LessonTable {
@@ -118,6 +124,12 @@ export interface ReviewTable {
   comment: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Hidden by an admin: out of public lists and the course's rating aggregates. */
+  is_hidden: DefaultBool;
+  /** The course owner's reply (all three set or all null). */
+  reply_text: string | null;
+  reply_created_at: Timestamp | null;
+  reply_updated_at: Timestamp | null;
 }
 
 /** The transactional outbox: one row per domain event, written with the change it describes. */
@@ -257,6 +269,35 @@ export interface LessonPositionTable {
 
 export type SectionRow = Selectable<SectionTable>;
 
+/** A Bool the database defaults when an insert leaves it out. */
+export type DefaultBool = ColumnType<boolean | number, boolean | undefined, boolean>;
+
+export interface ReviewReportTable {
+  id: Generated<number>;
+  review_id: number;
+  reporter_id: number;
+  reason: string;
+  created_at: Timestamp;
+  resolved: DefaultBool;
+}
+
+/** Kept by triggers (migration 0006): per course and UTC day of enrollment. */
+export interface CourseEnrollmentDayTable {
+  course_id: number;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  enrollments: number;
+  completed: number;
+  /** Sum of the progress of these enrollments, in hundredths. */
+  progress_sum: number | string;
+}
+
+/** Kept by triggers (migration 0006). */
+export interface LessonCompletionCountTable {
+  lesson_id: number;
+  completed: number;
+}
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -277,6 +318,9 @@ export interface DB {
   webhook_deliveries: WebhookDeliveryTable;
   sections: SectionTable;
   lesson_positions: LessonPositionTable;
+  review_reports: ReviewReportTable;
+  course_enrollment_days: CourseEnrollmentDayTable;
+  lesson_completion_counts: LessonCompletionCountTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -40,7 +40,7 @@ describe('courses: create, update, delete, detail', () => {
       const res = await call(app, 'POST', '/api/courses/', { token: owner.access, body: body() });
       assert.equal(res.status, 201, res.text);
       const course = res.body;
-      assert.deepEqual(Object.keys(course).sort(), [...LIST_ITEM_FIELDS, 'enrollment', 'lessons', 'sections', 'sequential'].sort());
+      assert.deepEqual(Object.keys(course).sort(), [...LIST_ITEM_FIELDS, 'enrollment', 'lessons', 'rating_histogram', 'sections', 'sequential'].sort());
       assert.equal(course.title, 'Intro to Rust');
       assert.equal(course.description, 'Ownership and borrowing');
       assert.equal(course.price, '49.99');

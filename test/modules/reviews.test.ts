@@ -29,7 +29,8 @@ describe('reviews', () => {
       const student = await enrolledStudent(app, course.id);
       const res = await review(app, student, { course: course.id, rating: 4, comment: 'Clear and practical.' });
       assert.equal(res.status, 201, JSON.stringify(res.body));
-      assert.deepEqual(Object.keys(res.body).sort(), ['comment', 'course', 'created_at', 'id', 'rating', 'student', 'updated_at']);
+      // The author also sees is_hidden (review moderation); everyone sees the reply.
+      assert.deepEqual(Object.keys(res.body).sort(), ['comment', 'course', 'created_at', 'id', 'is_hidden', 'rating', 'reply', 'student', 'updated_at']);
       assert.equal(res.body.course, course.id);
       assert.equal(res.body.rating, 4);
       assert.equal(res.body.comment, 'Clear and practical.');
@@ -176,7 +177,9 @@ describe('reviews', () => {
       const created = await review(app, await enrolledStudent(app, course.id), { course: course.id, rating: 5, comment: 'Great' });
       const res = await api(app, 'GET', `/api/reviews/${created.body.id}/`);
       assert.equal(res.status, 200);
-      assert.deepEqual(res.body, created.body);
+      // Only the author (and admins) see is_hidden.
+      const { is_hidden: _hidden, ...publicView } = created.body;
+      assert.deepEqual(res.body, publicView);
       assert.deepEqual((await api(app, 'GET', '/api/reviews/999999/')).body, { detail: 'Not found.' });
     });
   });

@@ -4,6 +4,7 @@ import * as catalog from './0002_catalog.js';
 import * as outboxAudit from './0003_outbox_audit.js';
 import * as sections from './0004_sections.js';
 import * as quizzesCertificates from './0005_quizzes_certificates.js';
+import * as moderation from './0006_moderation.js';
 import * as webhooksPrivacy from './0007_webhooks_privacy.js';
 import * as caseKeys from './0009_case_keys.js';
 
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0003_outbox_audit': outboxAudit,
   '0004_sections': sections,
   '0005_quizzes_certificates': quizzesCertificates,
+  '0006_moderation': moderation,
   '0007_webhooks_privacy': webhooksPrivacy,
   '0009_case_keys': caseKeys,
 };

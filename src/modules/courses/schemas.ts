@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 import { PublicUserSchema } from '../users/schemas.js';
+import { RatingHistogramSchema } from '../reviews/schemas.js';
 import { Id, Nullable } from '../../shared/schemas.js';
 import { MAX_TITLE_LENGTH } from '../../shared/text.js';
 import { SectionOutlineSchema } from '../sections/schemas.js';
@@ -58,6 +59,7 @@ export const CourseDetailSchema = Type.Object({
   lessons: Type.Array(LessonOutlineSchema),
   sections: Type.Array(SectionOutlineSchema, { description: 'The sections of the course, by order' }),
   sequential: Type.Boolean({ description: 'Lessons unlock for an enrolled student one after another, each once every lesson before it is completed' }),
+  rating_histogram: RatingHistogramSchema,
   enrollment: Nullable(
     Type.Object(EnrollmentSummarySchema.properties, { description: "The caller's enrollment, for a student; otherwise null" }),
   ),

@@ -15,6 +15,7 @@ import type { MediaUrls } from '../media/urls.js';
 import type { PublicUser } from '../users/schemas.js';
 import type { AuditEntry } from '../audit/service.js';
 import type { DomainEvent } from '../events/service.js';
+import type { RatingHistogram } from '../reviews/schemas.js';
 import { createCatalogCache } from './cache.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
 import type { PriceProblem } from './money.js';
@@ -67,6 +68,11 @@ export interface AuditPort {
   record(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void>;
 }
 
+/** What this module needs of the reviews module. */
+export interface ReviewsPort {
+  ratingHistogram(courseId: number): Promise<RatingHistogram>;
+}
+
 export interface CoursesServiceDeps {
   db: Kysely<DB>;
   events: EventsPort;
@@ -78,6 +84,7 @@ export interface CoursesServiceDeps {
   lessons: () => LessonsPort;
   enrollments: () => EnrollmentsPort;
   sections: () => SectionsPort;
+  reviews: () => ReviewsPort;
 }
 
 /** What other modules need to know of a course to apply the visibility policy. */
@@ -243,14 +250,15 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     const { viewer } = ctx;
     const row = await repo.findItem(db, id);
     if (!row || !canSeeCourse(viewer, factsOf(row))) throw notFound();
-    const [outline, enrollment, sections] = await Promise.all([
+    const [outline, ratingHistogram, enrollment, sections] = await Promise.all([
       deps.lessons().outline(id),
+      deps.reviews().ratingHistogram(id),
       viewer?.role === 'student' ? deps.enrollments().summaryFor(viewer.id, id) : null,
       deps.sections().outline(id),
     ]);
     const sequential = toBool(row.sequential);
     const lessons = await lessonsFor(viewer, id, sequential, outline, enrollment !== null);
-    return { ...toItem(ctx, row), lessons, sections, sequential, enrollment };
+    return { ...toItem(ctx, row), lessons, sections, sequential, rating_histogram: ratingHistogram, enrollment };
   }
 
   /** The course if the caller may change it: 404 when they may not even see it, else 403. */

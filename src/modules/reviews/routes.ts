@@ -2,10 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { contextOf, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
-import { ReviewCreateBody, ReviewIdParams, ReviewListQuery, ReviewPatchBody, ReviewPutBody, ReviewSchema } from './schemas.js';
+import {
+  ReviewCreateBody,
+  ReviewIdParams,
+  ReviewListQuery,
+  ReviewPatchBody,
+  ReviewPutBody,
+  ReviewReplyRequest,
+  ReviewReportListQuery,
+  ReviewReportRequest,
+  ReviewReportSchema,
+  ReviewSchema,
+} from './schemas.js';
 
 const tags = ['reviews'];
 const signedIn = { auth: 'user' } as const;
+const admins = { auth: ['admin'] } as const;
 
 export default async function reviewRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -73,4 +85,72 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
     await reviews.remove(userContextOf(request), request.params.id);
     return reply.code(204).send();
   });
+
+  app.put('/api/reviews/:id/reply/', {
+    schema: {
+      tags,
+      summary: "Reply to a review, or replace the reply (the course's instructor only); the reply keeps its created_at",
+      params: ReviewIdParams,
+      body: ReviewReplyRequest,
+      response: { 200: ReviewSchema },
+    },
+    config: signedIn,
+  }, async (request) => reviews.reply(userContextOf(request), request.params.id, request.body));
+
+  app.delete('/api/reviews/:id/reply/', {
+    schema: {
+      tags,
+      summary: "Delete the reply (the course's instructor or an admin)",
+      params: ReviewIdParams,
+      response: { 204: { description: 'Deleted; no body' } },
+    },
+    config: signedIn,
+  }, async (request, reply) => {
+    await reviews.removeReply(userContextOf(request), request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/reviews/:id/report/', {
+    schema: {
+      tags,
+      summary: 'Report a review to the admins (anyone signed in but its author); reporting it again changes nothing',
+      params: ReviewIdParams,
+      body: ReviewReportRequest,
+      response: { 202: ReviewReportSchema },
+    },
+    config: signedIn,
+  }, async (request, reply) => {
+    reply.code(202);
+    return reviews.report(userContextOf(request), request.params.id, request.body);
+  });
+
+  app.get('/api/admin/reports/', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Reports of reviews, newest first (admins)',
+      querystring: ReviewReportListQuery,
+      response: { 200: PageSchema(ReviewReportSchema) },
+    },
+    config: admins,
+  }, async (request) => reviews.listReports(contextOf(request), request.query));
+
+  app.post('/api/admin/reviews/:id/hide/', {
+    schema: {
+      tags: ['admin'],
+      summary: "Hide a review (admins): out of public lists and the course's rating at once; its reports are resolved",
+      params: ReviewIdParams,
+      response: { 200: ReviewSchema },
+    },
+    config: admins,
+  }, async (request) => reviews.hide(userContextOf(request), request.params.id));
+
+  app.post('/api/admin/reviews/:id/unhide/', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Show a hidden review again (admins)',
+      params: ReviewIdParams,
+      response: { 200: ReviewSchema },
+    },
+    config: admins,
+  }, async (request) => reviews.unhide(userContextOf(request), request.params.id));
 }
