@@ -111,7 +111,9 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
    */
   app.addHook('onRequest', async (request, reply) => {
     if (request.raw.complete) return;
-    if (request.routeOptions.config.uploads && request.isMultipart()) return;
+    // isMultipart() is only known once the body parser ran; the header says it now.
+    const multipartBody = /^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '');
+    if (request.routeOptions.config.uploads && multipartBody) return;
     const deadline = setTimeout(() => {
       if (request.raw.complete) return;
       request.log.info('request body not received within REQUEST_TIMEOUT; closing the connection');
