@@ -100,7 +100,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     // A connection silent this long while a request is open is closed (slow uploads included);
     // the time to receive a body is bounded by the uploads plugin, per route.
     connectionTimeout: config.timeouts.idleMs,
-    http: { headersTimeout: config.timeouts.headersMs, connectionsCheckingInterval: 1000 },
+    // requestTimeout 0 here too: Node checks headersTimeout against its own default otherwise.
+    http: { headersTimeout: config.timeouts.headersMs, requestTimeout: 0, connectionsCheckingInterval: 1000 },
   });
 
   const { database } = options;

@@ -3,8 +3,11 @@ import { loadConfig } from './config.js';
 import { createDatabase } from './db/index.js';
 import { migrateToLatest } from './db/migrator.js';
 import { buildApp } from './app.js';
+import { createFileCleanup } from './storage/cleanup.js';
 
 const SHUTDOWN_GRACE_MS = 25_000;
+/** How often stray files are swept (besides once at start). */
+const FILE_SWEEP_INTERVAL_MS = 3_600_000;
 /**
  * Once shutting down, a request still waiting on its client is cut after this much silence:
  * a client stalled mid-body would otherwise hold the exit for the whole grace period.
@@ -17,6 +20,14 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const database = createDatabase(config.databaseUrl);
   await migrateToLatest(database.db);
   const app = await buildApp(config, { database });
+
+  // Files a crash left behind: recorded deletions never carried out, cut uploads, unreferenced files.
+  const files = createFileCleanup({ db: database.db, storage: app.services.storage });
+  const stopSweeping = files.start(FILE_SWEEP_INTERVAL_MS, (result) => {
+    if (result instanceof Error) app.log.error({ err: result }, 'file sweep failed');
+    else if (result.recorded + result.partial + result.unreferenced > 0) app.log.info({ files: result }, 'file sweep removed stray files');
+  });
+  app.addHook('preClose', stopSweeping);
 
   const receiving = new Set<IncomingMessage>();
   app.server.on('request', (request: IncomingMessage) => {

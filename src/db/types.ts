@@ -108,6 +108,14 @@ export interface ReviewTable {
   updated_at: Timestamp;
 }
 
+/** A stored file to delete once the transaction that recorded it has committed (storage/cleanup.ts). */
+export interface FileDeletionTable {
+  id: Generated<number>;
+  key: string;
+  created_at: Timestamp;
+  claimed_until: Timestamp | null;
+}
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -117,6 +125,7 @@ export interface DB {
   enrollments: EnrollmentTable;
   lesson_completions: LessonCompletionTable;
   reviews: ReviewTable;
+  file_deletions: FileDeletionTable;
 }
 
 export type UserRow = Selectable<UserTable>;

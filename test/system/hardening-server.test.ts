@@ -213,7 +213,7 @@ describe('hardening: the real server', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'lp-harden-'));
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('is not held at shutdown by a client that stalls mid-body', { timeout: 15_000 }, async () => {
+  it('is not held at shutdown by a client that stalls mid-body', { timeout: 60_000 }, async () => {
     const db = await freshDatabaseUrl();
     const dir = mkdtempSync(path.join(work, 'stall-'));
     const server = await startServer(
@@ -229,8 +229,9 @@ describe('hardening: the real server', () => {
       server.child.kill('SIGTERM');
       const code = await server.exited;
       const elapsed = Date.now() - started;
+      // Held, it would be forced out after the 25 s grace period with exit code 1.
       assert.equal(code, 0);
-      assert.ok(elapsed < 8000, `exited after ${elapsed} ms`);
+      assert.ok(elapsed < 15_000, `exited after ${elapsed} ms`);
       socket.destroy();
     } finally {
       server.child.kill('SIGKILL');
