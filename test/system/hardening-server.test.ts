@@ -89,6 +89,30 @@ describe('hardening: an oversized JSON body sent without waiting for 100 Continu
   });
 });
 
+describe('hardening: a request that arrives while the server closes', () => {
+  it('gets a 503 in the contract format', { timeout: 15_000 }, async () => {
+    const app = await buildTestApp();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const socket = await connect((app.server.address() as AddressInfo).port);
+    const next = responses(socket);
+    // A request in flight keeps the connection open while closing; a second one follows it on the same connection.
+    socket.write('POST /api/login/ HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{');
+    await sleep(200);
+    const closing = app.close();
+    await sleep(200);
+    socket.write('}GET /health HTTP/1.1\r\nHost: test\r\n\r\n');
+    assert.equal((await next()).status, 400);
+    const late = await next();
+    assert.equal(late.status, 503);
+    assert.deepEqual(Object.keys(JSON.parse(late.body)), ['detail']);
+    assert.equal(late.headers['x-error-code'], 'shutting_down');
+    assert.ok(late.headers['x-request-id']);
+    assert.equal(late.headers['x-content-type-options'], 'nosniff');
+    await closing;
+    socket.destroy();
+  });
+});
+
 describe('hardening: timeouts', () => {
   let app: TestApp;
   let port: number;
