@@ -110,15 +110,18 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
    * The deadline also bounds the rest of a body that is read and dropped after an early answer.
    */
   app.addHook('onRequest', async (request, reply) => {
-    if (request.raw.complete) return;
+    const { headers } = request;
+    const hasBody = headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
+    if (!hasBody || request.raw.complete) return;
     // isMultipart() is only known once the body parser ran; the header says it now.
-    const multipartBody = /^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '');
+    const multipartBody = /^multipart\/form-data\b/i.test(headers['content-type'] ?? '');
     if (request.routeOptions.config.uploads && multipartBody) return;
+    let received = false;
     const deadline = setTimeout(() => {
-      if (request.raw.complete) return;
+      if (received || request.raw.complete) return;
       request.log.info('request body not received within REQUEST_TIMEOUT; closing the connection');
       if (reply.sent) {
-        request.raw.socket.destroy();
+        request.raw.destroy();
         return;
       }
       void reply
@@ -128,7 +131,12 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
         .send({ detail: 'The request body was not received in time.' });
     }, config.timeouts.requestMs);
     deadline.unref();
-    request.raw.once('close', () => clearTimeout(deadline));
+    const done = () => {
+      received = true;
+      clearTimeout(deadline);
+    };
+    request.raw.once('end', done);
+    request.raw.once('close', done);
   });
 
   async function store(field: string, spec: UploadField, file: Readable & { truncated?: boolean }): Promise<StoredUpload> {
