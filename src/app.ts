@@ -7,7 +7,8 @@ import type { Config } from './config.js';
 import type { Database } from './db/index.js';
 import authPlugin from './plugins/auth.js';
 import docsPlugin from './plugins/docs.js';
-import errorsPlugin from './plugins/errors.js';
+import { decimalIds } from './shared/schemas.js';
+import errorsPlugin, { contractClientErrors, contractFrameworkErrors, withRedactedUrls } from './plugins/errors.js';
 import rateLimitsPlugin from './plugins/rate-limits.js';
 import uploadsPlugin from './plugins/uploads.js';
 import { createLocalStorage } from './storage/local.js';
@@ -124,7 +125,7 @@ const SECURITY_HEADERS = {
 
 export async function buildApp(config: Readonly<Config>, options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: withRedactedUrls(options.logger ?? { level: config.logLevel }),
     bodyLimit: config.limits.bodyBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -133,8 +134,17 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
-    return503OnClosing: true,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true }, plugins: [decimalIds] },
+    // Errors raised outside the request lifecycle answer in the contract's format too.
+    frameworkErrors: contractFrameworkErrors(SECURITY_HEADERS),
+    clientErrorHandler: contractClientErrors(SECURITY_HEADERS),
+    // The errors plugin answers requests that arrive while closing (503 in the contract's format).
+    return503OnClosing: false,
+    // A connection silent this long while a request is open is closed (slow uploads included);
+    // the time to receive a body is bounded by the uploads plugin, per route.
+    connectionTimeout: config.timeouts.idleMs,
+    // requestTimeout 0 here too: Node checks headersTimeout against its own default otherwise.
+    http: { headersTimeout: config.timeouts.headersMs, requestTimeout: 0, connectionsCheckingInterval: 1000 },
   });
 
   const { database } = options;

@@ -31,8 +31,12 @@ export interface Config {
   storage: 'local' | 's3';
   s3: S3Config | undefined;
   limits: { thumbnailBytes: number; videoBytes: number; attachmentBytes: number; bodyBytes: number };
+  /** Milliseconds: to receive the headers; to receive a body (file uploads excepted); of silence on a connection while a request is open. */
+  timeouts: { headersMs: number; requestMs: number; idleMs: number };
   rateLimits: {
     login: Rate | null;
+    /** Login attempts per account name given, from any address. */
+    loginAccount: Rate | null;
     register: Rate | null;
     refresh: Rate | null;
     anon: Rate | null;
@@ -95,6 +99,9 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 const MiB = 1024 * 1024;
 
+/** The shortest signing key accepted from any source: below it, tokens can be forged. */
+const MIN_SECRET_LENGTH = 32;
+
 /** Where a file-backed SQLite database lives, or null for PostgreSQL and in-memory databases. */
 export function sqliteFile(databaseUrl: string): string | null {
   if (!databaseUrl.startsWith('sqlite:')) return null;
@@ -109,13 +116,22 @@ export function sqliteFile(databaseUrl: string): string | null {
 function resolveSecret(env: Env, nodeEnv: Config['env'], dataDir: string): string {
   const given = env.SECRET_KEY;
   if (given) {
-    if (given.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters');
+    if (given.trim().length < MIN_SECRET_LENGTH) throw new ConfigError(`SECRET_KEY must be at least ${MIN_SECRET_LENGTH} characters`);
     return given;
   }
   if (nodeEnv === 'production') throw new ConfigError('SECRET_KEY is required when NODE_ENV=production');
   if (nodeEnv === 'test') return randomBytes(32).toString('hex');
   const file = path.join(dataDir, 'secret_key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) {
+    // An empty or truncated file (a full disk, a bad copy) would make every token forgeable.
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(
+        `The secret key in ${file} is shorter than ${MIN_SECRET_LENGTH} characters: delete the file to generate a new one (signing out everyone) or set SECRET_KEY`,
+      );
+    }
+    return kept;
+  }
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
@@ -188,8 +204,14 @@ export function loadConfig(env: Env): Readonly<Config> {
       attachmentBytes: int(env, 'ATTACHMENT_MAX_BYTES', 50 * MiB, 1),
       bodyBytes: MiB,
     },
+    timeouts: {
+      headersMs: int(env, 'HEADERS_TIMEOUT', 30, 1) * 1000,
+      requestMs: int(env, 'REQUEST_TIMEOUT', 60, 1) * 1000,
+      idleMs: int(env, 'IDLE_TIMEOUT', 30, 1) * 1000,
+    },
     rateLimits: {
       login: parseRate('RATE_LIMIT_LOGIN', env.RATE_LIMIT_LOGIN, '10/minute'),
+      loginAccount: parseRate('RATE_LIMIT_LOGIN_ACCOUNT', env.RATE_LIMIT_LOGIN_ACCOUNT, '20/hour'),
       register: parseRate('RATE_LIMIT_REGISTER', env.RATE_LIMIT_REGISTER, '10/minute'),
       refresh: parseRate('RATE_LIMIT_REFRESH', env.RATE_LIMIT_REFRESH, '30/minute'),
       anon: parseRate('RATE_LIMIT_ANON', env.RATE_LIMIT_ANON, '600/minute'),

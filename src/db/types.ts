@@ -298,6 +298,14 @@ export interface LessonCompletionCountTable {
   completed: number;
 }
 
+/** A stored file to delete once the transaction that recorded it has committed (storage/cleanup.ts). */
+export interface FileDeletionTable {
+  id: Generated<number>;
+  key: string;
+  created_at: Timestamp;
+  claimed_until: Timestamp | null;
+}
+
 export interface DB {
   users: UserTable;
   sessions: SessionTable;
@@ -321,6 +329,7 @@ export interface DB {
   review_reports: ReviewReportTable;
   course_enrollment_days: CourseEnrollmentDayTable;
   lesson_completion_counts: LessonCompletionCountTable;
+  file_deletions: FileDeletionTable;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -16,7 +17,27 @@ const throttled = (_request: FastifyRequest, context: { ttl: number }) => {
 };
 
 /**
- * Per-route rate for the auth endpoints, keyed by client address. `false` turns the
+ * The network a client address stands for when counting requests: an IPv4 address itself
+ * (IPv4-mapped IPv6 included), an IPv6 address's /64. One IPv6 subscriber holds a whole
+ * /64 and may take a fresh address from it for every request.
+ */
+export function clientNetwork(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const bare = (ip.split('%')[0] ?? '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  if (mapped?.[1]) return mapped[1];
+  const split = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const [head = '', tail] = bare.split('::');
+  const left = split(head);
+  const right = tail === undefined ? [] : split(tail);
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
+const addressKey = (request: FastifyRequest) => `ip:${clientNetwork(request.ip)}`;
+
+/**
+ * Per-route rate for the auth endpoints, keyed by client network. `false` turns the
  * limiter off for the route (the setting was `off`).
  */
 export function routeRate(rate: Rate | null) {
@@ -24,16 +45,24 @@ export function routeRate(rate: Rate | null) {
   return {
     max: rate.max,
     timeWindow: rate.windowMs,
-    keyGenerator: (request: FastifyRequest) => `ip:${request.ip}`,
+    keyGenerator: addressKey,
     // Route settings merge over the global ones: the global allow-list (which waves traffic
     // through when its anon/user rate is off) must not switch this limit off.
     allowList: () => false,
   };
 }
 
-/** Anonymous traffic is counted by address, authenticated traffic by user; each has its rate. */
+/** The account a login names, as one key however it is spelled. */
+const accountOf = (request: FastifyRequest): string | null => {
+  const name = (request.body as { username?: unknown } | undefined)?.username;
+  return typeof name === 'string' ? name.normalize('NFKC').trim().toLowerCase() : null;
+};
+
+const LOGIN_ROUTE = { method: 'POST', url: '/api/login/' };
+
+/** Anonymous traffic is counted by network, authenticated traffic by user; each has its rate. */
 async function rateLimitsPlugin(app: FastifyInstance, opts: { config: Config; redis?: Redis | undefined }) {
-  const { anon, user } = opts.config.rateLimits;
+  const { anon, user, loginAccount } = opts.config.rateLimits;
   const rateFor = (request: FastifyRequest) => (request.user ? user : anon);
   await app.register(rateLimit, {
     global: anon !== null || user !== null,
@@ -41,11 +70,44 @@ async function rateLimitsPlugin(app: FastifyInstance, opts: { config: Config; re
     max: (request) => rateFor(request)?.max ?? Number.MAX_SAFE_INTEGER,
     timeWindow: (request) => rateFor(request)?.windowMs ?? 60_000,
     allowList: (request) => rateFor(request) === null,
-    keyGenerator: (request) => (request.user ? `user:${request.user.id}` : `ip:${request.ip}`),
+    keyGenerator: (request) => (request.user ? `user:${request.user.id}` : addressKey(request)),
     redis: opts.redis,
     nameSpace: 'lp-ratelimit:',
     skipOnError: true,
     errorResponseBuilder: throttled,
+  });
+
+  if (!loginAccount) return;
+  /**
+   * Failed logins per account, from any address (RATE_LIMIT_LOGIN_ACCOUNT): guessing one
+   * account's password from many addresses is as slow as from one. Only failures count, so
+   * the account's owner logging in as often as they like never trips it.
+   */
+  const failures = app.createRateLimit({
+    max: loginAccount.max,
+    timeWindow: loginAccount.windowMs,
+    keyGenerator: (request) => `login-account:${accountOf(request) ?? ''}`,
+    allowList: (request) => accountOf(request) === null,
+    skipOnError: true,
+  });
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.url !== LOGIN_ROUTE.url || !methods.includes(LOGIN_ROUTE.method)) return;
+    const preHandler = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [
+      ...preHandler,
+      async (request) => {
+        const seen = await failures(request, { increment: false });
+        if (!seen.isAllowed && seen.remaining === 0) throw throttled(request, { ttl: seen.ttl });
+      },
+    ];
+    const onResponse = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    route.onResponse = [
+      ...onResponse,
+      async (request, reply) => {
+        if (reply.statusCode === 401) await failures(request);
+      },
+    ];
   });
 }
 

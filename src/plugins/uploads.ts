@@ -103,6 +103,42 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
   await app.register(multipart, { throwFileSizeLimit: false });
   app.decorateRequest('uploads', null as unknown as Record<string, StoredUpload>);
 
+  /**
+   * REQUEST_TIMEOUT bounds the time to receive a body, for every request but a file upload
+   * (a large video on a slow link may take longer: it is cut only when its connection falls
+   * silent, IDLE_TIMEOUT on the server). Node's own requestTimeout cannot tell the two apart.
+   * The deadline also bounds the rest of a body that is read and dropped after an early answer.
+   */
+  app.addHook('onRequest', async (request, reply) => {
+    const { headers } = request;
+    const hasBody = headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
+    if (!hasBody || request.raw.complete) return;
+    // isMultipart() is only known once the body parser ran; the header says it now.
+    const multipartBody = /^multipart\/form-data\b/i.test(headers['content-type'] ?? '');
+    if (request.routeOptions.config.uploads && multipartBody) return;
+    let received = false;
+    const deadline = setTimeout(() => {
+      if (received || request.raw.complete) return;
+      request.log.info('request body not received within REQUEST_TIMEOUT; closing the connection');
+      if (reply.sent) {
+        request.raw.destroy();
+        return;
+      }
+      void reply
+        .code(408)
+        .header('connection', 'close')
+        .header('x-error-code', 'request_timeout')
+        .send({ detail: 'The request body was not received in time.' });
+    }, config.timeouts.requestMs);
+    deadline.unref();
+    const done = () => {
+      received = true;
+      clearTimeout(deadline);
+    };
+    request.raw.once('end', done);
+    request.raw.once('close', done);
+  });
+
   async function store(field: string, spec: UploadField, file: Readable & { truncated?: boolean }): Promise<StoredUpload> {
     const limit = limitOf(spec.kind);
     if (spec.kind === 'image') {
@@ -147,13 +183,21 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
     request.uploads = {};
     const body: Record<string, unknown> = {};
     const maxFile = Math.max(...Object.values(fields).map((f) => limitOf(f.kind)));
+    // Text fields together get the JSON body's limit; busboy holds at most one field past it.
+    const textLimit = config.limits.bodyBytes;
+    let textBytes = 0;
     try {
       const parts = request.parts({
-        limits: { fileSize: maxFile + 1, files: Object.keys(fields).length, fields: 50, fieldSize: config.limits.bodyBytes, parts: 100 },
+        limits: { fileSize: maxFile + 1, files: Object.keys(fields).length, fields: 50, fieldSize: textLimit, parts: 100 },
       });
       for await (const part of parts) {
         const spec = Object.hasOwn(fields, part.fieldname) ? fields[part.fieldname] : undefined;
         if (part.type === 'field') {
+          if (part.valueTruncated) {
+            throw invalidField(part.fieldname, `Ensure this field has no more than ${textLimit} bytes.`, 'max_length');
+          }
+          textBytes += Buffer.byteLength(part.fieldname) + Buffer.byteLength(String(part.value));
+          if (textBytes > textLimit) throw tooLarge('Request body is too large.');
           // An empty value for a file field clears it, as a browser form sends it.
           body[part.fieldname] = spec ? (part.value === '' ? null : part.value) : part.value;
           if (spec && part.value !== '') throw invalidField(part.fieldname, 'The submitted data was not a file. Check the encoding type on the form.');

@@ -23,6 +23,14 @@ export interface StoredObject {
   modified: Date;
 }
 
+/** What a listing of storage finds: a complete object by key, or an unfinished write by name. */
+export interface ListedObject {
+  name: string;
+  /** An unfinished write (local disk's `.partial` files), never an object anyone may read. */
+  partial: boolean;
+  modified: Date;
+}
+
 /**
  * Media storage: local disk or S3, one interface. Keys are server-chosen
  * (`<folder>/<random>.<ext>`), never taken from a client.
@@ -41,6 +49,10 @@ export interface Storage {
    * Range and If-* headers). Null when there is no such object.
    */
   deliver(key: string, request: ReadRequest): Promise<Delivery | null>;
+  /** Everything under a folder, unfinished writes included, with the time of its last write. */
+  list(folder: string): AsyncIterable<ListedObject>;
+  /** Removes what list() found; a missing one is not an error. */
+  remove(listed: ListedObject): Promise<void>;
 }
 
 const KEY = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*\/[A-Za-z0-9_-]+\.[a-z0-9]+$/;

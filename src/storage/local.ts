@@ -1,12 +1,14 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, opendir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { send } from '@fastify/send';
-import { assertKey } from './index.js';
-import type { Storage } from './index.js';
+import { assertKey, isValidKey } from './index.js';
+import type { ListedObject, Storage } from './index.js';
+
+const PARTIAL = /\.[0-9a-f-]{36}\.partial$/;
 
 /** Files under MEDIA_ROOT, written to a temporary name and renamed into place when complete. */
 export function createLocalStorage(root: string): Storage {
@@ -43,6 +45,16 @@ export function createLocalStorage(root: string): Storage {
     async read(key, range) {
       return createReadStream(resolve(key), range ? { start: range.start, end: range.end } : {});
     },
+    async *list(folder) {
+      assertKey(`${folder}/x.x`);
+      yield* walk(root, folder);
+    },
+    async remove(listed) {
+      if (listed.partial ? !PARTIAL.test(listed.name) || !isValidKey(listed.name.replace(PARTIAL, '')) : !isValidKey(listed.name)) {
+        throw new Error(`not a stored name: ${listed.name}`);
+      }
+      await rm(path.join(root, listed.name), { force: true });
+    },
     async deliver(key, request) {
       assertKey(key);
       // send() reads only the method and headers of the request it is given.
@@ -64,4 +76,24 @@ export function createLocalStorage(root: string): Storage {
       throw result.type === 'error' ? result.metadata.error : new Error(`cannot deliver ${key}`);
     },
   };
+}
+
+/** Files under root/folder, depth first, named by their path from root with `/` between parts. */
+async function* walk(root: string, folder: string): AsyncGenerator<ListedObject> {
+  let dir;
+  try {
+    dir = await opendir(path.join(root, folder));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for await (const entry of dir) {
+    const name = `${folder}/${entry.name}`;
+    if (entry.isDirectory()) {
+      yield* walk(root, name);
+    } else if (entry.isFile()) {
+      const info = await stat(path.join(root, name)).catch(() => null);
+      if (info) yield { name, partial: PARTIAL.test(name), modified: info.mtime };
+    }
+  }
 }

@@ -5,13 +5,14 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../config.js';
 import { assertKey } from './index.js';
-import type { Delivery, ReadRequest, Storage } from './index.js';
+import type { Delivery, ListedObject, ReadRequest, Storage } from './index.js';
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
 
@@ -87,6 +88,25 @@ export function createS3Storage(config: S3Config): Storage {
         new GetObjectCommand({ Bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
       );
       return object.Body as Readable;
+    },
+
+    /**
+     * Objects only: an upload cut by a crash is an unfinished multipart upload, which S3 never
+     * lists as an object; a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes those.
+     */
+    async *list(folder): AsyncGenerator<ListedObject> {
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: `${folder}/`, ContinuationToken }));
+        for (const object of page.Contents ?? []) {
+          if (object.Key) yield { name: object.Key, partial: false, modified: object.LastModified ?? new Date() };
+        }
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+    },
+
+    async remove(listed) {
+      await this.delete(listed.name);
     },
 
     async deliver(key, request: ReadRequest): Promise<Delivery | null> {

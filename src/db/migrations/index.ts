@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001_initial.js';
 import * as catalog from './0002_catalog.js';
+import * as fileCleanup from './0003_file_cleanup.js';
 import * as outboxAudit from './0003_outbox_audit.js';
 import * as sections from './0004_sections.js';
 import * as quizzesCertificates from './0005_quizzes_certificates.js';
@@ -12,6 +13,7 @@ import * as caseKeys from './0009_case_keys.js';
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_catalog': catalog,
+  '0003_file_cleanup': fileCleanup,
   '0003_outbox_audit': outboxAudit,
   '0004_sections': sections,
   '0005_quizzes_certificates': quizzesCertificates,

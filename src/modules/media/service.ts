@@ -42,7 +42,7 @@ export function createMediaService(deps: MediaServiceDeps) {
         const check = urls.checkSignature(key, query.expires, query.signature);
         if (check !== 'valid') throw forbidden(REFUSALS[check]);
       }
-      const delivery = await storage.deliver(key, request);
+      const delivery = await storage.deliver(key, asOrigin(request));
       if (!delivery) throw notFound();
       if (delivery.status === 416) throw new HttpError(416, { detail: 'Requested range not satisfiable.' }, 'range_not_satisfiable', stringHeaders(delivery.headers));
       if (delivery.status === 412) throw new HttpError(412, { detail: 'Precondition failed.' }, 'precondition_failed');
@@ -61,6 +61,20 @@ export function createMediaService(deps: MediaServiceDeps) {
       };
     },
   };
+}
+
+/**
+ * The request as the origin should judge it. `Cache-Control: no-cache` and `Pragma` in a
+ * request are directives to caches on the way, not to the origin, which still answers a
+ * matching If-None-Match with 304 (RFC 9110 §13.1.2); fetch() adds them to every
+ * conditional request it sends, and the local storage's freshness check would otherwise
+ * answer those with the whole body.
+ */
+function asOrigin(request: ReadRequest): ReadRequest {
+  const headers = { ...request.headers };
+  delete headers['cache-control'];
+  delete headers.pragma;
+  return { method: request.method, headers };
 }
 
 function stringHeaders(headers: Record<string, string | number>): Record<string, string> {

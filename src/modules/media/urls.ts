@@ -20,7 +20,8 @@ export interface MediaUrls {
   checkSignature(key: string, expires: string | undefined, signature: string | undefined): SignatureCheck;
 }
 
-const EXPIRES = /^\d{1,12}$/;
+/** Unix seconds as signedUrl writes them: plain decimal, no leading zero, so one expiry has one spelling. */
+const EXPIRES = /^[1-9]\d{0,11}$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
@@ -40,7 +41,8 @@ export function createMediaUrls(
 ): MediaUrls {
   const signingKey = Buffer.from(hkdfSync('sha256', config.secretKey, 'learning-platform', 'media-url-signature-v1', 32));
   const step = Math.max(1, Math.min(300, Math.floor(config.mediaUrlTtl / 10)));
-  const sign = (key: string, expires: number) =>
+  // The HMAC covers the expiry exactly as written in the URL: what is checked is what was signed.
+  const sign = (key: string, expires: string) =>
     createHmac('sha256', signingKey).update(`${key}\n${expires}`).digest('base64url');
 
   return {
@@ -49,16 +51,21 @@ export function createMediaUrls(
     signedUrl(origin, key) {
       if (key === null) return null;
       const nowSeconds = Math.floor(now() / 1000);
-      const expires = Math.floor((nowSeconds + config.mediaUrlTtl) / step) * step;
+      const expires = String(Math.floor((nowSeconds + config.mediaUrlTtl) / step) * step);
       return `${origin}${config.mediaUrl}${key}?expires=${expires}&signature=${sign(key, expires)}`;
     },
 
     checkSignature(key, expires, signature) {
       if (expires === undefined || signature === undefined) return 'missing';
       if (!EXPIRES.test(expires) || !SIGNATURE.test(signature)) return 'invalid';
-      const expected = Buffer.from(sign(key, Number(expires)));
+      const expected = Buffer.from(sign(key, expires));
       if (!timingSafeEqual(expected, Buffer.from(signature))) return 'invalid';
       return Number(expires) * 1000 <= now() ? 'expired' : 'valid';
     },
   };
+}
+
+/** A URL with the values of its signature and expiry replaced, for logs: a signed URL in a log grants the file. */
+export function redactSignedUrl(url: string): string {
+  return url.replace(/([?&](?:signature|expires)=)[^&#]*/gi, '$1[redacted]');
 }
