@@ -302,6 +302,14 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       // Ratings change with reviews, outside this module's writes: a filter on them is never cached.
       const cacheable = filters.minRating === undefined;
       const key = JSON.stringify(filters);
+      if (ranked && repo.isPublicSearch(filters)) {
+        // The search box: counts and ids from the full-text indexes alone, each page read from them.
+        const words = filters.searchWords;
+        const count = await cache.remember(`count ${key}`, () => repo.countPublicSearch(db, words));
+        if (page.offset >= count) return buildPage(ctx, page, count, []);
+        const ids = await repo.publicSearchIds(db, words, page.offset, page.limit);
+        return buildPage(ctx, page, count, await listItems(ctx, ids));
+      }
       const countAll = () => (countedByCategories(filters) ? repo.countPublished(db, filters.categoryId) : repo.countCourses(db, filters));
       const count = cacheable ? await cache.remember(`count ${key}`, countAll) : await countAll();
       if (page.offset >= count) return buildPage(ctx, page, count, []);
