@@ -154,10 +154,11 @@ const sqliteCount = preparedQuery((db, match: string) =>
   db.selectFrom(sql<{ rowid: number }>`courses_search`.as('s'))
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .where(sql<boolean>`courses_search match ${match}`));
+// A literal `is_published`, not a bound value: the partial indexes (where is_published) stay usable by generic plans.
 const pgCount = preparedQuery((db, query: string) =>
   db.selectFrom('courses as c')
     .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('c.is_published', '=', true)
+    .where(sql<boolean>`c.is_published`)
     .where(sql<boolean>`c.search_vector @@ ${tsQuery(query)}`));
 
 /** How many published courses a search matches: the full-text index alone (SQLite), or its partial GIN index (PostgreSQL). */
@@ -173,14 +174,15 @@ export async function countPublicSearch(db: Executor, words: string[]): Promise<
  */
 function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, limit: number) {
   let query = db.selectFrom('courses as c')
-    .select(['c.id', sql<number>`${sql.lit(tier)}`.as('tier'), 'c.created_at'])
-    .where('c.is_published', '=', true);
+    .select(['c.id', sql<number>`${sql.lit(tier)}`.as('tier'), 'c.created_at']);
   if (isPostgres(db)) {
+    query = query.where(sql<boolean>`c.is_published`);
     query = tier === 0
       ? query.where(sql<boolean>`course_title_document(c.title) @@ ${tsQuery(match)}`)
       : query.where(sql<boolean>`c.search_vector @@ ${tsQuery(match)}`).where(sql<boolean>`not (c.search_vector @@ ${tsQuery(title)})`);
   } else {
-    query = query.where('c.id', 'in', sql<number>`(select rowid from courses_search where courses_search match ${match})`);
+    query = query.where('c.is_published', '=', true)
+      .where('c.id', 'in', sql<number>`(select rowid from courses_search where courses_search match ${match})`);
   }
   return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'asc').limit(limit);
 }
