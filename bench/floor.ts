@@ -39,15 +39,13 @@ export function floorStatements(dialect: FloorDialect) {
   };
   const searchFirstIds = () => {
     const $ = p(dialect);
-    if (sqlite) {
-      const rank = 'bm25(courses_fts, 10.0, 1.0, 4.0, 2.0)';
-      return `select "c"."id", ${rank} as "score" from "courses" as "c" inner join courses_fts as "courses_fts" on courses_fts.rowid = c.id where courses_fts match ${$()} and "c"."is_published" = ${$()} order by ${rank} asc, "c"."created_at" desc, "c"."id" asc limit ${$()}`;
-    }
+    const tier = (n: number, where: string) =>
+      `select * from (select "c"."id", ${n} as "tier", "c"."created_at" from "courses" as "c" where ${where} order by "c"."created_at" desc, "c"."id" asc limit ${$()}) as "t${n}"`;
+    const inIndex = () => `"c"."is_published" = ${$()} and "c"."id" in (select rowid from courses_search where courses_search match ${$()})`;
     const query = () => `to_tsquery('simple'::regconfig, ${$()})`;
-    const score = `-ts_rank(c.search_vector, ${query()})`;
-    const match = `c.search_vector @@ ${query()}`;
-    const published = `"c"."is_published" = ${$()}`;
-    return `select "c"."id", ${score} as "score" from "courses" as "c" where ${match} and ${published} order by -ts_rank(c.search_vector, ${query()}) asc, "c"."created_at" desc, "c"."id" asc limit ${$()}`;
+    const t0 = sqlite ? tier(0, inIndex()) : tier(0, `c.is_published and course_title_document(c.title) @@ ${query()}`);
+    const t1 = sqlite ? tier(1, inIndex()) : tier(1, `c.is_published and c.search_vector @@ ${query()} and not (c.search_vector @@ ${query()})`);
+    return `select "u"."id" from (${t0} union all ${t1}) as "u" order by "u"."tier" asc, "u"."created_at" desc, "u"."id" asc limit ${$()} offset ${$()}`;
   };
   const one = (build: (next: () => string) => string) => build(p(dialect));
 
@@ -55,8 +53,8 @@ export function floorStatements(dialect: FloorDialect) {
     publishedCount: `select coalesce(sum("courses_count"), 0) as "count" from "categories"`,
     catalogPage: page(`"c"."created_at" desc, "c"."id" asc`, ($) => `"c"."is_published" = ${$()}`),
     searchCount: one(($) => sqlite
-      ? `select count(*) as "count" from "courses" as "c" inner join courses_fts as "courses_fts" on courses_fts.rowid = c.id where courses_fts match ${$()} and "c"."is_published" = ${$()}`
-      : `select count(*) as "count" from "courses" as "c" where c.search_vector @@ to_tsquery('simple'::regconfig, ${$()}) and "c"."is_published" = ${$()}`),
+      ? `select count(*) as "count" from courses_search as "s" where courses_search match ${$()}`
+      : `select count(*) as "count" from "courses" as "c" where c.is_published and c.search_vector @@ to_tsquery('simple'::regconfig, ${$()})`),
     searchFirstIds: searchFirstIds(),
     categoryByReference: one(($) => `select * from "categories" where ("slug" = ${$()} or "name_key" = ${$()}) limit ${$()}`),
     categoryCount: one(($) => `select coalesce(sum("courses_count"), 0) as "count" from "categories" where "id" = ${$()}`),
@@ -243,12 +241,18 @@ export function createFloor(options: FloorOptions) {
     const category = query.get('category');
     if (search !== null) {
       const words = [...new Set(search.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [])];
-      const match = dialect === 'sqlite' ? words.map((w) => `"${w}"*`).join(' ') : words.map((w) => `${w}:*`).join(' & ');
-      const count = await remember(`count ${match}`, async () => firstCount(await run('searchCount', [match, store.yes])));
+      // As the project's public search (courses/repository.ts): counted from the full-text index, title hits first.
+      const fts = (columns: string) => `${columns} : (${words.map((w) => `"${w}"*`).join(' ')})`;
+      const all = fts('{title description category instructor}');
+      const title = fts('title');
+      const match = dialect === 'sqlite' ? `(${all}) NOT draft : "draft"` : words.map((w) => `${w}:*`).join(' & ');
+      const count = await remember(`count ${match}`, async () => firstCount(await run('searchCount', [match])));
       if (page.offset >= count) return paginated(url, origin, page, count, []);
       if (page.offset + page.size > RANKED_WINDOW) throw new HttpFailure(400, 'the floor pages a search within its ranked window only');
       const ids = await remember(`ranked ${match}`, async () => {
-        const params = dialect === 'sqlite' ? [match, store.yes, RANKED_WINDOW] : [match, match, store.yes, match, RANKED_WINDOW];
+        const params = dialect === 'sqlite'
+          ? [store.yes, `(${title}) NOT draft : "draft"`, RANKED_WINDOW, store.yes, `((${all}) NOT (${title})) NOT draft : "draft"`, RANKED_WINDOW, RANKED_WINDOW, 0]
+          : [match, RANKED_WINDOW, match, words.map((w) => `${w}:*A`).join(' & '), RANKED_WINDOW, RANKED_WINDOW, 0];
         return (await run('searchFirstIds', params)).map((r) => r.id as number);
       });
       const wanted = ids.slice(page.offset, page.offset + page.size);

@@ -59,7 +59,7 @@ describe('course list query plans', () => {
 
   it('search goes through the full-text index', async () => {
     const filters = published({ searchWords: ['pyth'] });
-    const expected = onPostgres ? /courses_search/ : /courses_fts VIRTUAL TABLE INDEX/;
+    const expected = onPostgres ? /courses_search/ : /courses_search VIRTUAL TABLE INDEX/;
     assert.match(await plan(repo.countQuery(app.database.db, filters)), expected);
     assert.match(await plan(repo.firstIdsQuery(app.database.db, filters, { ranked: true, ordering: ordered('created_at', 'desc').ordering }, 500)), expected);
     assert.doesNotMatch(await plan(page(filters, ordered('price_cents'))), onPostgres ? /Seq Scan on courses/ : /SCAN c\b/);

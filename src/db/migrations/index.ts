@@ -7,6 +7,7 @@ import * as sections from './0004_sections.js';
 import * as quizzesCertificates from './0005_quizzes_certificates.js';
 import * as moderation from './0006_moderation.js';
 import * as webhooksPrivacy from './0007_webhooks_privacy.js';
+import * as search from './0008_search.js';
 import * as caseKeys from './0009_case_keys.js';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '0005_quizzes_certificates': quizzesCertificates,
   '0006_moderation': moderation,
   '0007_webhooks_privacy': webhooksPrivacy,
+  '0008_search': search,
   '0009_case_keys': caseKeys,
 };

@@ -1,3 +1,5 @@
+import { HttpError } from '../../shared/errors.js';
+
 /**
  * Answers of the catalog that only the catalog's own writes can change — how many courses a
  * filter matches, and the best-first order of a search — kept in memory for a short while.
@@ -36,6 +38,50 @@ export function createCatalogCache(options: { ttlMs: number; maxEntries: number;
     },
     clear() {
       entries.clear();
+    },
+  };
+}
+
+/**
+ * At most `concurrency` pieces of expensive catalog work (uncached counts, search pages,
+ * min_rating filters, deep pages) run at once; the rest wait their turn, in order, without
+ * holding anything. On SQLite every statement runs on the event loop, so without this one
+ * client sending uncached searches in parallel queues its statements in front of every other
+ * request (issue 10: 9 s for GET /api/categories/); with it, any other request waits for at
+ * most `concurrency` such statements. On PostgreSQL it keeps the pool from being filled by
+ * them. Past `maxWaiting` waiters the work is refused at once with a 503 (`catalog_busy`,
+ * Retry-After: 1) instead of queueing without bound.
+ */
+export interface WorkGate {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function createWorkGate(options: { concurrency: number; maxWaiting: number }): WorkGate {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    // Handed over on the next turn of the loop, after pending I/O: other requests are read and
+    // answered between two pieces of expensive work, not after the whole queue.
+    if (next) setImmediate(next);
+    else active--;
+  };
+  return {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      if (active < options.concurrency) {
+        active++;
+      } else {
+        if (waiting.length >= options.maxWaiting) {
+          throw new HttpError(503, { detail: 'The catalog is busy; try again shortly.' }, 'catalog_busy', { 'retry-after': '1' });
+        }
+        // The slot passes directly from the one finishing to the next in line.
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      try {
+        return await work();
+      } finally {
+        release();
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Expression, Insertable, OrderByModifiers, SelectQueryBuilder, Updateable } from 'kysely';
+import type { Expression, Insertable, Kysely, OrderByModifiers, SelectQueryBuilder, Updateable } from 'kysely';
 import { isPostgres } from '../../db/index.js';
 import { preparedQuery, preparedShapes } from '../../db/prepared.js';
 import { forUpdate } from '../../db/query.js';
@@ -104,29 +104,118 @@ export type CourseOrderColumn = 'price_cents' | 'created_at' | 'updated_at' | 't
 
 /**
  * Full-text matching, the one place where the dialects differ. Each returns the courses
- * (alias c) whose indexed words begin with every search word, and a score where lower is
- * the better match: a title hit outranks a category, an instructor, then a description hit.
- * - SQLite: the FTS5 table courses_fts (rowid = course id), prefix query `"word"*`, bm25 with
- *   column weights (title, description, category, instructor).
- * - PostgreSQL: courses.search_vector (GIN), `to_tsquery('simple', 'word:* & ...')`, ts_rank
- *   over the A/B/C/D weights the migration gives the same four fields.
- * Both are kept in step by triggers (migration 0002), including category and username renames.
+ * (alias c) whose indexed words begin with every search word, and a rank where lower is the
+ * better match: 0 when every word begins a word of the title (a title hit), else 1. Ranked
+ * lists order by it, then newest first (id descending), as the public fast path does.
+ * - SQLite: the FTS5 table courses_search (rowid = course id, migration 0008), prefix query
+ *   `"word"*` restricted to the four text columns (the fifth, `draft`, marks drafts).
+ * - PostgreSQL: courses.search_vector (GIN), `to_tsquery('simple', 'word:* & ...')`; a title
+ *   hit is the same query restricted to weight A, which the migration gives the title.
+ * Both are kept in step by triggers (migrations 0002 and 0008), including renames.
  */
+export const ftsTextQuery = (words: string[], columns = '{title description category instructor}') =>
+  `${columns} : (${words.map((w) => `"${w}"*`).join(' ')})`;
+export const tsQueryText = (words: string[], weights = '') => words.map((w) => `${w}:*${weights}`).join(' & ');
+
 function matching(db: Executor, words: string[] | undefined) {
   const courses = db.selectFrom('courses as c');
   if (words === undefined) return { courses, score: undefined };
   if (isPostgres(db)) {
-    const query = sql`to_tsquery('simple'::regconfig, ${words.map((w) => `${w}:*`).join(' & ')})`;
+    const query = sql`to_tsquery('simple'::regconfig, ${tsQueryText(words)})`;
+    const title = sql`to_tsquery('simple'::regconfig, ${tsQueryText(words, 'A')})`;
     return {
       courses: courses.where(sql<boolean>`c.search_vector @@ ${query}`),
-      score: sql<number>`-ts_rank(c.search_vector, ${query})`,
+      score: sql<number>`case when c.search_vector @@ ${title} then 0 else 1 end`,
     };
   }
   const joined = courses
-    .innerJoin(sql<{ rowid: number }>`courses_fts`.as('courses_fts'), (join) => join.on(sql<boolean>`courses_fts.rowid = c.id`))
-    .where(sql<boolean>`courses_fts match ${words.map((w) => `"${w}"*`).join(' ')}`);
+    .innerJoin(sql<{ rowid: number }>`courses_search`.as('courses_search'), (join) => join.on(sql<boolean>`courses_search.rowid = c.id`))
+    .where(sql<boolean>`courses_search match ${ftsTextQuery(words)}`);
+  const titleHits = sql`(select rowid from courses_search where courses_search match ${ftsTextQuery(words, 'title')})`;
   // The virtual table adds no column that is read through the typed API; only raw SQL names it.
-  return { courses: joined as unknown as typeof courses, score: sql<number>`bm25(courses_fts, 10.0, 1.0, 4.0, 2.0)` };
+  return { courses: joined as unknown as typeof courses, score: sql<number>`case when c.id in ${titleHits} then 0 else 1 end` };
+}
+
+/**
+ * A search of the public catalog with no other filter: what people type into the search box.
+ * Answered from the full-text indexes alone (migration 0008), without a course row per match.
+ */
+export function isPublicSearch(filters: CourseFilters): filters is CourseFilters & { searchWords: string[] } {
+  return filters.searchWords !== undefined && Object.entries(filters).every(([key, value]) =>
+    key === 'searchWords' || (key === 'isPublished' ? value === true : value === undefined));
+}
+
+const NOT_DRAFT = 'NOT draft : "draft"';
+const ftsPublic = (words: string[]) => `(${ftsTextQuery(words)}) ${NOT_DRAFT}`;
+const ftsPublicTitle = (words: string[]) => `(${ftsTextQuery(words, 'title')}) ${NOT_DRAFT}`;
+const ftsPublicRest = (words: string[]) => `((${ftsTextQuery(words)}) NOT (${ftsTextQuery(words, 'title')})) ${NOT_DRAFT}`;
+const tsQuery = (text: string) => sql`to_tsquery('simple'::regconfig, ${text})`;
+
+const sqliteCount = preparedQuery((db, match: string) =>
+  db.selectFrom(sql<{ rowid: number }>`courses_search`.as('s'))
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where(sql<boolean>`courses_search match ${match}`));
+// A literal `is_published`, not a bound value: the partial indexes (where is_published) stay usable by generic plans.
+const pgCount = preparedQuery((db, query: string) =>
+  db.selectFrom('courses as c')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where(sql<boolean>`c.is_published`)
+    .where(sql<boolean>`c.search_vector @@ ${tsQuery(query)}`));
+
+/** How many published courses a search matches: the full-text index alone (SQLite), or its partial GIN index (PostgreSQL). */
+export async function countPublicSearch(db: Executor, words: string[]): Promise<number> {
+  const [row] = isPostgres(db) ? await pgCount(db, tsQueryText(words)) : await sqliteCount(db, ftsPublic(words));
+  return Number(row!.count);
+}
+
+/**
+ * One tier of a public search: its published courses in the default order, the first `limit`.
+ * SQLite: the tier's ids come from the full-text index (`match`); PostgreSQL: the title hits
+ * from the title's GIN index, the others from search_vector less the weight-A (title) hits.
+ */
+function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, limit: number, walk: boolean) {
+  let query = db.selectFrom('courses as c')
+    .select(['c.id', sql<number>`${sql.lit(tier)}`.as('tier'), 'c.created_at']);
+  if (isPostgres(db)) {
+    query = query.where(sql<boolean>`c.is_published`);
+    query = tier === 0
+      ? query.where(sql<boolean>`course_title_document(c.title) @@ ${tsQuery(match)}`)
+      : query.where(sql<boolean>`c.search_vector @@ ${tsQuery(match)}`).where(sql<boolean>`not (c.search_vector @@ ${tsQuery(title)})`);
+  } else {
+    // Many matches: walk the (is_published, created_at, id) index, testing each id against the
+    // matches (unary plus: not an index lookup), and stop after `limit`. Few: fetch them by id
+    // and sort. SQLite's planner cannot tell the two apart (it has no statistics on a match).
+    const id = walk ? sql<number>`+c.id` : sql.ref<number>('c.id');
+    query = query.where('c.is_published', '=', true)
+      .where(id, 'in', sql<number>`(select rowid from courses_search where courses_search match ${match})`);
+  }
+  return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'asc').limit(limit);
+}
+
+const publicPageOf = (walk: boolean) => preparedQuery((db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
+  const tiers = db.selectFrom(publicTier(db, 0, titleMatch, title, reach, walk).as('t0')).selectAll()
+    .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach, walk).as('t1')).selectAll());
+  return db.selectFrom(tiers.as('u')).select('u.id')
+    .orderBy('u.tier', 'asc').orderBy('u.created_at', 'desc').orderBy('u.id', 'asc')
+    .limit(limit).offset(offset);
+});
+const publicPageWalk = publicPageOf(true);
+const publicPageSort = publicPageOf(false);
+/** Past this many matches a SQLite search walks the date index instead of sorting its matches (measured at 100,000 courses). */
+const WALK_FROM_MATCHES = 4_000;
+
+/**
+ * Ids of one page of a public search, best first: the title hits (every word begins a word of
+ * the title), then the other matches, each in the default order (newest first, then id), in
+ * one statement. Each tier is cut at the page's end before the two are merged, so neither is
+ * ranked past what the page needs; no relevance score is computed per match.
+ */
+export async function publicSearchIds(db: Executor, words: string[], matches: number, offset: number, limit: number): Promise<number[]> {
+  const reach = offset + limit;
+  const rows = isPostgres(db)
+    ? await publicPageSort(db, tsQueryText(words), tsQueryText(words), tsQueryText(words, 'A'), reach, limit, offset)
+    : await (matches > WALK_FROM_MATCHES ? publicPageWalk : publicPageSort)(db, ftsPublicTitle(words), ftsPublicRest(words), '', reach, limit, offset);
+  return rows.map((row) => row.id);
 }
 
 type CourseQuery<O> = SelectQueryBuilder<DB & { c: CourseTable }, 'c', O>;

@@ -16,7 +16,8 @@ import type { PublicUser } from '../users/schemas.js';
 import type { AuditEntry } from '../audit/service.js';
 import type { DomainEvent } from '../events/service.js';
 import type { RatingHistogram } from '../reviews/schemas.js';
-import { createCatalogCache } from './cache.js';
+import { createCatalogCache, createWorkGate } from './cache.js';
+import { isPostgres } from '../../db/index.js';
 import { boundToCents, centsToPrice, parseDecimal, priceToCents } from './money.js';
 import type { PriceProblem } from './money.js';
 import { canEditCourse, canSeeCourse, courseCreationDenial, courseDeletionDenial, courseListScope, sequentialLocks } from './policy.js';
@@ -113,6 +114,11 @@ const CATALOG_CACHE_TTL_MS = 10_000;
 const CATALOG_CACHE_ENTRIES = 1_000;
 /** A ranked search keeps the ids of its first pages, the ones people read; deeper pages go to the database. */
 const RANKED_WINDOW = 500;
+/** Catalog work that grows with the data (uncached counts, searches, filters the counters do not answer, deep pages) runs through a gate (cache.ts). */
+const HEAVY_CONCURRENCY_POSTGRES = 4;
+const HEAVY_MAX_WAITING = 256;
+/** A page of the catalog or a category further than this many rows in is heavy work (an index walk of the offset). */
+const SHALLOW_OFFSET = 1_000;
 
 const PRICE_MESSAGES: Record<PriceProblem, string> = {
   invalid: 'A valid number is required.',
@@ -182,6 +188,9 @@ export type CoursesService = ReturnType<typeof createCoursesService>;
 export function createCoursesService(deps: CoursesServiceDeps) {
   const { db } = deps;
   const cache = createCatalogCache({ ttlMs: CATALOG_CACHE_TTL_MS, maxEntries: CATALOG_CACHE_ENTRIES });
+  // SQLite runs one statement at a time on the event loop: one at a time here too.
+  const gate = createWorkGate({ concurrency: isPostgres(db) ? HEAVY_CONCURRENCY_POSTGRES : 1, maxWaiting: HEAVY_MAX_WAITING });
+  const heavy = <T>(work: () => Promise<T>) => gate.run(work);
 
   function toItem(ctx: RequestContext, row: CourseItemRow): CourseListItem {
     return {
@@ -366,15 +375,28 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       // Ratings change with reviews, outside this module's writes: a filter on them is never cached.
       const cacheable = filters.minRating === undefined;
       const key = JSON.stringify(filters);
-      const countAll = () => (countedByCategories(filters) ? repo.countPublished(db, filters.categoryId) : repo.countCourses(db, filters));
+      if (ranked && repo.isPublicSearch(filters)) {
+        // The search box: counts and ids from the full-text indexes alone, each page read from them.
+        const words = filters.searchWords;
+        const count = await cache.remember(`count ${key}`, () => heavy(() => repo.countPublicSearch(db, words)));
+        if (page.offset >= count) return buildPage(ctx, page, count, []);
+        const ids = page.offset + page.limit <= RANKED_WINDOW
+          ? (await cache.remember(`ranked ${key}`, () => heavy(() => repo.publicSearchIds(db, words, count, 0, RANKED_WINDOW))))
+            .slice(page.offset, page.offset + page.limit)
+          : await heavy(() => repo.publicSearchIds(db, words, count, page.offset, page.limit));
+        return buildPage(ctx, page, count, await listItems(ctx, ids));
+      }
+      const counted = countedByCategories(filters);
+      const countAll = () => (counted ? repo.countPublished(db, filters.categoryId) : heavy(() => repo.countCourses(db, filters)));
       const count = cacheable ? await cache.remember(`count ${key}`, countAll) : await countAll();
       if (page.offset >= count) return buildPage(ctx, page, count, []);
       const sort = { ranked, ordering };
       if (ranked && cacheable && page.offset + page.limit <= RANKED_WINDOW) {
-        const ids = await cache.remember(`ranked ${key}`, () => repo.firstIds(db, filters, sort, RANKED_WINDOW));
+        const ids = await cache.remember(`ranked ${key}`, () => heavy(() => repo.firstIds(db, filters, sort, RANKED_WINDOW)));
         return buildPage(ctx, page, count, await listItems(ctx, ids.slice(page.offset, page.offset + page.limit)));
       }
-      const rows = await repo.listPage(db, filters, sort, page);
+      const readPage = () => repo.listPage(db, filters, sort, page);
+      const rows = counted && page.offset < SHALLOW_OFFSET ? await readPage() : await heavy(readPage);
       return buildPage(ctx, page, count, rows.map((row) => toItem(ctx, row)));
     },
 

@@ -133,6 +133,55 @@ function progressUpdate(db: Kysely<DB>, scope: 'course' | 'enrollment', id: numb
 const refreshOfCourse = preparedQuery((db, courseId: number, now: string) => progressUpdate(db, 'course', courseId, now));
 const refreshOfEnrollment = preparedQuery((db, enrollmentId: number, now: string) => progressUpdate(db, 'enrollment', enrollmentId, now));
 
+/*
+ * The recount of one enrollment that answers with the row it wrote, so a completion needs no
+ * second read. PostgreSQL also returns the lesson count the recount used (`c.total`); SQLite
+ * may not name the FROM side in RETURNING, so there the count is one more (in-process,
+ * synchronous) statement.
+ */
+const recountReturning = preparedQuery((db, enrollmentId: number, now: string) =>
+  isPostgres(db)
+    ? progressUpdate(db, 'enrollment', enrollmentId, now).returning([
+      'enrollments.id', 'enrollments.student_id', 'enrollments.course_id', 'enrollments.enrolled_on',
+      'enrollments.progress', 'enrollments.completed_lessons', 'enrollments.completed_at',
+      sql<number | null>`c.total`.as('total_lessons'),
+    ])
+    : progressUpdate(db, 'enrollment', enrollmentId, now).returning([
+      'id', 'student_id', 'course_id', 'enrolled_on', 'progress', 'completed_lessons', 'completed_at',
+      sql<number | null>`null`.as('total_lessons'),
+    ]));
+
+/** Recounts one enrollment (as refreshProgress) and returns its new row and the course's number of lessons. */
+export async function recountEnrollment(db: Executor, enrollmentId: number, courseId: number, now: string) {
+  const [row] = await recountReturning(db, enrollmentId, now);
+  if (!row) return undefined;
+  const { total_lessons: total, ...enrollment } = row;
+  return { enrollment, totalLessons: total === null ? await lessonsCount(db, courseId) : Number(total) };
+}
+
+/**
+ * A lesson with what the visibility policy needs of its course, in one read (a completion's
+ * only statement before its transaction). Undefined if the lesson does not exist.
+ */
+const lessonWithCourse = preparedQuery((db, lessonId: number) =>
+  db.selectFrom('lessons as l')
+    .innerJoin('courses as c', 'c.id', 'l.course_id')
+    .select(['l.id', 'l.course_id', 'l.position', 'l.is_preview', 'c.instructor_id', 'c.is_published', 'c.sequential'])
+    .where('l.id', '=', lessonId));
+/** A lesson with the facts of its course that a completion's policy needs. */
+export async function findLessonWithCourse(db: Executor, lessonId: number) {
+  const [row] = await lessonWithCourse(db, lessonId);
+  return row && {
+    id: row.id,
+    course_id: row.course_id,
+    order: row.position,
+    is_preview: Boolean(row.is_preview),
+    instructor_id: row.instructor_id,
+    is_published: Boolean(row.is_published),
+    sequential: Boolean(row.sequential),
+  };
+}
+
 /** Marks a lesson done; a second mark changes nothing. True when this call marked it. */
 const completionInsert = preparedQuery((db, enrollmentId: number, lessonId: number, now: string) => db
   .insertInto('lesson_completions')
@@ -155,10 +204,11 @@ export function completedAmong(db: Executor, ids: number[]) {
   return db.selectFrom('enrollments').selectAll().where('id', 'in', ids).where('completed_at', 'is not', null).execute();
 }
 
+/** Unmarks a lesson. True when this call removed a completion. */
 const completionDelete = preparedQuery((db, enrollmentId: number, lessonId: number) =>
-  db.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId));
-export async function deleteCompletion(db: Executor, enrollmentId: number, lessonId: number): Promise<void> {
-  await completionDelete(db, enrollmentId, lessonId);
+  db.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId).returning('id'));
+export async function deleteCompletion(db: Executor, enrollmentId: number, lessonId: number): Promise<boolean> {
+  return (await completionDelete(db, enrollmentId, lessonId)).length > 0;
 }
 
 export function completionsOf(db: Executor, enrollmentId: number) {

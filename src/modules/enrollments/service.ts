@@ -276,9 +276,10 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
      */
     async setLessonDone(ctx: UserContext, lessonId: number, done: boolean): Promise<Completion> {
       const caller = ctx.viewer;
-      const lesson = await deps.lessons().findFacts(lessonId);
-      if (!lesson) throw notFound();
-      const course = await visibleCourse(caller, lesson.course_id);
+      // The lesson and its course's facts in one read (the write mix is round-trip bound).
+      const lesson = await repo.findLessonWithCourse(db, lessonId);
+      if (!lesson || !canSeeCourse(caller, lesson)) throw notFound();
+      const course = lesson;
       if (done && (await deps.quizzes().hasQuiz(lessonId))) throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
       try {
         return await writeTransaction(db, async (trx) => {
@@ -292,12 +293,22 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
               throw forbidden(LESSON_LOCKED, 'lesson_locked');
             }
           }
-          const marked = done ? await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso()) : false;
-          if (!done) await repo.deleteCompletion(trx, enrollment.id, lessonId);
-          await repo.refreshProgress(trx, { enrollmentId: enrollment.id }, nowIso());
-          const row = await repo.findEnrollment(trx, caller.id, lesson.course_id);
-          if (!row) throw forbidden(NOT_ENROLLED);
-          if (marked) {
+          const changed = done
+            ? await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso())
+            : await repo.deleteCompletion(trx, enrollment.id, lessonId);
+          if (!changed) {
+            // Nothing to recount: the locked row is current (every lesson change recounts it under this lock).
+            return {
+              progress: enrollment.progress,
+              completed_lessons: enrollment.completed_lessons,
+              total_lessons: await repo.lessonsCount(trx, lesson.course_id),
+              completed_at: toIsoOrNull(enrollment.completed_at),
+            };
+          }
+          const recount = await repo.recountEnrollment(trx, enrollment.id, lesson.course_id, nowIso());
+          if (!recount) throw forbidden(NOT_ENROLLED);
+          const row = recount.enrollment;
+          if (done) {
             await deps.events.record(trx, {
               type: 'lesson.completed',
               courseId: lesson.course_id,
@@ -308,7 +319,7 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
           return {
             progress: row.progress,
             completed_lessons: row.completed_lessons,
-            total_lessons: await repo.lessonsCount(trx, lesson.course_id),
+            total_lessons: recount.totalLessons,
             completed_at: toIsoOrNull(row.completed_at),
           };
         });
@@ -362,7 +373,8 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
         throw error;
       }
       let completed = facts.completion_id !== null;
-      if (!completed && facts.duration > 0 && position >= COMPLETION_SHARE * facts.duration) {
+      // A lesson with a quiz completes only by passing the quiz, never by watching.
+      if (!completed && facts.duration > 0 && position >= COMPLETION_SHARE * facts.duration && !(await deps.quizzes().hasQuiz(lessonId))) {
         await this.setLessonDone(ctx, lessonId, true);
         completed = true;
       }
