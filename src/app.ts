@@ -8,6 +8,8 @@ import type { Database } from './db/index.js';
 import authPlugin from './plugins/auth.js';
 import docsPlugin from './plugins/docs.js';
 import errorsPlugin from './plugins/errors.js';
+import formsPlugin from './plugins/forms.js';
+import { OPENAPI_KEYWORDS } from './shared/openapi.js';
 import rateLimitsPlugin from './plugins/rate-limits.js';
 import uploadsPlugin from './plugins/uploads.js';
 import { createLocalStorage } from './storage/local.js';
@@ -85,6 +87,15 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
 
+/** Every method the API uses, the headers clients send, and the ones they read. */
+const CORS = (origin: string[]) => ({
+  origin,
+  methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'If-Match', 'X-Request-Id'],
+  exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag', 'X-Error-Code'],
+  maxAge: 600,
+});
+
 export async function buildApp(config: Readonly<Config>, options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
@@ -96,7 +107,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true, keywords: OPENAPI_KEYWORDS } },
     return503OnClosing: true,
   });
 
@@ -175,10 +186,11 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   });
 
   await app.register(errorsPlugin);
-  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  if (config.corsOrigins.length > 0) await app.register(cors, CORS(config.corsOrigins));
   await app.register(authPlugin, { auth: services.auth });
   await app.register(rateLimitsPlugin, { config, redis });
   await app.register(uploadsPlugin, { config, storage: services.storage });
+  await app.register(formsPlugin);
   await app.register(docsPlugin);
 
   await app.register(healthRoutes);

@@ -1,4 +1,5 @@
-import type { TSchema } from 'typebox';
+import { Type } from 'typebox';
+import type { TSchema, TString } from 'typebox';
 
 /**
  * Names a schema for the OpenAPI document: the docs hoist every named schema into
@@ -16,3 +17,28 @@ export function schemaName(schema: TSchema): string | undefined {
   const title = (schema as { title?: unknown }).title;
   return typeof title === 'string' ? title : undefined;
 }
+
+/**
+ * Marks a query parameter that the service reads as a flag (`true`/`false` text): requests
+ * may send any of DRF's boolean literals (the forms plugin turns them into `true`/`false`),
+ * and the document types it as a boolean.
+ */
+export const QUERY_FLAG = 'x-query-flag';
+
+export function QueryFlag(options: { description?: string } = {}): TString {
+  return Type.String({ ...options, [QUERY_FLAG]: true });
+}
+
+/**
+ * Marks a query parameter that the service reads as a whole number (`page`, `page_size`):
+ * it stays text at validation (DRF's own fallbacks apply) and the document types it as an
+ * integer, which the service accepts.
+ */
+export const QUERY_INTEGER = 'x-query-integer';
+
+export function QueryInteger(options: { description?: string; examples?: string[] } = {}): TString {
+  return Type.String({ ...options, [QUERY_INTEGER]: true });
+}
+
+/** Keywords the validator must know (annotations only). */
+export const OPENAPI_KEYWORDS = [QUERY_FLAG, QUERY_INTEGER];

@@ -3,6 +3,7 @@ import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 import { PublicUserSchema } from '../users/schemas.js';
 import { Id, Nullable } from '../../shared/schemas.js';
+import { QueryFlag } from '../../shared/openapi.js';
 
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 20_000;
@@ -93,10 +94,10 @@ export const CourseListQuery = Type.Object({
   instructor: Type.Optional(Type.String({ description: 'Instructor id or username' })),
   min_price: Type.Optional(Type.String({ description: 'Inclusive lower bound' })),
   max_price: Type.Optional(Type.String({ description: 'Inclusive upper bound' })),
-  is_free: Type.Optional(Type.String({ description: 'true or false' })),
+  is_free: Type.Optional(QueryFlag({ description: 'true or false' })),
   min_rating: Type.Optional(Type.String({ description: 'Inclusive; courses without reviews never match' })),
-  is_published: Type.Optional(Type.String({ description: 'false lists the drafts the caller may see (their own; every draft for an admin)' })),
-  mine: Type.Optional(Type.String({ description: "true: the caller's own courses, drafts included" })),
+  is_published: Type.Optional(QueryFlag({ description: 'false lists the drafts the caller may see (their own; every draft for an admin)' })),
+  mine: Type.Optional(QueryFlag({ description: "true: the caller's own courses, drafts included" })),
   ordering: Type.Optional(
     Type.String({ description: 'price, created_at, updated_at, title, average_rating, students_count, reviews_count; `-` for descending; comma-separated. Default -created_at (best match first with search)' }),
   ),
