@@ -10,8 +10,17 @@ import type { TSchema, TString } from 'typebox';
  */
 export function named<T extends TSchema>(name: string, schema: T): T {
   (schema as { title?: string }).title = name;
+  const list = namedSchemas.get(name) ?? [];
+  if (!list.includes(schema)) list.push(schema);
+  namedSchemas.set(name, list);
   return schema;
 }
+
+/**
+ * Every schema given a name, by name: the docs reference an anonymous copy of a named shape
+ * (`Type.Object(X.properties, {description})`) by that name too.
+ */
+export const namedSchemas = new Map<string, TSchema[]>();
 
 export function schemaName(schema: TSchema): string | undefined {
   const title = (schema as { title?: unknown }).title;

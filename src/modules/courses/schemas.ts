@@ -3,18 +3,18 @@ import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 import { PublicUserSchema } from '../users/schemas.js';
 import { Id, Nullable } from '../../shared/schemas.js';
-import { QueryFlag } from '../../shared/openapi.js';
+import { named, QueryFlag } from '../../shared/openapi.js';
 
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 20_000;
 
-export const CategoryRefSchema = Type.Object({
+export const CategoryRefSchema = named('CategoryRef', Type.Object({
   id: Type.Integer(),
   name: Type.String(),
   slug: Type.String(),
-});
+}));
 
-export const CourseListItemSchema = Type.Object({
+export const CourseListItemSchema = named('Course', Type.Object({
   id: Type.Integer(),
   title: Type.String(),
   description: Type.String(),
@@ -31,32 +31,32 @@ export const CourseListItemSchema = Type.Object({
   total_duration: Type.Integer({ description: 'Seconds' }),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-});
+}));
 export type CourseListItem = Static<typeof CourseListItemSchema>;
 
-export const LessonOutlineSchema = Type.Object({
+export const LessonOutlineSchema = named('LessonOutline', Type.Object({
   id: Type.Integer(),
   title: Type.String(),
   order: Type.Integer(),
   duration: Type.Integer(),
   is_preview: Type.Boolean(),
-});
+}));
 export type LessonOutline = Static<typeof LessonOutlineSchema>;
 
-export const EnrollmentSummarySchema = Type.Object({
+export const EnrollmentSummarySchema = named('EnrollmentSummary', Type.Object({
   progress: Type.Number(),
   enrolled_on: Type.String({ format: 'date-time' }),
   completed_at: Nullable(Type.String({ format: 'date-time' })),
-});
+}));
 export type EnrollmentSummary = Static<typeof EnrollmentSummarySchema>;
 
-export const CourseDetailSchema = Type.Object({
+export const CourseDetailSchema = named('CourseDetail', Type.Object({
   ...CourseListItemSchema.properties,
   lessons: Type.Array(LessonOutlineSchema),
   enrollment: Nullable(
     Type.Object(EnrollmentSummarySchema.properties, { description: "The caller's enrollment, for a student; otherwise null" }),
   ),
-});
+}));
 export type CourseDetail = Static<typeof CourseDetailSchema>;
 
 /** Money arrives as a number or a decimal string (validation turns a number into its string); the service checks range and places. */
@@ -74,17 +74,17 @@ const courseFields = {
   is_published: Type.Optional(Type.Boolean({ description: 'Defaults to false (a draft)' })),
 };
 
-export const CourseCreateBody = Type.Object(courseFields);
+export const CourseCreateBody = named('CourseRequest', Type.Object(courseFields));
 export type CourseCreateInput = Static<typeof CourseCreateBody>;
 
-export const CoursePatchBody = Type.Object({
+export const CoursePatchBody = named('PatchedCourseRequest', Type.Object({
   title: Type.Optional(courseFields.title),
   description: Type.Optional(courseFields.description),
   price: Type.Optional(Price),
   category: Type.Optional(courseFields.category),
   thumbnail: courseFields.thumbnail,
   is_published: courseFields.is_published,
-});
+}));
 export type CoursePatchInput = Static<typeof CoursePatchBody>;
 
 export const CourseListQuery = Type.Object({
