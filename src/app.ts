@@ -9,6 +9,7 @@ import authPlugin from './plugins/auth.js';
 import docsPlugin from './plugins/docs.js';
 import errorsPlugin from './plugins/errors.js';
 import formsPlugin from './plugins/forms.js';
+import metricsPlugin from './plugins/metrics.js';
 import { OPENAPI_KEYWORDS } from './shared/openapi.js';
 import rateLimitsPlugin from './plugins/rate-limits.js';
 import uploadsPlugin from './plugins/uploads.js';
@@ -99,6 +100,8 @@ const CORS = (origin: string[]) => ({
 export async function buildApp(config: Readonly<Config>, options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
+    // One line per request instead of Fastify's two (see the onResponse hook below).
+    disableRequestLogging: true,
     bodyLimit: config.limits.bodyBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -184,6 +187,14 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     reply.headers(SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onResponse', async (request, reply) => {
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    const path = request.url.split('?')[0] ?? request.url;
+    request.log.info(
+      { method: request.method, url: path, statusCode: reply.statusCode, responseTime: ms },
+      `${request.method} ${path} ${reply.statusCode} ${ms}ms`,
+    );
+  });
 
   await app.register(errorsPlugin);
   if (config.corsOrigins.length > 0) await app.register(cors, CORS(config.corsOrigins));
@@ -192,6 +203,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(uploadsPlugin, { config, storage: services.storage });
   await app.register(formsPlugin);
   await app.register(docsPlugin);
+  await app.register(metricsPlugin, { token: config.metricsToken, database });
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
