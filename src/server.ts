@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { Migrator } from 'kysely';
 import { migrations } from './db/migrations/index.js';
@@ -92,7 +93,7 @@ export function loggerOptions(config: Readonly<Config>, tty: boolean): FastifySe
   if (tty && config.env !== 'production') {
     return {
       level: config.logLevel,
-      transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId,method,url,statusCode,responseTime', singleLine: true } },
+      transport: { target: createRequire(import.meta.url).resolve('pino-pretty'), options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId,method,url,statusCode,responseTime', singleLine: true } },
     };
   }
   return { level: config.logLevel };
