@@ -8,6 +8,7 @@ import { migrateToLatest } from './db/migrator.js';
 import { buildApp } from './app.js';
 import { HttpError } from './shared/errors.js';
 import { serve } from './server.js';
+import { seedDemo } from './seed/demo.js';
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                         apply every pending migration
@@ -83,6 +84,21 @@ async function migrateDown() {
   }
 }
 
+async function seed(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: { force: { type: 'boolean' } } });
+  const config = loadConfig(process.env);
+  const database = createDatabase(config.databaseUrl);
+  await migrateToLatest(database.db);
+  const app = await buildApp(config, { database, logger: false });
+  try {
+    const logins = await seedDemo(app, { force: values.force === true, origin: config.publicUrl });
+    console.log('Demo data created. Log in with:');
+    for (const login of logins) console.log(`  ${login.role.padEnd(10)} ${login.username.padEnd(14)} ${login.password}`);
+  } finally {
+    await app.close();
+  }
+}
+
 async function createAdmin(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
@@ -114,6 +130,8 @@ async function main() {
       return migrate(rest[0]);
     case 'create-admin':
       return createAdmin(rest);
+    case 'seed-demo':
+      return seed(rest);
     case 'serve':
       return serve();
     default:
