@@ -128,6 +128,7 @@ describe('one log line per request', () => {
       await logged.inject({ method: 'GET', url: '/api/courses/?search=secret' });
       const requestLines = lines.filter((l) => l.method === 'GET' && l.url === '/api/courses/');
       assert.equal(requestLines.length, 1, JSON.stringify(lines));
+      assert.ok(!lines.some((l) => l.msg === 'incoming request' || l.msg === 'request completed'));
       const [line] = requestLines;
       assert.equal(line?.statusCode, 200);
       assert.equal(typeof line?.responseTime, 'number');
