@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import { Redis } from 'ioredis';
@@ -9,6 +9,9 @@ import authPlugin from './plugins/auth.js';
 import docsPlugin from './plugins/docs.js';
 import { decimalIds } from './shared/schemas.js';
 import errorsPlugin, { contractClientErrors, contractFrameworkErrors, withRedactedUrls } from './plugins/errors.js';
+import formsPlugin from './plugins/forms.js';
+import metricsPlugin from './plugins/metrics.js';
+import { OPENAPI_KEYWORDS } from './shared/openapi.js';
 import rateLimitsPlugin from './plugins/rate-limits.js';
 import uploadsPlugin from './plugins/uploads.js';
 import { createLocalStorage } from './storage/local.js';
@@ -123,9 +126,20 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
 
+/** Every method the API uses, the headers clients send, and the ones they read. */
+const CORS = (origin: string[]) => ({
+  origin,
+  methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  allowedHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'If-Match', 'X-Request-Id'],
+  exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag', 'X-Error-Code'],
+  maxAge: 600,
+});
+
 export async function buildApp(config: Readonly<Config>, options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: withRedactedUrls(options.logger ?? { level: config.logLevel }),
+    // One line per request instead of Fastify's two (see the onResponse hook below).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.bodyBytes,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
@@ -134,7 +148,10 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 200 },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true }, plugins: [decimalIds] },
+    ajv: {
+      customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true, keywords: OPENAPI_KEYWORDS },
+      plugins: [decimalIds],
+    },
     // Errors raised outside the request lifecycle answer in the contract's format too.
     frameworkErrors: contractFrameworkErrors(SECURITY_HEADERS),
     clientErrorHandler: contractClientErrors(SECURITY_HEADERS),
@@ -292,16 +309,24 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     reply.header('x-request-id', request.id);
   });
   // A request that recorded an event (committed by now) wakes the delivery worker.
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', async (request, reply) => {
     if (events.takeRecorded()) webhookWorker.wake();
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    const path = request.url.split('?')[0] ?? request.url;
+    request.log.info(
+      { method: request.method, url: path, statusCode: reply.statusCode, responseTime: ms },
+      `${request.method} ${path} ${reply.statusCode} ${ms}ms`,
+    );
   });
 
   await app.register(errorsPlugin);
-  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  if (config.corsOrigins.length > 0) await app.register(cors, CORS(config.corsOrigins));
   await app.register(authPlugin, { auth: services.auth });
   await app.register(rateLimitsPlugin, { config, redis });
   await app.register(uploadsPlugin, { config, storage: services.storage });
+  await app.register(formsPlugin);
   await app.register(docsPlugin);
+  await app.register(metricsPlugin, { token: config.metricsToken, database });
 
   await app.register(healthRoutes);
   await app.register(authRoutes);

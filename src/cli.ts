@@ -1,4 +1,6 @@
 import { createInterface } from 'node:readline';
+import { Migrator } from 'kysely';
+import { migrations } from './db/migrations/index.js';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { createDatabase } from './db/index.js';
@@ -6,9 +8,13 @@ import { migrateToLatest } from './db/migrator.js';
 import { buildApp } from './app.js';
 import { HttpError } from './shared/errors.js';
 import { serve } from './server.js';
+import { seedDemo } from './seed/demo.js';
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                         apply every pending migration
+  migrate status                  list migrations, applied or pending
+  migrate down                    undo the last applied migration
+  seed-demo [--force]             fill a fresh database with a demo platform and print its logins
   create-admin --username NAME --email EMAIL [--password PASSWORD]
                                   password from --password, ADMIN_PASSWORD, or a prompt
   serve                           start the server (same as npm start)`;
@@ -36,7 +42,10 @@ async function promptHidden(question: string): Promise<string> {
   );
 }
 
-async function migrate() {
+async function migrate(sub: string | undefined) {
+  if (sub === 'status') return migrateStatus();
+  if (sub === 'down') return migrateDown();
+  if (sub !== undefined && sub !== 'up' && sub !== 'latest') throw new Error(`Unknown migrate command "${sub}": use migrate, migrate status or migrate down`);
   const config = loadConfig(process.env);
   const database = createDatabase(config.databaseUrl);
   try {
@@ -45,6 +54,48 @@ async function migrate() {
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to apply: the database is up to date.');
   } finally {
     await database.close();
+  }
+}
+
+const migratorFor = (database: ReturnType<typeof createDatabase>) =>
+  new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
+
+async function migrateStatus() {
+  const database = createDatabase(loadConfig(process.env).databaseUrl);
+  try {
+    const all = await migratorFor(database).getMigrations();
+    for (const m of all) console.log(`${m.executedAt ? `applied ${m.executedAt.toISOString()}` : 'pending                          '}  ${m.name}`);
+    const pending = all.filter((m) => !m.executedAt).length;
+    console.log(pending === 0 ? 'Up to date.' : `${pending} pending.`);
+  } finally {
+    await database.close();
+  }
+}
+
+async function migrateDown() {
+  const database = createDatabase(loadConfig(process.env).databaseUrl);
+  try {
+    const result = await migratorFor(database).migrateDown();
+    if (result.error) throw result.error instanceof Error ? result.error : new Error('migration failed');
+    const undone = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+    console.log(undone.length ? `Undone: ${undone.join(', ')}` : 'Nothing to undo: no migration is applied.');
+  } finally {
+    await database.close();
+  }
+}
+
+async function seed(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: { force: { type: 'boolean' } } });
+  const config = loadConfig(process.env);
+  const database = createDatabase(config.databaseUrl);
+  await migrateToLatest(database.db);
+  const app = await buildApp(config, { database, logger: false });
+  try {
+    const logins = await seedDemo(app, { force: values.force === true, origin: config.publicUrl });
+    console.log('Demo data created. Log in with:');
+    for (const login of logins) console.log(`  ${login.role.padEnd(10)} ${login.username.padEnd(14)} ${login.password}`);
+  } finally {
+    await app.close();
   }
 }
 
@@ -76,9 +127,11 @@ async function main() {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'migrate':
-      return migrate();
+      return migrate(rest[0]);
     case 'create-admin':
       return createAdmin(rest);
+    case 'seed-demo':
+      return seed(rest);
     case 'serve':
       return serve();
     default:

@@ -54,6 +54,39 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** WEBHOOK_WORKER: this instance sends webhook deliveries (off: an API-only instance; events wait for one that does). */
   webhookWorker: boolean;
+  /** Apply pending migrations when the server starts (MIGRATE_ON_START, default true). */
+  migrateOnStart: boolean;
+  /** The bearer token GET /metrics asks for; unset: no /metrics at all. */
+  metricsToken: string | undefined;
+}
+
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function nodeEnvOf(raw: string | undefined): Config['env'] {
+  if (raw === undefined || raw.trim() === '') return 'development';
+  const value = raw.trim();
+  if ((NODE_ENVS as readonly string[]).includes(value)) return value as Config['env'];
+  throw new ConfigError(`NODE_ENV must be one of ${NODE_ENVS.join(', ')}, not "${raw}"`);
+}
+
+function logLevelOf(raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') return 'info';
+  const value = raw.trim().toLowerCase();
+  if (!LOG_LEVELS.includes(value)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not "${raw}"`);
+  return value;
+}
+
+function redisUrlOf(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^rediss?:\/\/[^\s]+$/.test(raw.trim())) throw new ConfigError(`REDIS_URL must look like redis://host:6379 (or rediss:// for TLS), not "${raw}"`);
+  return raw.trim();
+}
+
+function metricsTokenOf(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  return raw;
 }
 
 export class ConfigError extends Error {}
@@ -161,7 +194,7 @@ function allowedHosts(raw: string | undefined, host: string): string[] {
 }
 
 export function loadConfig(env: Env): Readonly<Config> {
-  const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
+  const nodeEnv = nodeEnvOf(env.NODE_ENV);
   const databaseUrl = env.DATABASE_URL || 'sqlite:data/db.sqlite3';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
@@ -189,7 +222,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     port: int(env, 'PORT', 8000),
     host: env.HOST || '127.0.0.1',
     databaseUrl,
-    redisUrl: env.REDIS_URL || undefined,
+    redisUrl: redisUrlOf(env.REDIS_URL),
     secretKey: resolveSecret(env, nodeEnv, dataDir),
     accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 300, 1),
     refreshTokenTtl: int(env, 'REFRESH_TOKEN_TTL', 86_400, 1),
@@ -219,12 +252,14 @@ export function loadConfig(env: Env): Readonly<Config> {
     },
     instructorAutoApprove: bool(env, 'INSTRUCTOR_AUTO_APPROVE', false),
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevelOf(env.LOG_LEVEL),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     publicUrl: publicUrl(env.PUBLIC_URL),
     allowedHosts: allowedHosts(env.ALLOWED_HOSTS, env.HOST || '127.0.0.1'),
     webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     webhookWorker: bool(env, 'WEBHOOK_WORKER', true),
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    metricsToken: metricsTokenOf(env.METRICS_TOKEN),
   };
   return Object.freeze(config);
 }

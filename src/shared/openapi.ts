@@ -1,4 +1,5 @@
-import type { TSchema } from 'typebox';
+import { Type } from 'typebox';
+import type { TSchema, TString } from 'typebox';
 
 /**
  * Names a schema for the OpenAPI document: the docs hoist every named schema into
@@ -9,10 +10,44 @@ import type { TSchema } from 'typebox';
  */
 export function named<T extends TSchema>(name: string, schema: T): T {
   (schema as { title?: string }).title = name;
+  const list = namedSchemas.get(name) ?? [];
+  if (!list.includes(schema)) list.push(schema);
+  namedSchemas.set(name, list);
   return schema;
 }
+
+/**
+ * Every schema given a name, by name: the docs reference an anonymous copy of a named shape
+ * (`Type.Object(X.properties, {description})`) by that name too.
+ */
+export const namedSchemas = new Map<string, TSchema[]>();
 
 export function schemaName(schema: TSchema): string | undefined {
   const title = (schema as { title?: unknown }).title;
   return typeof title === 'string' ? title : undefined;
 }
+
+/**
+ * Marks a query parameter that the service reads as a flag (`true`/`false` text): requests
+ * may send any of DRF's boolean literals (the forms plugin turns them into `true`/`false`),
+ * and the document types it as a boolean.
+ */
+export const QUERY_FLAG = 'x-query-flag';
+
+export function QueryFlag(options: { description?: string } = {}): TString {
+  return Type.String({ ...options, [QUERY_FLAG]: true });
+}
+
+/**
+ * Marks a query parameter that the service reads as a whole number (`page`, `page_size`):
+ * it stays text at validation (DRF's own fallbacks apply) and the document types it as an
+ * integer, which the service accepts.
+ */
+export const QUERY_INTEGER = 'x-query-integer';
+
+export function QueryInteger(options: { description?: string; examples?: string[] } = {}): TString {
+  return Type.String({ ...options, [QUERY_INTEGER]: true });
+}
+
+/** Keywords the validator must know (annotations only). */
+export const OPENAPI_KEYWORDS = [QUERY_FLAG, QUERY_INTEGER];

@@ -1,15 +1,15 @@
 import { Type } from 'typebox';
 import type { TSchema } from 'typebox';
 import { invalidField, notFound } from './errors.js';
-import { schemaName, named } from './openapi.js';
+import { schemaName, named, QueryInteger } from './openapi.js';
 
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 100;
 
 export const PageQuery = {
-  page: Type.Optional(Type.String({ description: '1-based page number', examples: ['2'] })),
+  page: Type.Optional(QueryInteger({ description: '1-based page number', examples: ['2'] })),
   page_size: Type.Optional(
-    Type.String({ description: `Items per page (default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}; an invalid value falls back to the default)` }),
+    QueryInteger({ description: `Items per page (default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}; an invalid value falls back to the default)` }),
   ),
 };
 

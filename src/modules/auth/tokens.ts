@@ -5,6 +5,8 @@ import type { Role } from '../../db/types.js';
 export interface AccessClaims {
   typ: 'access';
   sub: string;
+  /** SimpleJWT's claim for the user's id (clients read it); `sub` carries the same id as text. */
+  user_id: number;
   sid: string;
   role: Role;
   exp: number;
@@ -13,6 +15,7 @@ export interface AccessClaims {
 export interface RefreshClaims {
   typ: 'refresh';
   sub: string;
+  user_id: number;
   sid: string;
   jti: string;
   exp: number;
@@ -48,8 +51,8 @@ export function createTokens(secret: string, ttl: { access: number; refresh: num
   return {
     issue(user, sessionId, refreshJti) {
       return {
-        access: signAccess({ typ: 'access', sub: String(user.id), sid: sessionId, role: user.role }),
-        refresh: signRefresh({ typ: 'refresh', sub: String(user.id), sid: sessionId, jti: refreshJti }),
+        access: signAccess({ typ: 'access', sub: String(user.id), user_id: user.id, sid: sessionId, role: user.role }),
+        refresh: signRefresh({ typ: 'refresh', sub: String(user.id), user_id: user.id, sid: sessionId, jti: refreshJti }),
       };
     },
     verifyAccess(token) {

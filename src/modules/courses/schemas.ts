@@ -6,16 +6,17 @@ import { RatingHistogramSchema } from '../reviews/schemas.js';
 import { Id, Nullable } from '../../shared/schemas.js';
 import { MAX_TITLE_LENGTH } from '../../shared/text.js';
 import { SectionOutlineSchema } from '../sections/schemas.js';
+import { named, QueryFlag } from '../../shared/openapi.js';
 
 export const MAX_DESCRIPTION_LENGTH = 20_000;
 
-export const CategoryRefSchema = Type.Object({
+export const CategoryRefSchema = named('CategoryRef', Type.Object({
   id: Type.Integer(),
   name: Type.String(),
   slug: Type.String(),
-});
+}));
 
-export const CourseListItemSchema = Type.Object({
+export const CourseListItemSchema = named('Course', Type.Object({
   id: Type.Integer(),
   title: Type.String(),
   description: Type.String(),
@@ -32,10 +33,10 @@ export const CourseListItemSchema = Type.Object({
   total_duration: Type.Integer({ description: 'Seconds' }),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-});
+}));
 export type CourseListItem = Static<typeof CourseListItemSchema>;
 
-export const LessonOutlineSchema = Type.Object({
+export const LessonOutlineSchema = named('LessonOutline', Type.Object({
   id: Type.Integer(),
   title: Type.String(),
   order: Type.Integer(),
@@ -44,17 +45,17 @@ export const LessonOutlineSchema = Type.Object({
   section: Nullable(Type.Integer({ description: 'Id of the section the lesson is in, or null' })),
   completed: Type.Optional(Type.Boolean({ description: 'For an enrolled student: whether they completed the lesson' })),
   locked: Type.Optional(Type.Boolean({ description: 'For an enrolled student of a sequential course: the lesson waits for every lesson before it to be completed' })),
-});
+}));
 export type LessonOutline = Static<typeof LessonOutlineSchema>;
 
-export const EnrollmentSummarySchema = Type.Object({
+export const EnrollmentSummarySchema = named('EnrollmentSummary', Type.Object({
   progress: Type.Number(),
   enrolled_on: Type.String({ format: 'date-time' }),
   completed_at: Nullable(Type.String({ format: 'date-time' })),
-});
+}));
 export type EnrollmentSummary = Static<typeof EnrollmentSummarySchema>;
 
-export const CourseDetailSchema = Type.Object({
+export const CourseDetailSchema = named('CourseDetail', Type.Object({
   ...CourseListItemSchema.properties,
   lessons: Type.Array(LessonOutlineSchema),
   sections: Type.Array(SectionOutlineSchema, { description: 'The sections of the course, by order' }),
@@ -63,7 +64,7 @@ export const CourseDetailSchema = Type.Object({
   enrollment: Nullable(
     Type.Object(EnrollmentSummarySchema.properties, { description: "The caller's enrollment, for a student; otherwise null" }),
   ),
-});
+}));
 export type CourseDetail = Static<typeof CourseDetailSchema>;
 
 /** Money arrives as a number or a decimal string (validation turns a number into its string); the service checks range and places. */
@@ -85,10 +86,10 @@ const courseFields = {
   })),
 };
 
-export const CourseCreateBody = Type.Object(courseFields);
+export const CourseCreateBody = named('CourseRequest', Type.Object(courseFields));
 export type CourseCreateInput = Static<typeof CourseCreateBody>;
 
-export const CoursePatchBody = Type.Object({
+export const CoursePatchBody = named('PatchedCourseRequest', Type.Object({
   title: Type.Optional(courseFields.title),
   description: Type.Optional(courseFields.description),
   price: Type.Optional(Price),
@@ -96,7 +97,7 @@ export const CoursePatchBody = Type.Object({
   thumbnail: courseFields.thumbnail,
   is_published: courseFields.is_published,
   sequential: courseFields.sequential,
-});
+}));
 export type CoursePatchInput = Static<typeof CoursePatchBody>;
 
 export const CourseListQuery = Type.Object({
@@ -106,10 +107,10 @@ export const CourseListQuery = Type.Object({
   instructor: Type.Optional(Type.String({ description: 'Instructor id or username' })),
   min_price: Type.Optional(Type.String({ description: 'Inclusive lower bound' })),
   max_price: Type.Optional(Type.String({ description: 'Inclusive upper bound' })),
-  is_free: Type.Optional(Type.String({ description: 'true or false' })),
+  is_free: Type.Optional(QueryFlag({ description: 'true or false' })),
   min_rating: Type.Optional(Type.String({ description: 'Inclusive; courses without reviews never match' })),
-  is_published: Type.Optional(Type.String({ description: 'false lists the drafts the caller may see (their own; every draft for an admin)' })),
-  mine: Type.Optional(Type.String({ description: "true: the caller's own courses, drafts included" })),
+  is_published: Type.Optional(QueryFlag({ description: 'false lists the drafts the caller may see (their own; every draft for an admin)' })),
+  mine: Type.Optional(QueryFlag({ description: "true: the caller's own courses, drafts included" })),
   ordering: Type.Optional(
     Type.String({ description: 'price, created_at, updated_at, title, average_rating, students_count, reviews_count; `-` for descending; comma-separated. Default -created_at (best match first with search)' }),
   ),

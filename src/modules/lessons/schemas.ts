@@ -3,6 +3,7 @@ import { MAX_TITLE_LENGTH } from '../../shared/text.js';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
 import { Id as idSchema, MAX_ID, Nullable } from '../../shared/schemas.js';
+import { named } from '../../shared/openapi.js';
 
 /** Counts live in 32-bit integer columns, as ids do; a larger value would be a database error, not a 400. */
 export const MAX_INT = MAX_ID;
@@ -10,7 +11,7 @@ export const MAX_CONTENT_LENGTH = 200_000;
 
 const Id = idSchema();
 
-export const LessonSchema = Type.Object({
+export const LessonSchema = named('Lesson', Type.Object({
   id: Type.Integer(),
   course: Type.Integer(),
   title: Type.String(),
@@ -23,7 +24,7 @@ export const LessonSchema = Type.Object({
   attachment: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-});
+}));
 export type Lesson = Static<typeof LessonSchema>;
 
 const fileField = (what: string) =>
@@ -40,19 +41,19 @@ const editable = {
   attachment: fileField('attachment (PDF)'),
 };
 
-export const LessonCreateBody = Type.Object({ course: Id, ...editable });
+export const LessonCreateBody = named('LessonRequest', Type.Object({ course: Id, ...editable }));
 export type LessonCreateInput = Static<typeof LessonCreateBody>;
 
 /** PUT: the required fields again (the course must be the same), the others as PATCH. */
-export const LessonReplaceBody = Type.Object({
+export const LessonReplaceBody = named('LessonUpdateRequest', Type.Object({
   ...editable,
   course: Type.Integer({ description: 'Fixed after creation: must be the current course' }),
-});
-export const LessonPatchBody = Type.Object({
+}));
+export const LessonPatchBody = named('PatchedLessonRequest', Type.Object({
   ...editable,
   course: Type.Optional(Type.Integer({ description: 'Fixed after creation: must be the current course' })),
   title: Type.Optional(editable.title),
-});
+}));
 export type LessonUpdateInput = Static<typeof LessonPatchBody>;
 
 export const LessonQuery = Type.Object({

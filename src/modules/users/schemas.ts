@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { Id, Nullable } from '../../shared/schemas.js';
 import type { Static } from 'typebox';
 import { PageQuery } from '../../shared/pagination.js';
+import { named } from '../../shared/openapi.js';
 
 export const RoleSchema = Type.Union([Type.Literal('student'), Type.Literal('instructor'), Type.Literal('admin')]);
 export const InstructorStatusSchema = Type.Union([
@@ -11,7 +12,7 @@ export const InstructorStatusSchema = Type.Union([
   Type.Literal('rejected'),
 ]);
 
-export const UserSchema = Type.Object(
+export const UserSchema = named('User', Type.Object(
   {
     id: Type.Integer(),
     username: Type.String(),
@@ -29,11 +30,11 @@ export const UserSchema = Type.Object(
     date_joined: Type.String({ format: 'date-time' }),
   },
 
-);
+));
 export type User = Static<typeof UserSchema>;
 
 /** What anyone may see of a user: never the email. */
-export const PublicUserSchema = Type.Object(
+export const PublicUserSchema = named('PublicUser', Type.Object(
   {
     id: Type.Integer(),
     username: Type.String(),
@@ -43,12 +44,12 @@ export const PublicUserSchema = Type.Object(
     profile_image: Nullable(Type.String({ format: 'uri' })),
   },
 
-);
+));
 export type PublicUser = Static<typeof PublicUserSchema>;
 
 const Name = Type.String({ maxLength: 150 });
 
-export const RegisterBody = Type.Object({
+export const RegisterBody = named('RegisterRequest', Type.Object({
   username: Type.String({ minLength: 1, maxLength: 150 }),
   email: Type.String({ minLength: 1, maxLength: 254 }),
   password: Type.String({ minLength: 1, maxLength: 4096 }),
@@ -57,24 +58,24 @@ export const RegisterBody = Type.Object({
   first_name: Type.Optional(Name),
   last_name: Type.Optional(Name),
   bio: Type.Optional(Type.String({ maxLength: 5000 })),
-});
+}));
 export type RegisterInput = Static<typeof RegisterBody>;
 
-export const ProfileBody = Type.Object({
+export const ProfileBody = named('PatchedProfileRequest', Type.Object({
   email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
   first_name: Type.Optional(Name),
   last_name: Type.Optional(Name),
   bio: Type.Optional(Type.String({ maxLength: 5000 })),
   profile_image: Type.Optional(Type.Null({ description: 'A file (multipart) to replace the image; null or empty to clear it' })),
-});
+}));
 export type ProfileInput = Static<typeof ProfileBody>;
 
-export const ProfilePutBody = Type.Object({ ...ProfileBody.properties, email: Type.String({ minLength: 1, maxLength: 254 }) });
+export const ProfilePutBody = named('ProfileRequest', Type.Object({ ...ProfileBody.properties, email: Type.String({ minLength: 1, maxLength: 254 }) }));
 
-export const ChangePasswordBody = Type.Object({
+export const ChangePasswordBody = named('ChangePasswordRequest', Type.Object({
   old_password: Type.String({ minLength: 1, maxLength: 4096 }),
   new_password: Type.String({ minLength: 1, maxLength: 4096 }),
-});
+}));
 
 export const AdminUserQuery = Type.Object({
   ...PageQuery,
@@ -86,14 +87,14 @@ export const AdminUserQuery = Type.Object({
 });
 export type AdminUserQueryInput = Static<typeof AdminUserQuery>;
 
-export const AdminUserPatch = Type.Object({
+export const AdminUserPatch = named('PatchedAdminUserRequest', Type.Object({
   is_active: Type.Optional(Type.Boolean()),
   role: Type.Optional(RoleSchema),
   first_name: Type.Optional(Name),
   last_name: Type.Optional(Name),
   bio: Type.Optional(Type.String({ maxLength: 5000 })),
-});
+}));
 export type AdminUserPatchInput = Static<typeof AdminUserPatch>;
 
 export const UserIdParams = Type.Object({ id: Id() });
-export const Detail = Type.Object({ detail: Type.String() });
+export const Detail = named('Detail', Type.Object({ detail: Type.String() }));
