@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, PASSWORD, unique } from '../helpers/factories.js';
+import { PASSWORD, unique, createStudent, createInstructor, createAdmin } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
 
 const GOOD_PASSWORD = 'violet-Sunrise-42';

@@ -2,10 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
+import { createStudent, createInstructor, createAdmin, createCategory, createCourse } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
-import { createCategory, createCourse } from '../helpers/catalog.js';
 
 describe('categories', () => {
   let app: TestApp;
@@ -97,8 +96,8 @@ describe('categories', () => {
   it('counts published courses only, following publish, unpublish, moves and deletes', async () => {
     const category = await createCategory(app);
     const other = await createCategory(app);
-    await createCourse(app, instructor.user.id, { category_id: category.id, is_published: true });
-    const draft = await createCourse(app, instructor.user.id, { category_id: category.id, is_published: false });
+    await createCourse(app, { instructor: instructor,  category_id: category.id, is_published: true });
+    const draft = await createCourse(app, { instructor: instructor,  category_id: category.id, is_published: false });
     const count = async (id: number) => (await call(app, 'GET', `/api/categories/${id}/`)).body.courses_count;
     assert.equal(await count(category.id), 1, 'a draft is not counted');
 
@@ -121,7 +120,7 @@ describe('categories', () => {
 
   it('refuses to delete a category with courses, drafts included; deletes an empty one', async () => {
     const category = await createCategory(app);
-    const draft = await createCourse(app, instructor.user.id, { category_id: category.id, is_published: false });
+    const draft = await createCourse(app, { instructor: instructor,  category_id: category.id, is_published: false });
     const blocked = await call(app, 'DELETE', `/api/categories/${category.id}/`, { token: admin.access });
     assert.equal(blocked.status, 409);
     assert.match(blocked.body.detail, /courses/);

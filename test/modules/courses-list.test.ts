@@ -2,11 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, createUser } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
+import type { TestUser, CourseOverrides } from '../helpers/factories.js';
+import { createUser, createStudent, createInstructor, createAdmin, createCategory, createCourse } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
-import { createCategory, createCourse } from '../helpers/catalog.js';
-import type { CourseOverrides } from '../helpers/catalog.js';
 
 interface Item {
   id: number;
@@ -56,7 +54,7 @@ describe('course list', () => {
     student = await createStudent(app);
     design = (await createCategory(app, { name: 'Graphic Design' })).id;
     data = (await createCategory(app, { name: 'Data Science & AI' })).id;
-    const course = (instructor: TestUser, overrides: CourseOverrides) => createCourse(app, instructor.user.id, overrides);
+    const course = (instructor: TestUser, overrides: CourseOverrides) => createCourse(app, { instructor, ...overrides });
     const rows = [
       await course(ada, { title: 'Python for Everyone', description: 'Start programming today', price_cents: 0, category_id: data, created_at: at(1), updated_at: at(20), average_rating: 4.5, reviews_count: 2, rating_sum: 9, students_count: 30 }),
       await course(ada, { title: 'Advanced Python', description: 'Decorators, generators and typing', price_cents: 4999, category_id: data, created_at: at(2), updated_at: at(19), average_rating: 3.25, reviews_count: 4, rating_sum: 13, students_count: 5 }),
@@ -167,7 +165,7 @@ describe('course list', () => {
     it('follows edits: a course retitled, a category renamed, a username changed', async () => {
       const instructor = await createInstructor(app);
       const category = await createCategory(app, { name: 'Woodwork' });
-      const course = await createCourse(app, instructor.user.id, { title: 'Chairs', category_id: category.id });
+      const course = await createCourse(app, { instructor: instructor,  title: 'Chairs', category_id: category.id });
       const found = async (term: string) => (await all(`search=${term}`)).results.some((c) => c.id === course.id);
       assert.ok(await found('chair'));
       await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: instructor.access, body: { title: 'Tables', description: 'Joinery' } });
@@ -333,7 +331,7 @@ describe('course list', () => {
     });
 
     it('caps page_size at 100 and falls back to 10 for an invalid one', async () => {
-      for (let i = 0; i < 8; i++) await createCourse(app, ada.user.id, { category_id: data, created_at: at(1) });
+      for (let i = 0; i < 8; i++) await createCourse(app, { instructor: ada,  category_id: data, created_at: at(1) });
       assert.equal((await list('?page_size=abc')).results.length, 10);
       assert.equal((await list('?page_size=0')).results.length, 10);
       assert.equal((await list('')).results.length, 10);
@@ -348,7 +346,7 @@ describe('course list', () => {
 
   describe('cached counts and rankings', () => {
     it('a write through the API shows at once; a stale ranking never shows a draft', async () => {
-      const course = await createCourse(app, ada.user.id, { title: 'Quokka husbandry', category_id: data });
+      const course = await createCourse(app, { instructor: ada,  title: 'Quokka husbandry', category_id: data });
       assert.deepEqual((await list('?search=quokka')).results.map((c) => c.id), [course.id]);
       // Behind the service's back, as another instance would: the cached ranking still names the course...
       await app.database.db.updateTable('courses').set({ is_published: false }).where('id', '=', course.id).execute();
@@ -384,7 +382,7 @@ describe('course list', () => {
   });
 
   it('costs the same number of queries for a page of 2 and a page of 20 (no N+1)', async () => {
-    for (let i = 0; i < 20; i++) await createCourse(app, i % 2 ? ada.user.id : grace.user.id, { category_id: i % 2 ? data : design });
+    for (let i = 0; i < 20; i++) await createCourse(app, { instructor: i % 2 ? ada : grace, category_id: i % 2 ? data : design });
     const executor = app.database.db.getExecutor();
     const original = executor.executeQuery.bind(executor);
     let queries = 0;

@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
-import { createCourse } from '../helpers/learning.js';
 import { createMediaUrls } from '../../src/modules/media/urls.js';
-import { formData, keyOf, mediaFiles, samples } from '../helpers/lessons.js';
-import type { FilePart } from '../helpers/lessons.js';
+import type { TestUser } from '../helpers/factories.js';
+import { createAdmin, createCourse } from '../helpers/factories.js';
+import type { FilePart } from '../helpers/http.js';
+import { multipart } from '../helpers/http.js';
+import { samples, mediaFiles, keyOf } from '../helpers/media.js';
 
 const SMALL_VIDEO_LIMIT = 64 * 1024;
 
@@ -30,7 +30,7 @@ describe('lesson uploads and media delivery', () => {
     (await app.database.db.selectFrom('lessons').select('id').where('course_id', '=', courseId).execute()).length;
 
   async function upload(files: Record<string, FilePart>, fields: Record<string, string | number> = {}) {
-    const form = formData({ course: courseId, title: 'With files', ...fields }, files);
+    const form = multipart({ course: courseId, title: 'With files', ...fields }, files);
     return app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...owner.headers, ...form.headers }, payload: form.payload });
   }
 
@@ -225,7 +225,7 @@ describe('lesson uploads and media delivery', () => {
     const oldVideo = keyOf(lesson.video);
     const oldAttachment = keyOf(lesson.attachment);
 
-    const form = formData({}, { video: { filename: 'w.webm', contentType: 'video/webm', data: samples.webm() } });
+    const form = multipart({}, { video: { filename: 'w.webm', contentType: 'video/webm', data: samples.webm() } });
     const replaced = await app.inject({ method: 'PATCH', url: `/api/lessons/${lesson.id}/`, headers: { ...owner.headers, ...form.headers }, payload: form.payload });
     assert.equal(replaced.statusCode, 200, replaced.body);
     const newVideo = keyOf(replaced.json().video);
@@ -247,7 +247,7 @@ describe('lesson uploads and media delivery', () => {
 
   it('lets an admin manage lesson files too', async () => {
     const admin = await createAdmin(app);
-    const form = formData({ course: courseId, title: 'By admin' }, { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } });
+    const form = multipart({ course: courseId, title: 'By admin' }, { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } });
     const res = await app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...admin.headers, ...form.headers }, payload: form.payload });
     assert.equal(res.statusCode, 201, res.body);
     assert.ok(res.json().attachment);
@@ -259,7 +259,7 @@ describe('signed media URLs expire', () => {
     const app = await buildTestApp({ MEDIA_URL_TTL: '1' });
     try {
       const course = await createCourse(app, { is_published: true });
-      const form = formData({ course: course.id, title: 'Short-lived' }, { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } });
+      const form = multipart({ course: course.id, title: 'Short-lived' }, { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } });
       const res = await app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...course.owner.headers, ...form.headers }, payload: form.payload });
       assert.equal(res.statusCode, 201, res.body);
       const url = String(res.json().attachment);

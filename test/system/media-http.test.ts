@@ -4,10 +4,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { createCourse } from '../helpers/learning.js';
-import { eventually, mediaFiles, mp4Header, samples } from '../helpers/lessons.js';
+import { createStudent, createCourse } from '../helpers/factories.js';
+import { mp4Header, samples, mediaFiles } from '../helpers/media.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Uploads cut off over a real connection: the client sends part of a multipart body and
@@ -67,10 +67,10 @@ describe('an aborted upload over HTTP', () => {
     const filler = Buffer.alloc(64 * 1024, 0x61);
     for (let i = 0; i < 16; i++) await write(req, filler);
     // The server has begun writing the file before the client goes away.
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).some((f) => f.endsWith('.partial'))), 'a partial file appears');
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).some((f) => f.endsWith('.partial'))), 'a partial file appears');
     req.destroy();
     await outcome;
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
     assert.equal(await lessonCount(), 0);
   });
 
@@ -98,10 +98,10 @@ describe('an aborted upload over HTTP', () => {
       fileHead(boundary, 'attachment', 'a.pdf'),
       samples.pdf(),
     ]));
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).some((f) => f.startsWith('videos/') && !f.endsWith('.partial'))), 'the video was stored');
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).some((f) => f.startsWith('videos/') && !f.endsWith('.partial'))), 'the video was stored');
     req.destroy();
     await outcome;
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
     assert.equal(await lessonCount(), 0);
   });
 

@@ -1,15 +1,21 @@
+/** Media for tests: small files that the content sniffer recognises, and a look at the media root. */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { FastifyInstance } from 'fastify';
-import { nowIso } from '../../src/shared/time.js';
 
-/** Test setup: an enrollment row written directly, as the enroll endpoint would leave it. */
-export async function enroll(app: FastifyInstance, studentId: number, courseId: number): Promise<void> {
-  await app.database.db
-    .insertInto('enrollments')
-    .values({ student_id: studentId, course_id: courseId, enrolled_on: nowIso(), completed_at: null })
-    .execute();
+export function png(width = 32, height = 32): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 120, b: 200, alpha: 1 } } }).png().toBuffer();
+}
+
+/** A JPEG whose EXIF carries a GPS position and a camera make. */
+export function jpegWithGps(width = 64, height = 48): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 40 } } })
+    .jpeg()
+    .withExif({
+      IFD0: { Make: 'SpyCam', Model: 'Tracker 9000' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2976/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 17/1 4020/100' },
+    })
+    .toBuffer();
 }
 
 const box = (type: string, body: Buffer) => {
@@ -36,35 +42,11 @@ export const samples = {
   webm: () => Buffer.concat([ebml('webm'), Buffer.from('webm sample body '.repeat(64))]),
   mkv: () => Buffer.concat([ebml('matroska'), Buffer.from('mkv sample body '.repeat(64))]),
   pdf: () => Buffer.from(`%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n${'% filler\n'.repeat(64)}trailer\n<< /Root 1 0 R >>\n%%EOF\n`),
-  png: () => sharp({ create: { width: 4, height: 4, channels: 3, background: '#3366aa' } }).png().toBuffer(),
+  png: () => png(4, 4),
   text: () => Buffer.from('just some text, not a PDF\n'.repeat(20)),
 };
 
-export interface FilePart {
-  filename: string;
-  contentType: string;
-  data: Buffer;
-}
-
-/** A multipart/form-data body: text fields, then files. */
-export function formData(fields: Record<string, string | number | boolean>, files: Record<string, FilePart> = {}) {
-  const boundary = `----lessons${Math.random().toString(16).slice(2)}`;
-  const chunks: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${String(value)}\r\n`));
-  }
-  for (const [name, file] of Object.entries(files)) {
-    chunks.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${file.filename}"\r\nContent-Type: ${file.contentType}\r\n\r\n`),
-      file.data,
-      Buffer.from('\r\n'),
-    );
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, boundary };
-}
-
-/** Every file under the media root (partial uploads included), relative to it. */
+/** Every file under a folder (the media root of a test app; partial uploads included), relative to it. */
 export function mediaFiles(root: string): string[] {
   try {
     return readdirSync(root, { recursive: true, withFileTypes: true })
@@ -80,14 +62,4 @@ export function mediaFiles(root: string): string[] {
 export function keyOf(url: string, mediaUrl = '/media/'): string {
   const { pathname } = new URL(url);
   return pathname.slice(pathname.indexOf(mediaUrl) + mediaUrl.length);
-}
-
-/** Polls until check() holds or the time is up; returns whether it held. */
-export async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return check();
 }
