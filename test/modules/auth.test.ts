@@ -5,6 +5,7 @@ import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import { PASSWORD, unique, createStudent, createInstructor, createAdmin } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GOOD_PASSWORD = 'violet-Sunrise-42';
 
@@ -200,7 +201,10 @@ describe('login and tokens', () => {
     try {
       const s = await createStudent(short);
       assert.equal((await call(short, 'GET', '/api/profile/', { token: s.access })).status, 200);
-      await new Promise((r) => setTimeout(r, 2100));
+      const { exp } = JSON.parse(Buffer.from(s.access.split('.')[1]!, 'base64url').toString()) as { exp: number };
+      const refused = () => call(short, 'GET', '/api/profile/', { token: s.access }).then((r) => r.status === 401);
+      assert.ok(await waitFor(refused, { timeoutMs: 5000, intervalMs: 50 }), 'refused once expired');
+      assert.ok(Date.now() >= exp * 1000, 'not refused before its exp');
       const res = await call(short, 'GET', '/api/profile/', { token: s.access });
       assert.equal(res.status, 401);
       assert.ok(res.headers['www-authenticate']);

@@ -40,7 +40,7 @@ describe('course list query plans', () => {
     app = await buildTestApp();
     const instructor = await createInstructor(app);
     categoryId = (await createCategory(app)).id;
-    for (let i = 0; i < 5; i++) await createCourse(app, { instructor: instructor,  category_id: categoryId, title: `Python ${i}` });
+    for (let i = 0; i < 5; i++) await createCourse(app, { instructor, category_id: categoryId, title: `Python ${i}` });
     // Enough other courses, in several categories and by several instructors, for PostgreSQL's
     // statistics to tell a selective condition from one that holds for most rows.
     const others = [await createInstructor(app), await createInstructor(app)];

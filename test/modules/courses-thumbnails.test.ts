@@ -112,7 +112,7 @@ describe('course thumbnails', () => {
     });
 
     it('a thumbnail sent by someone who may not edit the course leaves no file behind', async () => {
-      const course = await createCourse(app, { instructor: owner,  category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const intruder = await createInstructor(app);
       const files = mediaFiles(app.mediaRoot);
       const res = await send('PATCH', `/api/courses/${course.id}/`, intruder, multipart({}, { thumbnail: { filename: 'x.png', contentType: 'image/png', data: await png() } }));

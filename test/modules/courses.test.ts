@@ -190,7 +190,7 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('update', () => {
     it('lets the owner PATCH any field and PUT the whole course', async () => {
-      const course = await createCourse(app, { instructor: owner,  category_id: categoryId, is_published: false, created_at: '2026-01-01T00:00:00.000Z' });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false, created_at: '2026-01-01T00:00:00.000Z' });
       const other = await createCategory(app, { name: 'Databases' });
       const patched = await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: owner.access, body: { title: 'Renamed', price: 10, is_published: true } });
       assert.equal(patched.status, 200, patched.text);
@@ -216,7 +216,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('validates PATCH fields like create', async () => {
-      const course = await createCourse(app, { instructor: owner,  category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const res = await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: owner.access, body: { title: '', price: '-3', category: 424242 } });
       assert.equal(res.status, 400);
       assert.deepEqual(Object.keys(res.body).sort(), ['category', 'price', 'title']);
@@ -225,7 +225,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('lets an admin update anyone’s course, draft or not', async () => {
-      const draft = await createCourse(app, { instructor: owner,  category_id: categoryId, is_published: false });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
       const res = await call(app, 'PATCH', `/api/courses/${draft.id}/`, { token: admin.access, body: { title: 'Moderated' } });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.title, 'Moderated');
@@ -233,8 +233,8 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('refuses everyone else: 401 anonymous, 403 on a published course, 404 on a draft', async () => {
-      const published = await createCourse(app, { instructor: owner,  category_id: categoryId, is_published: true });
-      const draft = await createCourse(app, { instructor: owner,  category_id: categoryId, is_published: false });
+      const published = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: true });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
       for (const method of ['PATCH', 'PUT'] as const) {
         const edit = method === 'PUT' ? body() : { title: 'Hijacked' };
         assert.equal((await call(app, method, `/api/courses/${published.id}/`, { body: edit })).status, 401, `${method} anonymous`);
@@ -255,7 +255,7 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('delete', () => {
     it('lets the owner delete a course without students; it is gone', async () => {
-      const course = await createCourse(app, { instructor: owner,  category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const res = await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: owner.access });
       assert.equal(res.status, 204);
       assert.equal(res.text, '');
@@ -264,7 +264,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('refuses the owner while students are enrolled (409); an admin deletes anyway', async () => {
-      const course = await createCourse(app, { instructor: owner,  category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       await app.database.db.insertInto('enrollments').values({ student_id: student.user.id, course_id: course.id, enrolled_on: nowIso() }).execute();
       await app.database.db.updateTable('courses').set({ students_count: 1 }).where('id', '=', course.id).execute();
       const blocked = await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: owner.access });
@@ -278,8 +278,8 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('refuses everyone else: 401 anonymous, 403 on a published course, 404 on a draft', async () => {
-      const published = await createCourse(app, { instructor: owner,  category_id: categoryId });
-      const draft = await createCourse(app, { instructor: owner,  category_id: categoryId, is_published: false });
+      const published = await createCourse(app, { instructor: owner, category_id: categoryId });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
       assert.equal((await call(app, 'DELETE', `/api/courses/${published.id}/`)).status, 401);
       for (const user of [student, otherInstructor]) {
         assert.equal((await call(app, 'DELETE', `/api/courses/${published.id}/`, { token: user.access })).status, 403);
@@ -311,7 +311,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('shows a student their enrollment, and null to others', async () => {
-      const course = await createCourse(app, { instructor: owner,  category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const enrolledOn = '2026-03-04T05:06:07.089Z';
       await app.database.db.insertInto('enrollments').values({ student_id: student.user.id, course_id: course.id, enrolled_on: enrolledOn, progress: 50 }).execute();
       const mine = await call(app, 'GET', `/api/courses/${course.id}/`, { token: student.access });
@@ -331,9 +331,9 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('services for other modules', () => {
     it('findFacts tells owner and state; listItems keeps the given order and leaves out what the viewer may not see', async () => {
-      const a = await createCourse(app, { instructor: owner,  category_id: categoryId });
-      const draft = await createCourse(app, { instructor: owner,  category_id: categoryId, is_published: false });
-      const b = await createCourse(app, { instructor: otherInstructor,  category_id: categoryId });
+      const a = await createCourse(app, { instructor: owner, category_id: categoryId });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
+      const b = await createCourse(app, { instructor: otherInstructor, category_id: categoryId });
       assert.deepEqual(await app.services.courses.findFacts(draft.id), { id: draft.id, title: draft.title, instructor_id: owner.user.id, is_published: false });
       assert.equal(await app.services.courses.findFacts(999_999), undefined);
       const origin = 'http://example.test';

@@ -2,9 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { setTimeout as tick } from 'node:timers/promises';
 import { createStudent, createInstructor, createAdmin, createCourse, createLessons } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
+import { untilClockPasses } from '../helpers/wait.js';
 import { enrollViaApi, completeLessonViaApi, courseCounters } from '../helpers/actions.js';
 
 describe('enrollments', () => {
@@ -114,7 +114,7 @@ describe('enrollments', () => {
       const courses = [await createCourse(app), await createCourse(app), await createCourse(app)];
       for (const course of courses) {
         assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
-        await tick(2); // distinct enrolled_on times: equal ones fall back to ascending id
+        await untilClockPasses(); // distinct enrolled_on times: equal ones fall back to ascending id
       }
       await enrollViaApi(app, await createStudent(app), courses[0]!.id);
 
@@ -258,7 +258,7 @@ describe('enrollments', () => {
       const s1 = await createStudent(app);
       const s2 = await createStudent(app);
       await enrollViaApi(app, s1, course.id);
-      await tick(2);
+      await untilClockPasses();
       await enrollViaApi(app, s2, course.id);
       await completeLessonViaApi(app, s1, lesson!.id);
 

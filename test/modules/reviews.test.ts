@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as tick } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import type { TestUser } from '../helpers/factories.js';
 import { createStudent, createInstructor, createAdmin, createCourse } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
+import { untilClockPasses } from '../helpers/wait.js';
 import { enrollViaApi, courseCounters, reviewViaApi } from '../helpers/actions.js';
 
 async function enrolledStudent(app: FastifyInstance, courseId: number): Promise<TestUser> {
@@ -117,7 +117,7 @@ describe('reviews', () => {
       const ids: number[] = [];
       for (const [i, rating] of [3, 5, 1].entries()) {
         ids.push((await reviewViaApi(app, students[i], { course: course.id, rating })).body.id);
-        await tick(2); // distinct created_at times: equal ones fall back to ascending id
+        await untilClockPasses(); // distinct created_at times: equal ones fall back to ascending id
       }
       const otherReview = (await reviewViaApi(app, await enrolledStudent(app, other.id), { course: other.id, rating: 4 })).body.id;
       const draftAuthor = await enrolledStudent(app, draft.id);

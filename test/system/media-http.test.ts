@@ -32,8 +32,14 @@ describe('an aborted upload over HTTP', () => {
   const lessonCount = async () =>
     (await app.database.db.selectFrom('lessons').select('id').where('course_id', '=', courseId).execute()).length;
 
-  /** Opens a multipart POST that promises `declared` bytes, returns the request to write into. */
+  /**
+   * Opens a multipart POST that promises `declared` bytes, returns the request to write into,
+   * and the server's side of it (for waiting on what the server has read, never for reading it).
+   */
   function openUpload(boundary: string, declared: number) {
+    const serverSide = new Promise<{ req: http.IncomingMessage; res: http.ServerResponse }>((resolve) =>
+      app.server.once('request', (req: http.IncomingMessage, res: http.ServerResponse) => resolve({ req, res })),
+    );
     const req = http.request({
       host: '127.0.0.1',
       port,
@@ -50,7 +56,17 @@ describe('an aborted upload over HTTP', () => {
       req.on('error', (error) => resolve(`error ${error.message}`));
       req.on('close', () => resolve('closed'));
     });
-    return { req, outcome };
+    /** Resolves once the server's socket has read every byte written so far. */
+    const serverHasRead = async () => {
+      const { req: incoming } = await serverSide;
+      assert.ok(await waitFor(() => incoming.socket.bytesRead >= (req.socket?.bytesWritten ?? Infinity)), 'the server read what was sent');
+    };
+    /** Resolves once the server is done with the response (sent, or closed with the connection). */
+    const serverClosed = async () => {
+      const { res } = await serverSide;
+      if (!res.closed) await new Promise((resolve) => res.once('close', resolve));
+    };
+    return { req, outcome, serverHasRead, serverClosed };
   }
 
   const fieldPart = (boundary: string, name: string, value: string) =>
@@ -76,12 +92,12 @@ describe('an aborted upload over HTTP', () => {
 
   it('leaves no file and no row when cut off before the content could be judged', async () => {
     const boundary = 'abortboundary2';
-    const { req, outcome } = openUpload(boundary, 1024 * 1024);
+    const { req, outcome, serverHasRead, serverClosed } = openUpload(boundary, 1024 * 1024);
     await write(req, Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fieldPart(boundary, 'title', 'Cut early'), fileHead(boundary, 'video', 'v.mp4'), mp4Header().subarray(0, 10)]));
-    await new Promise((r) => setTimeout(r, 100));
+    await serverHasRead();
     req.destroy();
     await outcome;
-    await new Promise((r) => setTimeout(r, 200));
+    await serverClosed();
     assert.deepEqual(mediaFiles(app.mediaRoot), []);
     assert.equal(await lessonCount(), 0);
   });
@@ -110,15 +126,16 @@ describe('an aborted upload over HTTP', () => {
     const video = samples.mp4();
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const head = Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fieldPart(boundary, 'title', 'Trickled'), fileHead(boundary, 'video', 'v.mp4')]);
-    const { req } = openUpload(boundary, head.length + video.length + tail.length);
+    const { req, serverHasRead } = openUpload(boundary, head.length + video.length + tail.length);
     const response = new Promise<number>((resolve) => req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     }));
+    // Each piece is read by the server before the next is sent, so the first bytes arrive on their own.
     await write(req, Buffer.concat([head, video.subarray(0, 3)]));
-    await new Promise((r) => setTimeout(r, 150));
+    await serverHasRead();
     await write(req, video.subarray(3, 11));
-    await new Promise((r) => setTimeout(r, 150));
+    await serverHasRead();
     req.end(Buffer.concat([video.subarray(11), tail]));
     assert.equal(await response, 201);
     const [lesson] = await app.database.db.selectFrom('lessons').selectAll().where('title', '=', 'Trickled').execute();
