@@ -27,6 +27,7 @@ describe('pageRequest (DRF PageNumberPagination)', () => {
     assert.deepEqual(pageRequest({ page: '3', page_size: '7' }), { page: 3, pageSize: 7, offset: 14, limit: 7 });
     assert.deepEqual(pageRequest({ page: '1', page_size: '1' }), { page: 1, pageSize: 1, offset: 0, limit: 1 });
     assert.deepEqual(pageRequest({ page: '2' }), { page: 2, pageSize: 10, offset: 10, limit: 10 });
+    assert.deepEqual(pageRequest({ page: '12', page_size: '25' }), { page: 12, pageSize: 25, offset: 275, limit: 25 }, 'several digits');
   });
 
   it('caps page_size at 100, and an invalid one falls back to the default', () => {
