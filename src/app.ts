@@ -308,6 +308,10 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     reply.headers(SECURITY_HEADERS);
     reply.header('x-request-id', request.id);
   });
+  // At debug level a request is also logged as it arrives (long uploads, shutdown diagnosis).
+  app.addHook('onRequest', async (request) => {
+    request.log.debug({ method: request.method, url: request.url.split('?')[0] ?? request.url }, 'incoming request');
+  });
   // A request that recorded an event (committed by now) wakes the delivery worker.
   app.addHook('onResponse', async (request, reply) => {
     if (events.takeRecorded()) webhookWorker.wake();

@@ -2,8 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, createUser, PASSWORD, unique } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
+import { PASSWORD, unique, createUser, createStudent, createInstructor, createAdmin } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
 
 describe('admin users', () => {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, PASSWORD, unique } from '../helpers/factories.js';
+import { PASSWORD, unique, createStudent, createInstructor, createAdmin } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GOOD_PASSWORD = 'violet-Sunrise-42';
 
@@ -112,6 +113,47 @@ describe('register', () => {
     assert.ok(similar.body.password.some((m: string) => /too similar/.test(m)));
   });
 
+  describe('password rules, each against a control the rule alone separates', () => {
+    /** Registers with these fields; 400 on password or 201, nothing else. */
+    async function passwordRefused(fields: { username: string; email: string; password: string }): Promise<boolean> {
+      const res = await call(app, 'POST', '/api/register/', { body: fields });
+      assert.ok(res.status === 201 || (res.status === 400 && Object.keys(res.body).join() === 'password'), `${fields.password}: ${res.status} ${res.text}`);
+      if (res.status === 400) assert.equal(res.headers['x-error-code'], 'invalid');
+      return res.status === 400;
+    }
+    const fresh = () => {
+      const tag = unique('');
+      return { username: `qz_${tag}`, email: `qz.${tag}@example.com` };
+    };
+
+    it('refuses a password too similar to the email (its local part plus a digit or two)', async () => {
+      for (const suffix of ['7', '42']) {
+        const local = `marguerite.${unique('').slice(0, 4)}`;
+        const user = { username: `qz_${unique('')}`, email: `${local}@example.com` };
+        assert.ok(await passwordRefused({ ...user, password: `${local}${suffix}` }), `${local}${suffix} vs ${user.email}`);
+        const control = { username: `qz_${unique('')}`, email: `zz${unique('')}@example.com` };
+        assert.equal(await passwordRefused({ ...control, password: `${local}${suffix}` }), false, 'the same password with another email is fine');
+      }
+      const local = `bartholomew${unique('').slice(0, 3)}`;
+      assert.ok(await passwordRefused({ username: `qz_${unique('')}`, email: `${local}@example.com`, password: `${local.toUpperCase()}9` }), 'case does not hide it');
+    });
+
+    it('refuses a password too similar to the username', async () => {
+      const username = `wilhelmina_${unique('').slice(0, 4)}`;
+      assert.ok(await passwordRefused({ username, email: `${unique('m')}@example.com`, password: `${username}12` }));
+      assert.equal(await passwordRefused({ ...fresh(), password: `${username}12` }), false, 'the same password for another user is fine');
+    });
+
+    it('refuses an all-digit password, a common one and one under 8 characters', async () => {
+      assert.ok(await passwordRefused({ ...fresh(), password: '8675309142' }));
+      assert.equal(await passwordRefused({ ...fresh(), password: '8675309142x' }), false, 'one letter makes it not all digits');
+      assert.ok(await passwordRefused({ ...fresh(), password: 'password1' }));
+      assert.ok(await passwordRefused({ ...fresh(), password: 'Password1' }), 'common ignoring case');
+      assert.ok(await passwordRefused({ ...fresh(), password: 'Kv7#pQ2' }), '7 characters');
+      assert.equal(await passwordRefused({ ...fresh(), password: 'Kv7#pQ2z' }), false, '8 characters');
+    });
+  });
+
   it('reports missing fields on each field', async () => {
     const res = await call(app, 'POST', '/api/register/', { body: {} });
     assert.equal(res.status, 400);
@@ -200,7 +242,10 @@ describe('login and tokens', () => {
     try {
       const s = await createStudent(short);
       assert.equal((await call(short, 'GET', '/api/profile/', { token: s.access })).status, 200);
-      await new Promise((r) => setTimeout(r, 2100));
+      const { exp } = JSON.parse(Buffer.from(s.access.split('.')[1]!, 'base64url').toString()) as { exp: number };
+      const refused = () => call(short, 'GET', '/api/profile/', { token: s.access }).then((r) => r.status === 401);
+      assert.ok(await waitFor(refused, { timeoutMs: 5000, intervalMs: 50 }), 'refused once expired');
+      assert.ok(Date.now() >= exp * 1000, 'not refused before its exp');
       const res = await call(short, 'GET', '/api/profile/', { token: s.access });
       assert.equal(res.status, 401);
       assert.ok(res.headers['www-authenticate']);
@@ -239,10 +284,23 @@ describe('login and tokens', () => {
     assert.equal((await call(app, 'GET', '/api/profile/', { token: other.body.access })).status, 200);
   });
 
-  it('refuses a refresh for a deactivated user', async () => {
+  it('refuses a refresh for a deactivated user and revokes that session for good', async () => {
     const s = await createStudent(app);
+    const other = await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: PASSWORD } });
+    // Deactivated behind the API's back (as another instance or a script would), so no revocation has happened yet.
     await app.database.db.updateTable('users').set({ is_active: false }).where('id', '=', s.user.id).execute();
-    assert.equal((await call(app, 'POST', '/api/token/refresh/', { body: { refresh: s.refresh } })).status, 401);
+    const refused = await call(app, 'POST', '/api/token/refresh/', { body: { refresh: s.refresh } });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers['x-error-code'], 'token_not_valid');
+    assert.equal((await call(app, 'GET', '/api/profile/', { token: s.access })).status, 401, 'the session’s access token is refused');
+
+    const admin = await createAdmin(app);
+    const back = await call(app, 'PATCH', `/api/admin/users/${s.user.id}/`, { as: admin, body: { is_active: true } });
+    assert.equal(back.status, 200, back.text);
+    assert.equal((await call(app, 'POST', '/api/token/refresh/', { body: { refresh: s.refresh } })).status, 401, 'reactivation does not revive the refresh token');
+    assert.equal((await call(app, 'GET', '/api/profile/', { token: s.access })).status, 401, 'nor its access token');
+    assert.equal((await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: PASSWORD } })).status, 200, 'the account itself is usable again');
+    assert.equal(other.status, 200);
   });
 
   it('logout kills the refresh token and every access token of that session only', async () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
-import { call, multipart } from '../helpers/http.js';
+import { createStudent, PASSWORD, unique } from '../helpers/factories.js';
+import { call, multipart, urlencoded } from '../helpers/http.js';
 
 describe('HTTP conventions', () => {
   let app: TestApp;
@@ -75,16 +75,45 @@ describe('HTTP conventions', () => {
     assert.equal(typeof res.json().detail, 'string');
   });
 
-  it('answers another content type with 415, and multipart where no file is taken with 415', async () => {
+  it('answers another content type with 415', async () => {
     const text = await app.inject({ method: 'POST', url: '/api/login/', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
     assert.equal(text.statusCode, 415);
     assert.match(text.json().detail, /text\/plain/);
     const xml = await app.inject({ method: 'POST', url: '/api/login/', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
     assert.equal(xml.statusCode, 415);
-    const form = multipart({ username: 'a', password: 'b' });
-    const mp = await app.inject({ method: 'POST', url: '/api/login/', headers: form.headers, payload: form.payload });
-    assert.equal(mp.statusCode, 415);
-    assert.equal(typeof mp.json().detail, 'string');
+    assert.equal(typeof xml.json().detail, 'string');
+  });
+
+  // The contract (API.md, Conventions): every endpoint that takes a body takes form bodies too, with the same fields.
+  describe('form bodies, as DRF parses them', () => {
+    it('logs in with a multipart body', { todo: 'form bodies: issue 12' }, async () => {
+      const s = await createStudent(app);
+      const form = multipart({ username: s.user.username, password: PASSWORD });
+      const res = await app.inject({ method: 'POST', url: '/api/login/', headers: form.headers, payload: form.payload });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(typeof res.json().access, 'string');
+      const wrong = multipart({ username: s.user.username, password: 'not-the-password' });
+      const refused = await app.inject({ method: 'POST', url: '/api/login/', headers: wrong.headers, payload: wrong.payload });
+      assert.equal(refused.statusCode, 401, 'the fields are read, not ignored');
+    });
+
+    it('logs in with a form-urlencoded body', { todo: 'form bodies: issue 12' }, async () => {
+      const s = await createStudent(app);
+      const form = urlencoded({ username: s.user.username, password: PASSWORD });
+      const res = await app.inject({ method: 'POST', url: '/api/login/', headers: form.headers, payload: form.payload });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(typeof res.json().refresh, 'string');
+    });
+
+    it('registers an instructor from a multipart body with is_instructor=True', { todo: 'form bodies: issue 12' }, async () => {
+      const username = unique('form');
+      const form = multipart({ username, email: `${username}@example.com`, password: 'violet-Sunrise-42', is_instructor: 'True' });
+      const res = await app.inject({ method: 'POST', url: '/api/register/', headers: form.headers, payload: form.payload });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(res.json().role, 'instructor');
+      assert.equal(res.json().is_instructor, true);
+      assert.equal(res.json().instructor_status, 'pending');
+    });
   });
 
   it('accepts multipart with text fields where a file field exists', async () => {

@@ -2,11 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, createUser } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
+import type { TestUser, CourseOverrides } from '../helpers/factories.js';
+import { createUser, createStudent, createInstructor, createAdmin, createCategory, createCourse } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
-import { createCategory, createCourse } from '../helpers/catalog.js';
-import type { CourseOverrides } from '../helpers/catalog.js';
 
 interface Item {
   id: number;
@@ -25,9 +23,25 @@ interface Item {
 
 const at = (day: number) => new Date(Date.UTC(2026, 0, day)).toISOString();
 
+type Page = { count: number; next: string | null; previous: string | null; results: Item[] };
+
+/** GET /api/courses/ on the app the getter names (each describe block has its own app). */
+function lister(getApp: () => TestApp) {
+  const list = async (query: string, user?: TestUser) => {
+    const res = await call(getApp(), 'GET', `/api/courses/${query}`, { token: user?.access });
+    assert.equal(res.status, 200, `${query}: ${res.text}`);
+    return res.body as Page;
+  };
+  const titles = async (query: string, user?: TestUser) => (await list(query, user)).results.map((c) => c.title);
+  const all = (query: string, user?: TestUser) => list(`?page_size=100${query ? `&${query}` : ''}`, user);
+  return { list, titles, all };
+}
+
 /**
  * Catalog fixtures: two categories, two instructors, a spread of prices, ratings, counters
- * and dates (with deliberate ties), and drafts that no public read path may show.
+ * and dates (with deliberate ties), and drafts that no public read path may show. The tests
+ * of this block read the fixture and leave it as they found it (a test that writes removes
+ * what it wrote, in a finally); tests that need more courses build an app of their own below.
  */
 describe('course list', () => {
   let app: TestApp;
@@ -40,13 +54,7 @@ describe('course list', () => {
   let published: number[];
   let draftIds: number[];
 
-  const list = async (query: string, user?: TestUser) => {
-    const res = await call(app, 'GET', `/api/courses/${query}`, { token: user?.access });
-    assert.equal(res.status, 200, `${query}: ${res.text}`);
-    return res.body as { count: number; next: string | null; previous: string | null; results: Item[] };
-  };
-  const titles = async (query: string, user?: TestUser) => (await list(query, user)).results.map((c) => c.title);
-  const all = (query: string, user?: TestUser) => list(`?page_size=100${query ? `&${query}` : ''}`, user);
+  const { list, titles, all } = lister(() => app);
 
   before(async () => {
     app = await buildTestApp();
@@ -56,7 +64,7 @@ describe('course list', () => {
     student = await createStudent(app);
     design = (await createCategory(app, { name: 'Graphic Design' })).id;
     data = (await createCategory(app, { name: 'Data Science & AI' })).id;
-    const course = (instructor: TestUser, overrides: CourseOverrides) => createCourse(app, instructor.user.id, overrides);
+    const course = (instructor: TestUser, overrides: CourseOverrides) => createCourse(app, { instructor, ...overrides });
     const rows = [
       await course(ada, { title: 'Python for Everyone', description: 'Start programming today', price_cents: 0, category_id: data, created_at: at(1), updated_at: at(20), average_rating: 4.5, reviews_count: 2, rating_sum: 9, students_count: 30 }),
       await course(ada, { title: 'Advanced Python', description: 'Decorators, generators and typing', price_cents: 4999, category_id: data, created_at: at(2), updated_at: at(19), average_rating: 3.25, reviews_count: 4, rating_sum: 13, students_count: 5 }),
@@ -164,10 +172,11 @@ describe('course list', () => {
       assert.deepEqual(ordered, ['Logo design basics', 'Advanced Python', 'Python for Everyone'], 'an explicit ordering wins');
     });
 
-    it('follows edits: a course retitled, a category renamed, a username changed', async () => {
+    it('follows edits: a course retitled, a category renamed, a username changed', async (t) => {
       const instructor = await createInstructor(app);
       const category = await createCategory(app, { name: 'Woodwork' });
-      const course = await createCourse(app, instructor.user.id, { title: 'Chairs', category_id: category.id });
+      const course = await createCourse(app, { instructor, title: 'Chairs', category_id: category.id });
+      t.after(() => app.database.db.deleteFrom('courses').where('id', '=', course.id).execute().then(() => app.services.courses.catalogChanged()));
       const found = async (term: string) => (await all(`search=${term}`)).results.some((c) => c.id === course.id);
       assert.ok(await found('chair'));
       await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: instructor.access, body: { title: 'Tables', description: 'Joinery' } });
@@ -332,23 +341,15 @@ describe('course list', () => {
       assert.equal((await list('?page=2&page_size=3')).results.length, 3, 'the last full page exists');
     });
 
-    it('caps page_size at 100 and falls back to 10 for an invalid one', async () => {
-      for (let i = 0; i < 8; i++) await createCourse(app, ada.user.id, { category_id: data, created_at: at(1) });
-      assert.equal((await list('?page_size=abc')).results.length, 10);
-      assert.equal((await list('?page_size=0')).results.length, 10);
-      assert.equal((await list('')).results.length, 10);
-      const capped = await list('?page_size=1000');
-      assert.equal(capped.results.length, capped.count, 'fewer than 100 courses: all of them');
-    });
-
     it('an empty result is page 1 with count 0', async () => {
       assert.deepEqual(await list('?search=zzzzzz'), { count: 0, next: null, previous: null, results: [] });
     });
   });
 
   describe('cached counts and rankings', () => {
-    it('a write through the API shows at once; a stale ranking never shows a draft', async () => {
-      const course = await createCourse(app, ada.user.id, { title: 'Quokka husbandry', category_id: data });
+    it('a write through the API shows at once; a stale ranking never shows a draft', async (t) => {
+      const course = await createCourse(app, { instructor: ada, title: 'Quokka husbandry', category_id: data });
+      t.after(() => app.database.db.deleteFrom('courses').where('id', '=', course.id).execute().then(() => app.services.courses.catalogChanged()));
       assert.deepEqual((await list('?search=quokka')).results.map((c) => c.id), [course.id]);
       // Behind the service's back, as another instance would: the cached ranking still names the course...
       await app.database.db.updateTable('courses').set({ is_published: false }).where('id', '=', course.id).execute();
@@ -363,28 +364,75 @@ describe('course list', () => {
       await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: ada.access });
       assert.equal((await list('?search=wombat')).count, 0);
     });
+  });
+});
 
-    it('pages inside and beyond the cached window of a ranked search follow one order', async () => {
-      const category = await createCategory(app, { name: 'Capybara Studies' });
-      const rows = Array.from({ length: 505 }, (_, i) => ({
-        title: `Capybara ${i}`, description: '', price_cents: 100, category_id: category.id, instructor_id: grace.user.id,
-        thumbnail: null, is_published: true, average_rating: null, created_at: at(1 + (i % 3)), updated_at: at(1),
-      }));
-      for (let i = 0; i < rows.length; i += 100) await app.database.db.insertInto('courses').values(rows.slice(i, i + 100)).execute();
-      app.services.courses.catalogChanged();
-      const pages = await Promise.all([49, 50, 51].map((n) => list(`?search=capybara&page=${n}`)));
-      assert.ok(pages.every((p) => p.count === 505));
-      const seen = pages.flatMap((p) => p.results);
-      assert.equal(seen.length, 25);
-      // Every title ranks the same, so the order is the default one: newest first, then ascending id.
-      assert.deepEqual(seen.map((c) => c.id), [...seen].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? 1 : -1)).map((c) => c.id));
-      const last = (await list('?search=capybara&ordering=-created_at&page_size=100&page=6')).results.slice(-5).map((c) => c.id);
-      assert.deepEqual(pages[2]!.results.map((c) => c.id), last, 'the page beyond the window is the ordered tail');
-    });
+/** More courses than a page can hold (505: past the page-size cap and the cached ranking window), in an app of its own. */
+describe('course list: a catalog past the page-size cap', () => {
+  let app: TestApp;
+  let instructor: TestUser;
+  const { list } = lister(() => app);
+
+  before(async () => {
+    app = await buildTestApp();
+    instructor = await createInstructor(app);
+    const category = await createCategory(app, { name: 'Capybara Studies' });
+    const rows = Array.from({ length: 505 }, (_, i) => ({
+      title: `Capybara ${i}`, description: '', price_cents: 100, category_id: category.id, instructor_id: instructor.user.id,
+      thumbnail: null, is_published: true, average_rating: null, created_at: at(1 + (i % 3)), updated_at: at(1),
+    }));
+    for (let i = 0; i < rows.length; i += 100) await app.database.db.insertInto('courses').values(rows.slice(i, i + 100)).execute();
+    app.services.courses.catalogChanged();
+  });
+  after(() => app.close());
+
+  it('pages 10 by default, caps page_size at 100, and falls back to 10 for an invalid one', async () => {
+    const byDefault = await list('');
+    assert.deepEqual([byDefault.count, byDefault.results.length], [505, 10]);
+    for (const size of ['500', '101', '100', '1000000']) {
+      const page = await list(`?page_size=${size}`);
+      assert.deepEqual([page.count, page.results.length], [505, 100], `page_size=${size}`);
+      assert.equal(new URL(page.next ?? '').searchParams.get('page'), '2', `page_size=${size}`);
+    }
+    const last = await list('?page_size=500&page=6');
+    assert.equal(last.results.length, 5, 'six pages of at most 100: the cap holds for page numbers too');
+    for (const size of ['abc', '0', '-5', '']) assert.equal((await list(`?page_size=${size}`)).results.length, 10, `page_size=${size}`);
+    assert.equal((await list('?page_size=99')).results.length, 99);
   });
 
+  it('pages inside and beyond the cached window of a ranked search follow one order', async () => {
+    const pages = await Promise.all([49, 50, 51].map((n) => list(`?search=capybara&page=${n}`)));
+    assert.ok(pages.every((p) => p.count === 505));
+    const seen = pages.flatMap((p) => p.results);
+    assert.equal(seen.length, 25);
+    // Every title ranks the same, so the order is the default one: newest first, then ascending id.
+    assert.deepEqual(seen.map((c) => c.id), [...seen].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? 1 : -1)).map((c) => c.id));
+    const last = (await list('?search=capybara&ordering=-created_at&page_size=100&page=6')).results.slice(-5).map((c) => c.id);
+    assert.deepEqual(pages[2]!.results.map((c) => c.id), last, 'the page beyond the window is the ordered tail');
+  });
+});
+
+/** Query counts, on an app of its own with twenty courses. */
+describe('course list: query count', () => {
+  let app: TestApp;
+  let ada: TestUser;
+  let grace: TestUser;
+  let design: number;
+  let data: number;
+  const { list } = lister(() => app);
+
+  before(async () => {
+    app = await buildTestApp();
+    ada = await createUser(app, { role: 'instructor', username: 'ada_lovelace' });
+    grace = await createUser(app, { role: 'instructor', username: 'GraceHopper' });
+    design = (await createCategory(app, { name: 'Graphic Design' })).id;
+    data = (await createCategory(app, { name: 'Data Science & AI' })).id;
+    for (let i = 0; i < 4; i++) await createCourse(app, { instructor: ada, price_cents: 0, category_id: data, average_rating: 4, reviews_count: 1, rating_sum: 4 });
+  });
+  after(() => app.close());
+
   it('costs the same number of queries for a page of 2 and a page of 20 (no N+1)', async () => {
-    for (let i = 0; i < 20; i++) await createCourse(app, i % 2 ? ada.user.id : grace.user.id, { category_id: i % 2 ? data : design });
+    for (let i = 0; i < 20; i++) await createCourse(app, { instructor: i % 2 ? ada : grace, category_id: i % 2 ? data : design });
     const executor = app.database.db.getExecutor();
     const original = executor.executeQuery.bind(executor);
     let queries = 0;

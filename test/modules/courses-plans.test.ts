@@ -4,11 +4,10 @@ import { CompiledQuery, sql } from 'kysely';
 import type { Compilable } from 'kysely';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createInstructor } from '../helpers/factories.js';
-import { createCategory, createCourse } from '../helpers/catalog.js';
 import * as repo from '../../src/modules/courses/repository.js';
 import type { CourseFilters, CourseOrderColumn, CourseSort } from '../../src/modules/courses/repository.js';
 import { pageRequest } from '../../src/shared/pagination.js';
+import { createInstructor, createCategory, createCourse } from '../helpers/factories.js';
 
 /**
  * The list's statements find their rows through the catalog's indexes (migration 0002), not by
@@ -41,7 +40,7 @@ describe('course list query plans', () => {
     app = await buildTestApp();
     const instructor = await createInstructor(app);
     categoryId = (await createCategory(app)).id;
-    for (let i = 0; i < 5; i++) await createCourse(app, instructor.user.id, { category_id: categoryId, title: `Python ${i}` });
+    for (let i = 0; i < 5; i++) await createCourse(app, { instructor, category_id: categoryId, title: `Python ${i}` });
     // Enough other courses, in several categories and by several instructors, for PostgreSQL's
     // statistics to tell a selective condition from one that holds for most rows.
     const others = [await createInstructor(app), await createInstructor(app)];

@@ -6,11 +6,11 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
-import { call, multipart } from '../helpers/http.js';
-import { createCategory, createCourse, filesUnder, jpegWithGps, png } from '../helpers/catalog.js';
 import { nowIso } from '../../src/shared/time.js';
+import type { TestUser } from '../helpers/factories.js';
+import { createInstructor, createAdmin, createCategory, createCourse } from '../helpers/factories.js';
+import { call, multipart } from '../helpers/http.js';
+import { png, jpegWithGps, mediaFiles } from '../helpers/media.js';
 
 const IMAGE_ERROR = { thumbnail: ['Upload a valid image: JPEG, PNG, WebP or GIF.'] };
 
@@ -93,31 +93,31 @@ describe('course thumbnails', () => {
     ];
     for (const [name, data, filename, contentType] of refusals) {
       it(`${name} is a 400 on the field, with no file and no row left`, async () => {
-        const files = filesUnder(app.mediaRoot);
+        const files = mediaFiles(app.mediaRoot);
         const rows = await courseCount();
         const res = await upload(await data(), filename, contentType);
         assert.equal(res.status, 400, JSON.stringify(res.body));
         assert.deepEqual(res.body, IMAGE_ERROR);
-        assert.deepEqual(filesUnder(app.mediaRoot), files);
+        assert.deepEqual(mediaFiles(app.mediaRoot), files);
         assert.equal(await courseCount(), rows);
       });
     }
 
     it('a good image with a bad field leaves no file behind', async () => {
-      const files = filesUnder(app.mediaRoot);
+      const files = mediaFiles(app.mediaRoot);
       const res = await upload(await png(), 'ok.png', 'image/png', { price: '-5' });
       assert.equal(res.status, 400);
       assert.deepEqual(Object.keys(res.body), ['price']);
-      assert.deepEqual(filesUnder(app.mediaRoot), files);
+      assert.deepEqual(mediaFiles(app.mediaRoot), files);
     });
 
     it('a thumbnail sent by someone who may not edit the course leaves no file behind', async () => {
-      const course = await createCourse(app, owner.user.id, { category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const intruder = await createInstructor(app);
-      const files = filesUnder(app.mediaRoot);
+      const files = mediaFiles(app.mediaRoot);
       const res = await send('PATCH', `/api/courses/${course.id}/`, intruder, multipart({}, { thumbnail: { filename: 'x.png', contentType: 'image/png', data: await png() } }));
       assert.equal(res.status, 403);
-      assert.deepEqual(filesUnder(app.mediaRoot), files);
+      assert.deepEqual(mediaFiles(app.mediaRoot), files);
     });
 
     it('a text value for the file field is refused', async () => {
@@ -208,7 +208,7 @@ describe('course thumbnails over the size limit', () => {
     const res = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...owner.headers, ...form.headers }, payload: form.payload });
     assert.equal(res.statusCode, 413, res.body);
     assert.ok(res.json().detail);
-    assert.deepEqual(filesUnder(app.mediaRoot), []);
+    assert.deepEqual(mediaFiles(app.mediaRoot), []);
     assert.deepEqual(await app.database.db.selectFrom('courses').select('id').execute(), []);
     const small = multipart({ title: 'Small', description: '', price: '1', category: String(category.id) }, { thumbnail: { filename: 's.png', contentType: 'image/png', data: await png(8, 8) } });
     const ok = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...owner.headers, ...small.headers }, payload: small.payload });

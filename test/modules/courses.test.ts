@@ -3,11 +3,10 @@ import { systemContext } from '../../src/shared/context.js';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, createUser } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
-import { call } from '../helpers/http.js';
-import { createCategory, createCourse } from '../helpers/catalog.js';
 import { nowIso } from '../../src/shared/time.js';
+import type { TestUser } from '../helpers/factories.js';
+import { createUser, createStudent, createInstructor, createAdmin, createCategory, createCourse } from '../helpers/factories.js';
+import { call } from '../helpers/http.js';
 
 const LIST_ITEM_FIELDS = [
   'average_rating', 'category', 'created_at', 'description', 'id', 'instructor', 'is_free', 'is_published', 'lessons_count',
@@ -192,7 +191,7 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('update', () => {
     it('lets the owner PATCH any field and PUT the whole course', async () => {
-      const course = await createCourse(app, owner.user.id, { category_id: categoryId, is_published: false, created_at: '2026-01-01T00:00:00.000Z' });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false, created_at: '2026-01-01T00:00:00.000Z' });
       const other = await createCategory(app, { name: 'Databases' });
       const patched = await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: owner.access, body: { title: 'Renamed', price: 10, is_published: true } });
       assert.equal(patched.status, 200, patched.text);
@@ -218,7 +217,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('validates PATCH fields like create', async () => {
-      const course = await createCourse(app, owner.user.id, { category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const res = await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: owner.access, body: { title: '', price: '-3', category: 424242 } });
       assert.equal(res.status, 400);
       assert.deepEqual(Object.keys(res.body).sort(), ['category', 'price', 'title']);
@@ -227,7 +226,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('lets an admin update anyone’s course, draft or not', async () => {
-      const draft = await createCourse(app, owner.user.id, { category_id: categoryId, is_published: false });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
       const res = await call(app, 'PATCH', `/api/courses/${draft.id}/`, { token: admin.access, body: { title: 'Moderated' } });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.title, 'Moderated');
@@ -235,8 +234,8 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('refuses everyone else: 401 anonymous, 403 on a published course, 404 on a draft', async () => {
-      const published = await createCourse(app, owner.user.id, { category_id: categoryId, is_published: true });
-      const draft = await createCourse(app, owner.user.id, { category_id: categoryId, is_published: false });
+      const published = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: true });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
       for (const method of ['PATCH', 'PUT'] as const) {
         const edit = method === 'PUT' ? body() : { title: 'Hijacked' };
         assert.equal((await call(app, method, `/api/courses/${published.id}/`, { body: edit })).status, 401, `${method} anonymous`);
@@ -257,7 +256,7 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('delete', () => {
     it('lets the owner delete a course without students; it is gone', async () => {
-      const course = await createCourse(app, owner.user.id, { category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const res = await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: owner.access });
       assert.equal(res.status, 204);
       assert.equal(res.text, '');
@@ -266,7 +265,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('refuses the owner while students are enrolled (409); an admin deletes anyway', async () => {
-      const course = await createCourse(app, owner.user.id, { category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       await app.database.db.insertInto('enrollments').values({ student_id: student.user.id, course_id: course.id, enrolled_on: nowIso() }).execute();
       await app.database.db.updateTable('courses').set({ students_count: 1 }).where('id', '=', course.id).execute();
       const blocked = await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: owner.access });
@@ -280,8 +279,8 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('refuses everyone else: 401 anonymous, 403 on a published course, 404 on a draft', async () => {
-      const published = await createCourse(app, owner.user.id, { category_id: categoryId });
-      const draft = await createCourse(app, owner.user.id, { category_id: categoryId, is_published: false });
+      const published = await createCourse(app, { instructor: owner, category_id: categoryId });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
       assert.equal((await call(app, 'DELETE', `/api/courses/${published.id}/`)).status, 401);
       for (const user of [student, otherInstructor]) {
         assert.equal((await call(app, 'DELETE', `/api/courses/${published.id}/`, { token: user.access })).status, 403);
@@ -294,7 +293,7 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('detail', () => {
     it('shows the lessons outline by order, live counters and the rounded rating', async () => {
-      const course = await createCourse(app, owner.user.id, {
+      const course = await createCourse(app, { instructor: owner, 
         category_id: categoryId, reviews_count: 3, rating_sum: 14, average_rating: 14 / 3, students_count: 7,
       });
       const lesson = (title: string, position: number, duration: number, isPreview: boolean) => ({
@@ -313,7 +312,7 @@ describe('courses: create, update, delete, detail', () => {
     });
 
     it('shows a student their enrollment, and null to others', async () => {
-      const course = await createCourse(app, owner.user.id, { category_id: categoryId });
+      const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const enrolledOn = '2026-03-04T05:06:07.089Z';
       await app.database.db.insertInto('enrollments').values({ student_id: student.user.id, course_id: course.id, enrolled_on: enrolledOn, progress: 50 }).execute();
       const mine = await call(app, 'GET', `/api/courses/${course.id}/`, { token: student.access });
@@ -333,9 +332,9 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('services for other modules', () => {
     it('findFacts tells owner and state; listItems keeps the given order and leaves out what the viewer may not see', async () => {
-      const a = await createCourse(app, owner.user.id, { category_id: categoryId });
-      const draft = await createCourse(app, owner.user.id, { category_id: categoryId, is_published: false });
-      const b = await createCourse(app, otherInstructor.user.id, { category_id: categoryId });
+      const a = await createCourse(app, { instructor: owner, category_id: categoryId });
+      const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
+      const b = await createCourse(app, { instructor: otherInstructor, category_id: categoryId });
       assert.deepEqual(await app.services.courses.findFacts(draft.id), { id: draft.id, title: draft.title, instructor_id: owner.user.id, is_published: false, sequential: false });
       assert.equal(await app.services.courses.findFacts(999_999), undefined);
       const as = (viewer: { id: number; role: 'student' | 'instructor' } | null) => ({ ...systemContext('http://example.test'), viewer: viewer && { ...viewer, sessionId: 's' } });

@@ -2,9 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, completeLesson, createCourse, enroll } from '../helpers/learning.js';
+import { createStudent, createCourse } from '../helpers/factories.js';
+import { call } from '../helpers/http.js';
+import { enrollViaApi, completeLessonViaApi } from '../helpers/actions.js';
 
 /**
  * progress = 100 × completed ÷ current lessons (2 places, 0 without lessons), and
@@ -26,18 +27,18 @@ describe('progress table', () => {
     const lessons: number[] = [];
 
     const addLesson = async () => {
-      const res = await api(app, 'POST', '/api/lessons/', owner, { course: course.id, title: `Lesson ${lessons.length + 1}` });
+      const res = await call(app, 'POST', '/api/lessons/', { as: owner, body: { course: course.id, title: `Lesson ${lessons.length + 1}` } });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       lessons.push(res.body.id);
       return res.body.id as number;
     };
     const removeLesson = async (id: number) => {
-      assert.equal((await api(app, 'DELETE', `/api/lessons/${id}/`, owner)).status, 204);
+      assert.equal((await call(app, 'DELETE', `/api/lessons/${id}/`, { as: owner })).status, 204);
       lessons.splice(lessons.indexOf(id), 1);
     };
-    const complete = async (student: TestUser, id: number) => assert.equal((await completeLesson(app, student, id)).status, 200);
+    const complete = async (student: TestUser, id: number) => assert.equal((await completeLessonViaApi(app, student, id)).status, 200);
     const progressOf = async (student: TestUser) => {
-      const res = await api(app, 'GET', `/api/my-progress/${course.id}/`, student);
+      const res = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: student });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const { progress, completed_lessons, total_lessons, completed_at } = res.body;
       assert.equal(res.body.lessons.length, total_lessons);
@@ -68,8 +69,8 @@ describe('progress table', () => {
       {
         name: 'ann unenrolls and re-enrolls',
         act: async () => {
-          assert.equal((await api(app, 'DELETE', `/api/enroll/${course.id}/`, ann)).status, 204);
-          assert.equal((await enroll(app, ann, course.id)).status, 201);
+          assert.equal((await call(app, 'DELETE', `/api/enroll/${course.id}/`, { as: ann })).status, 204);
+          assert.equal((await enrollViaApi(app, ann, course.id)).status, 201);
           annCompletedAt = null;
         },
         ann: [0, 0, 3, 'null'],
@@ -79,8 +80,8 @@ describe('progress table', () => {
       { name: 'every lesson removed', act: async () => { for (const id of [...lessons]) await removeLesson(id); }, ann: [0, 0, 0, 'null'], bob: [0, 0, 0, 'kept'] },
     ];
 
-    assert.equal((await enroll(app, ann, course.id)).status, 201);
-    assert.equal((await enroll(app, bob, course.id)).status, 201);
+    assert.equal((await enrollViaApi(app, ann, course.id)).status, 201);
+    assert.equal((await enrollViaApi(app, bob, course.id)).status, 201);
     for (const step of steps) {
       await step.act();
       for (const [who, student, expected] of [['ann', ann, step.ann], ['bob', bob, step.bob]] as const) {
@@ -99,7 +100,7 @@ describe('progress table', () => {
       }
     }
     // The list view agrees with the detail view.
-    const listed = await api(app, 'GET', '/api/my-progress/', bob);
+    const listed = await call(app, 'GET', '/api/my-progress/', { as: bob });
     assert.deepEqual(
       (({ progress, completed_lessons, total_lessons, completed_at }) => ({ progress, completed_lessons, total_lessons, completed_at }))(listed.body.results[0]),
       { progress: 0, completed_lessons: 0, total_lessons: 0, completed_at: bobCompletedAt },

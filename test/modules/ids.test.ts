@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createStudent } from '../helpers/factories.js';
+import { createStudent, createAdmin } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
 
 // Past PostgreSQL's integer: the database would fail, so the schema must refuse it first.

@@ -2,10 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { createCourse } from '../helpers/learning.js';
-import { enroll, formData, keyOf, samples } from '../helpers/lessons.js';
+import { createStudent, createInstructor, createAdmin, createCourse, insertEnrollmentRow } from '../helpers/factories.js';
+import { multipart } from '../helpers/http.js';
+import { samples, keyOf } from '../helpers/media.js';
 
 type Role = 'anonymous' | 'other student' | 'enrolled student' | 'other instructor' | 'owner' | 'admin';
 type Outcome = 200 | 401 | 403 | 404;
@@ -49,9 +49,9 @@ describe('the lesson read policy', () => {
     for (const published of [true, false]) {
       const course = await createCourse(app, { instructor: owner, is_published: published });
       // Enrolled while the course was public, kept when it went back to draft.
-      await enroll(app, enrolled.user.id, course.id);
+      await insertEnrollmentRow(app, enrolled.user.id, course.id);
       for (const preview of [true, false]) {
-        const form = formData(
+        const form = multipart(
           { course: course.id, title: `${published ? 'published' : 'draft'} ${preview ? 'preview' : 'locked'}`, is_preview: preview },
           { video: { filename: 'v.mp4', contentType: 'video/mp4', data: samples.mp4() } },
         );

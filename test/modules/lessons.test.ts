@@ -2,10 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { createCourse } from '../helpers/learning.js';
-import { enroll } from '../helpers/lessons.js';
+import { createStudent, createInstructor, createAdmin, createCourse, insertEnrollmentRow } from '../helpers/factories.js';
 
 describe('lessons', () => {
   let app: TestApp;
@@ -153,7 +151,7 @@ describe('lessons', () => {
     const draft = await createCourse(app, { instructor: owner, is_published: false });
     const open = (await post(owner, { course: published.id, title: 'Open', is_preview: true })).json();
     const hidden = (await post(owner, { course: draft.id, title: 'Hidden' })).json();
-    await enroll(app, student.user.id, published.id);
+    await insertEnrollmentRow(app, student.user.id, published.id);
     for (const method of ['PATCH', 'PUT', 'DELETE'] as const) {
       const payload = method === 'DELETE' ? undefined : { course: published.id, title: 'x' };
       const as = (user: TestUser | null, id: number) =>
@@ -174,7 +172,7 @@ describe('lessons', () => {
       (await post(owner, { course: course.id, title: 'B', duration: 20 })).json(),
     ];
     const learner = await createStudent(app);
-    await enroll(app, learner.user.id, course.id);
+    await insertEnrollmentRow(app, learner.user.id, course.id);
     const enrollment = await app.database.db
       .selectFrom('enrollments').select('id').where('student_id', '=', learner.user.id).where('course_id', '=', course.id)
       .executeTakeFirstOrThrow();

@@ -1,19 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent, PASSWORD } from '../helpers/factories.js';
+import { PASSWORD, createStudent } from '../helpers/factories.js';
 import { call, multipart } from '../helpers/http.js';
-
-const png = () => sharp({ create: { width: 8, height: 8, channels: 3, background: '#3366ff' } }).png().toBuffer();
-
-function filesUnder(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true }).map(String).filter((f) => statSync(path.join(root, f)).isFile());
-}
+import { png, mediaFiles } from '../helpers/media.js';
 
 describe('profile', () => {
   let app: TestApp;
@@ -98,7 +92,7 @@ describe('profile', () => {
 
   it('refuses files that are not images, whatever their name or declared type, and keeps nothing', async () => {
     const s = await createStudent(app);
-    const before = filesUnder(app.mediaRoot).length;
+    const before = mediaFiles(app.mediaRoot).length;
     const truncated = (await png()).subarray(0, 40);
     const refused: [string, string, Buffer][] = [
       ['evil.svg', 'image/svg+xml', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')],
@@ -114,7 +108,7 @@ describe('profile', () => {
     }
     const profile = await call(app, 'GET', '/api/profile/', { token: s.access });
     assert.equal(profile.body.bio, '');
-    assert.equal(filesUnder(app.mediaRoot).length, before);
+    assert.equal(mediaFiles(app.mediaRoot).length, before);
   });
 
   it('refuses an image over the limit with 413 and keeps nothing', async () => {

@@ -4,10 +4,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { createCourse } from '../helpers/learning.js';
-import { eventually, mediaFiles, mp4Header, samples } from '../helpers/lessons.js';
+import { createStudent, createCourse } from '../helpers/factories.js';
+import { mp4Header, samples, mediaFiles } from '../helpers/media.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Uploads cut off over a real connection: the client sends part of a multipart body and
@@ -32,8 +32,14 @@ describe('an aborted upload over HTTP', () => {
   const lessonCount = async () =>
     (await app.database.db.selectFrom('lessons').select('id').where('course_id', '=', courseId).execute()).length;
 
-  /** Opens a multipart POST that promises `declared` bytes, returns the request to write into. */
+  /**
+   * Opens a multipart POST that promises `declared` bytes, returns the request to write into,
+   * and the server's side of it (for waiting on what the server has read, never for reading it).
+   */
   function openUpload(boundary: string, declared: number) {
+    const serverSide = new Promise<{ req: http.IncomingMessage; res: http.ServerResponse }>((resolve) =>
+      app.server.once('request', (req: http.IncomingMessage, res: http.ServerResponse) => resolve({ req, res })),
+    );
     const req = http.request({
       host: '127.0.0.1',
       port,
@@ -50,7 +56,17 @@ describe('an aborted upload over HTTP', () => {
       req.on('error', (error) => resolve(`error ${error.message}`));
       req.on('close', () => resolve('closed'));
     });
-    return { req, outcome };
+    /** Resolves once the server's socket has read every byte written so far. */
+    const serverHasRead = async () => {
+      const { req: incoming } = await serverSide;
+      assert.ok(await waitFor(() => incoming.socket.bytesRead >= (req.socket?.bytesWritten ?? Infinity)), 'the server read what was sent');
+    };
+    /** Resolves once the server is done with the response (sent, or closed with the connection). */
+    const serverClosed = async () => {
+      const { res } = await serverSide;
+      if (!res.closed) await new Promise((resolve) => res.once('close', resolve));
+    };
+    return { req, outcome, serverHasRead, serverClosed };
   }
 
   const fieldPart = (boundary: string, name: string, value: string) =>
@@ -67,21 +83,21 @@ describe('an aborted upload over HTTP', () => {
     const filler = Buffer.alloc(64 * 1024, 0x61);
     for (let i = 0; i < 16; i++) await write(req, filler);
     // The server has begun writing the file before the client goes away.
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).some((f) => f.endsWith('.partial'))), 'a partial file appears');
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).some((f) => f.endsWith('.partial'))), 'a partial file appears');
     req.destroy();
     await outcome;
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
     assert.equal(await lessonCount(), 0);
   });
 
   it('leaves no file and no row when cut off before the content could be judged', async () => {
     const boundary = 'abortboundary2';
-    const { req, outcome } = openUpload(boundary, 1024 * 1024);
+    const { req, outcome, serverHasRead, serverClosed } = openUpload(boundary, 1024 * 1024);
     await write(req, Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fieldPart(boundary, 'title', 'Cut early'), fileHead(boundary, 'video', 'v.mp4'), mp4Header().subarray(0, 10)]));
-    await new Promise((r) => setTimeout(r, 100));
+    await serverHasRead();
     req.destroy();
     await outcome;
-    await new Promise((r) => setTimeout(r, 200));
+    await serverClosed();
     assert.deepEqual(mediaFiles(app.mediaRoot), []);
     assert.equal(await lessonCount(), 0);
   });
@@ -98,10 +114,10 @@ describe('an aborted upload over HTTP', () => {
       fileHead(boundary, 'attachment', 'a.pdf'),
       samples.pdf(),
     ]));
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).some((f) => f.startsWith('videos/') && !f.endsWith('.partial'))), 'the video was stored');
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).some((f) => f.startsWith('videos/') && !f.endsWith('.partial'))), 'the video was stored');
     req.destroy();
     await outcome;
-    assert.ok(await eventually(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
+    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
     assert.equal(await lessonCount(), 0);
   });
 
@@ -110,15 +126,16 @@ describe('an aborted upload over HTTP', () => {
     const video = samples.mp4();
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const head = Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fieldPart(boundary, 'title', 'Trickled'), fileHead(boundary, 'video', 'v.mp4')]);
-    const { req } = openUpload(boundary, head.length + video.length + tail.length);
+    const { req, serverHasRead } = openUpload(boundary, head.length + video.length + tail.length);
     const response = new Promise<number>((resolve) => req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     }));
+    // Each piece is read by the server before the next is sent, so the first bytes arrive on their own.
     await write(req, Buffer.concat([head, video.subarray(0, 3)]));
-    await new Promise((r) => setTimeout(r, 150));
+    await serverHasRead();
     await write(req, video.subarray(3, 11));
-    await new Promise((r) => setTimeout(r, 150));
+    await serverHasRead();
     req.end(Buffer.concat([video.subarray(11), tail]));
     assert.equal(await response, 201);
     const [lesson] = await app.database.db.selectFrom('lessons').selectAll().where('title', '=', 'Trickled').execute();

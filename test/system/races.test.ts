@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, courseCounters, createCourse, createLessons, enroll } from '../helpers/learning.js';
+import { createStudent, createCourse, createLessons } from '../helpers/factories.js';
+import { call } from '../helpers/http.js';
+import { enrollViaApi, courseCounters } from '../helpers/actions.js';
 
 /**
  * Concurrency over a real listening server: every request of a burst is in flight at once,
@@ -57,7 +58,7 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   it(`${N} students enrolling and some unenrolling at once: students_count equals the rows`, async (t) => {
     const course = await createCourse(app);
     const leaving = await students(20);
-    for (const s of leaving) assert.equal((await enroll(app, s, course.id)).status, 201);
+    for (const s of leaving) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const joining = await students(N);
     const results = await Promise.all([
       ...joining.map((s) => send('POST', `/api/enroll/${course.id}/`, s)),
@@ -76,13 +77,13 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     const lessons = await createLessons(app, course.id, N + 10);
     const student = await createStudent(app);
-    assert.equal((await enroll(app, student, course.id)).status, 201);
+    assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
     const results = await Promise.all(lessons.slice(0, N).map((l) => send('POST', `/api/lessons/${l.id}/complete/`, student)));
     tally(t, 'completions', results.map((r) => r.status));
     assert.ok(results.every((r) => r.status === 200));
     // Completions of one student are serialised: the answers count 1, 2, …, N.
     assert.deepEqual(results.map((r) => r.body.completed_lessons as number).sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i + 1));
-    const final = await api(app, 'GET', `/api/my-progress/${course.id}/`, student);
+    const final = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: student });
     assert.equal(final.body.completed_lessons, N);
     assert.equal(final.body.total_lessons, N + 10);
     assert.equal(final.body.progress, Math.round((10000 * N) / (N + 10)) / 100);
@@ -93,7 +94,7 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       ...lessons.slice(0, 10).flatMap((l) => [send('DELETE', `/api/lessons/${l.id}/complete/`, student), send('DELETE', `/api/lessons/${l.id}/complete/`, student)]),
     ]);
     tally(t, 'mark/unmark mix', again.map((r) => r.status));
-    const after = await api(app, 'GET', `/api/my-progress/${course.id}/`, student);
+    const after = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: student });
     assert.equal(after.body.completed_lessons, N);
     assert.equal(after.body.progress, final.body.progress);
   });
@@ -102,7 +103,7 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     const lessons = await createLessons(app, course.id, 30);
     const group = await students(5);
-    for (const s of group) assert.equal((await enroll(app, s, course.id)).status, 201);
+    for (const s of group) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const results = await Promise.all([
       ...group.flatMap((s) => lessons.slice(0, 20).map((l) => send('POST', `/api/lessons/${l.id}/complete/`, s))),
       ...Array.from({ length: 10 }, (_, i) => send('POST', '/api/lessons/', course.owner, { course: course.id, title: `Added ${i}` })),
@@ -111,7 +112,7 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     tally(t, 'completions with lesson changes', results.map((r) => r.status));
     const total = lessons.length + 10 - 10;
     for (const s of group) {
-      const res = await api(app, 'GET', `/api/my-progress/${course.id}/`, s);
+      const res = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: s });
       assert.equal(res.body.total_lessons, total);
       assert.equal(res.body.completed_lessons, 20);
       assert.equal(res.body.progress, Math.round((10000 * 20) / total) / 100);
@@ -122,9 +123,9 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     const existing = await students(25);
     const newcomers = await students(N);
-    for (const s of [...existing, ...newcomers]) assert.equal((await enroll(app, s, course.id)).status, 201);
+    for (const s of [...existing, ...newcomers]) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const ids: number[] = [];
-    for (const s of existing) ids.push((await api(app, 'POST', '/api/reviews/', s, { course: course.id, rating: 5 })).body.id);
+    for (const s of existing) ids.push((await call(app, 'POST', '/api/reviews/', { as: s, body: { course: course.id, rating: 5 } })).body.id);
 
     const results = await Promise.all([
       // Newcomers post ratings 1..5; each also posts twice more at once (409s).

@@ -8,17 +8,9 @@ import { buildTestApp, freshDatabaseUrl, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import { createStudent } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
-
-async function until(check: () => Promise<boolean>, ms = 2000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
-}
 
 describe('several instances over one database', { skip: redisUrl ? false : 'TEST_REDIS_URL is not set' }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lp-multi-'));
@@ -45,7 +37,7 @@ describe('several instances over one database', { skip: redisUrl ? false : 'TEST
     const s = await createStudent(a);
     for (const app of [a, b, lonely]) assert.equal((await call(app, 'GET', '/api/profile/', { token: s.access })).status, 200);
     assert.equal((await call(a, 'POST', '/api/logout-all/', { token: s.access })).status, 205);
-    assert.ok(await until(async () => (await call(b, 'GET', '/api/profile/', { token: s.access })).status === 401), 'B learns of it');
+    assert.ok(await waitFor(async () => (await call(b, 'GET', '/api/profile/', { token: s.access })).status === 401), 'B learns of it');
     // Without Redis an instance only learns of it when it restarts (documented in the README).
     assert.equal((await call(lonely, 'GET', '/api/profile/', { token: s.access })).status, 200);
   });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { freshDatabaseUrl, onPostgres } from '../helpers/app.js';
 import { multipart } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -99,7 +100,7 @@ describe('the real server', () => {
     const db = await freshDatabaseUrl();
     const dir = mkdtempSync(path.join(work, 'shutdown-'));
     const server = await startServer(
-      { DATABASE_URL: onPostgres ? db.url : `sqlite:${path.join(dir, 'db.sqlite3')}`, MEDIA_ROOT: path.join(dir, 'media') },
+      { DATABASE_URL: onPostgres ? db.url : `sqlite:${path.join(dir, 'db.sqlite3')}`, MEDIA_ROOT: path.join(dir, 'media'), LOG_LEVEL: 'debug' },
       dir,
     );
     try {
@@ -127,10 +128,13 @@ describe('the real server', () => {
         // Half the body now, SIGTERM, the rest later: the request is in flight during shutdown.
         const half = Math.floor(form.payload.length / 2);
         req.write(form.payload.subarray(0, half));
-        setTimeout(() => {
+        void (async () => {
+          // The server has the request in hand, then begins to shut down; only then does the rest arrive.
+          assert.ok(await waitFor(() => /"method":"PATCH","url":"\/api\/profile\/".*"incoming request"/.test(server.output()), { timeoutMs: 5000 }), 'the server logged the request');
           server.child.kill('SIGTERM');
-          setTimeout(() => req.end(form.payload.subarray(half)), 300);
-        }, 200);
+          assert.ok(await waitFor(() => /shutting down/.test(server.output()), { timeoutMs: 5000 }), 'the server began shutting down');
+          req.end(form.payload.subarray(half));
+        })().catch(reject);
       });
       const done = await response;
       assert.equal(done.status, 200, done.body);
