@@ -60,7 +60,11 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
   await migrateToLatest(database.db);
   const app = (await buildApp(config, { database, logger: env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false })) as TestApp;
   app.mediaRoot = mediaRoot;
+  // onClose hooks run last-added first: this one stops the app's background work (scheduled
+  // jobs, the webhook worker) before the database is dropped under it.
   app.addHook('onClose', async () => {
+    await app.jobs.stop();
+    await app.services.webhookWorker.stop();
     rmSync(mediaRoot, { recursive: true, force: true });
     await drop();
   });
