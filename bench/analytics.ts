@@ -54,26 +54,65 @@ async function measure(label: string, databaseUrl: string, mediaRoot: string): P
   const now = Date.now();
   const iso = (ms: number) => new Date(ms).toISOString();
   const user = (username: string, role: 'student' | 'instructor' | 'admin') => ({
-    username, username_key: caseKey(username), email: `${username}@example.com`, email_key: caseKey(`${username}@example.com`), password_hash: 'x', first_name: '', last_name: '', bio: '', profile_image: null,
-    role, instructor_status: role === 'instructor' ? ('approved' as const) : ('none' as const), is_active: true, date_joined: iso(now),
+    username,
+    username_key: caseKey(username),
+    email: `${username}@example.com`,
+    email_key: caseKey(`${username}@example.com`),
+    password_hash: 'x',
+    first_name: '',
+    last_name: '',
+    bio: '',
+    profile_image: null,
+    role,
+    instructor_status: role === 'instructor' ? ('approved' as const) : ('none' as const),
+    is_active: true,
+    date_joined: iso(now),
   });
   const started = Date.now();
   const instructor = await db.insertInto('users').values(user('bench_instructor', 'instructor')).returningAll().executeTakeFirstOrThrow();
   const admin = await db.insertInto('users').values(user('bench_admin', 'admin')).returningAll().executeTakeFirstOrThrow();
-  const category = await db.insertInto('categories').values({ name: 'Bench', name_key: caseKey('Bench'), slug: 'bench', description: '' }).returning('id').executeTakeFirstOrThrow();
+  const category = await db
+    .insertInto('categories')
+    .values({ name: 'Bench', name_key: caseKey('Bench'), slug: 'bench', description: '' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const course = await db
     .insertInto('courses')
-    .values({ title: 'Big course', description: '', price_cents: 0, category_id: category.id, instructor_id: instructor.id, thumbnail: null, is_published: true, average_rating: null, created_at: iso(now), updated_at: iso(now) })
+    .values({
+      title: 'Big course',
+      description: '',
+      price_cents: 0,
+      category_id: category.id,
+      instructor_id: instructor.id,
+      thumbnail: null,
+      is_published: true,
+      average_rating: null,
+      created_at: iso(now),
+      updated_at: iso(now),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   const lessons = await db
     .insertInto('lessons')
-    .values(Array.from({ length: LESSONS }, (_, i) => ({ course_id: course.id, title: `Lesson ${i + 1}`, content: '', position: i + 1, duration: 60, is_preview: false, video: null, attachment: null, created_at: iso(now), updated_at: iso(now) })))
+    .values(
+      Array.from({ length: LESSONS }, (_, i) => ({
+        course_id: course.id,
+        title: `Lesson ${i + 1}`,
+        content: '',
+        position: i + 1,
+        duration: 60,
+        is_preview: false,
+        video: null,
+        attachment: null,
+        created_at: iso(now),
+        updated_at: iso(now),
+      })),
+    )
     .returning('id')
     .execute();
 
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
   for (let offset = 0; offset < N; offset += BATCH) {
     const size = Math.min(BATCH, N - offset);
     const students = await db
@@ -85,23 +124,43 @@ async function measure(label: string, databaseUrl: string, mediaRoot: string): P
     const done = students.map(() => Math.floor(random() * (LESSONS + 1)));
     const enrollments = await db
       .insertInto('enrollments')
-      .values(students.map((s, i) => {
-        const enrolled = now - Math.floor(random() * 25 * DAY_MS);
-        return {
-          student_id: s.id,
-          course_id: course.id,
-          enrolled_on: iso(enrolled),
-          completed_lessons: done[i]!,
-          progress: Math.round((10_000 * done[i]!) / LESSONS) / 100,
-          completed_at: done[i] === LESSONS ? iso(enrolled + DAY_MS / 2) : null,
-        };
-      }))
+      .values(
+        students.map((s, i) => {
+          const enrolled = now - Math.floor(random() * 25 * DAY_MS);
+          return {
+            student_id: s.id,
+            course_id: course.id,
+            enrolled_on: iso(enrolled),
+            completed_lessons: done[i]!,
+            progress: Math.round((10_000 * done[i]!) / LESSONS) / 100,
+            completed_at: done[i] === LESSONS ? iso(enrolled + DAY_MS / 2) : null,
+          };
+        }),
+      )
       .returning('id')
       .execute();
-    const completions = enrollments.flatMap((e, i) => lessons.slice(0, done[i]).map((l) => ({ enrollment_id: e.id, lesson_id: l.id, completed_at: iso(now) })));
-    for (let c = 0; c < completions.length; c += BATCH) await db.insertInto('lesson_completions').values(completions.slice(c, c + BATCH)).execute();
+    const completions = enrollments.flatMap((e, i) =>
+      lessons.slice(0, done[i]).map((l) => ({ enrollment_id: e.id, lesson_id: l.id, completed_at: iso(now) })),
+    );
+    for (let c = 0; c < completions.length; c += BATCH)
+      await db
+        .insertInto('lesson_completions')
+        .values(completions.slice(c, c + BATCH))
+        .execute();
     if (offset < 2000) {
-      await db.insertInto('reviews').values(students.slice(0, 200).map((s, i) => ({ course_id: course.id, student_id: s.id, rating: 1 + (i % 5), comment: '', created_at: iso(now), updated_at: iso(now) }))).execute();
+      await db
+        .insertInto('reviews')
+        .values(
+          students.slice(0, 200).map((s, i) => ({
+            course_id: course.id,
+            student_id: s.id,
+            rating: 1 + (i % 5),
+            comment: '',
+            created_at: iso(now),
+            updated_at: iso(now),
+          })),
+        )
+        .execute();
     }
   }
   await db.updateTable('courses').set({ students_count: N }).where('id', '=', course.id).execute();
@@ -129,12 +188,24 @@ async function measure(label: string, databaseUrl: string, mediaRoot: string): P
     const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(2);
     return `p50 ${at(0.5)} ms, p95 ${at(0.95)} ms`;
   };
-  const body = (await app.inject({ method: 'GET', url: `/api/courses/${course.id}/analytics/`, headers: { authorization: `Bearer ${tokens.instructor}` } })).json<CourseAnalytics>();
+  const body = (
+    await app.inject({
+      method: 'GET',
+      url: `/api/courses/${course.id}/analytics/`,
+      headers: { authorization: `Bearer ${tokens.instructor}` },
+    })
+  ).json<CourseAnalytics>();
   console.log(`\n## ${label}: ${N} enrollments, ${LESSONS} lessons (loaded in ${loadSeconds} s)`);
-  console.log(`figures: students ${body.students_count}, completed ${body.completed_count}, average_progress ${body.average_progress}, days ${body.enrollments_by_day.length}, histogram ${JSON.stringify(body.rating_histogram)}`);
+  console.log(
+    `figures: students ${body.students_count}, completed ${body.completed_count}, average_progress ${body.average_progress}, days ${body.enrollments_by_day.length}, histogram ${JSON.stringify(body.rating_histogram)}`,
+  );
   console.log(`floor: GET /api/profile/ (one row by id)          ${await time('/api/profile/', tokens.instructor)}`);
-  console.log(`GET /api/courses/{id}/analytics/ (owner)           ${await time(`/api/courses/${course.id}/analytics/`, tokens.instructor)}`);
-  console.log(`GET /api/courses/{id}/analytics/?from&to 366 days  ${await time(`/api/courses/${course.id}/analytics/?from=${iso(now - 365 * DAY_MS).slice(0, 10)}&to=${iso(now).slice(0, 10)}`, tokens.instructor)}`);
+  console.log(
+    `GET /api/courses/{id}/analytics/ (owner)           ${await time(`/api/courses/${course.id}/analytics/`, tokens.instructor)}`,
+  );
+  console.log(
+    `GET /api/courses/{id}/analytics/?from&to 366 days  ${await time(`/api/courses/${course.id}/analytics/?from=${iso(now - 365 * DAY_MS).slice(0, 10)}&to=${iso(now).slice(0, 10)}`, tokens.instructor)}`,
+  );
   console.log(`GET /api/instructor/summary/ (instructor)          ${await time('/api/instructor/summary/', tokens.instructor)}`);
   console.log(`GET /api/instructor/summary/ (admin)               ${await time('/api/instructor/summary/', tokens.admin)}`);
   await app.close();

@@ -110,7 +110,10 @@ async function preparePostgres(options: DatasetOptions): Promise<Dataset> {
   const name = datasetName(options.size, options.seed);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const existing = await adminQuery(adminUrl, `select shobj_description(oid, 'pg_database') as comment from pg_database where datname = '${name}'`);
+  const existing = await adminQuery(
+    adminUrl,
+    `select shobj_description(oid, 'pg_database') as comment from pg_database where datname = '${name}'`,
+  );
   const complete = (existing.rows[0] as { comment: string | null } | undefined)?.comment === READY_COMMENT;
   let generated: GenerateResult | null = null;
   if (options.fresh || !complete) {

@@ -76,7 +76,10 @@ async function cases(db: Kysely<DB>): Promise<Case[]> {
       request: 'GET /api/courses/?search=python',
       statements: [
         { label: 'count (cached afterwards)', query: courses.countQuery(db, search) },
-        { label: `ranking: the first ${RANKED_WINDOW} ids (cached afterwards)`, query: courses.firstIdsQuery(db, search, ranked, RANKED_WINDOW) },
+        {
+          label: `ranking: the first ${RANKED_WINDOW} ids (cached afterwards)`,
+          query: courses.firstIdsQuery(db, search, ranked, RANKED_WINDOW),
+        },
         { label: 'the page’s items, by id (every request)', query: courses.itemsByIdsQuery(db, window.slice(0, 10)) },
         { label: 'a page beyond the cached window (page 60)', query: pageOf(search, ranked, page(60)) },
       ],
@@ -86,7 +89,10 @@ async function cases(db: Kysely<DB>): Promise<Case[]> {
       request: 'GET /api/courses/?search=python%20test',
       statements: [
         { label: 'count (cached afterwards)', query: courses.countQuery(db, twoWords) },
-        { label: `ranking: the first ${RANKED_WINDOW} ids (cached afterwards)`, query: courses.firstIdsQuery(db, twoWords, ranked, RANKED_WINDOW) },
+        {
+          label: `ranking: the first ${RANKED_WINDOW} ids (cached afterwards)`,
+          query: courses.firstIdsQuery(db, twoWords, ranked, RANKED_WINDOW),
+        },
       ],
     },
     {

@@ -41,10 +41,13 @@ export function floorStatements(dialect: FloorDialect) {
     const $ = p(dialect);
     const tier = (n: number, where: string) =>
       `select * from (select "c"."id", ${n} as "tier", "c"."created_at" from "courses" as "c" where ${where} order by "c"."created_at" desc, "c"."id" asc limit ${$()}) as "t${n}"`;
-    const inIndex = () => `"c"."is_published" = ${$()} and "c"."id" in (select rowid from courses_search where courses_search match ${$()})`;
+    const inIndex = () =>
+      `"c"."is_published" = ${$()} and "c"."id" in (select rowid from courses_search where courses_search match ${$()})`;
     const query = () => `to_tsquery('simple'::regconfig, ${$()})`;
     const t0 = sqlite ? tier(0, inIndex()) : tier(0, `c.is_published and course_title_document(c.title) @@ ${query()}`);
-    const t1 = sqlite ? tier(1, inIndex()) : tier(1, `c.is_published and c.search_vector @@ ${query()} and not (c.search_vector @@ ${query()})`);
+    const t1 = sqlite
+      ? tier(1, inIndex())
+      : tier(1, `c.is_published and c.search_vector @@ ${query()} and not (c.search_vector @@ ${query()})`);
     return `select "u"."id" from (${t0} union all ${t1}) as "u" order by "u"."tier" asc, "u"."created_at" desc, "u"."id" asc limit ${$()} offset ${$()}`;
   };
   const one = (build: (next: () => string) => string) => build(p(dialect));
@@ -52,23 +55,43 @@ export function floorStatements(dialect: FloorDialect) {
   return {
     publishedCount: `select coalesce(sum("courses_count"), 0) as "count" from "categories"`,
     catalogPage: page(`"c"."created_at" desc, "c"."id" asc`, ($) => `"c"."is_published" = ${$()}`),
-    searchCount: one(($) => sqlite
-      ? `select count(*) as "count" from courses_search as "s" where courses_search match ${$()}`
-      : `select count(*) as "count" from "courses" as "c" where c.is_published and c.search_vector @@ to_tsquery('simple'::regconfig, ${$()})`),
+    searchCount: one(($) =>
+      sqlite
+        ? `select count(*) as "count" from courses_search as "s" where courses_search match ${$()}`
+        : `select count(*) as "count" from "courses" as "c" where c.is_published and c.search_vector @@ to_tsquery('simple'::regconfig, ${$()})`,
+    ),
     searchFirstIds: searchFirstIds(),
     categoryByReference: one(($) => `select * from "categories" where ("slug" = ${$()} or "name_key" = ${$()}) limit ${$()}`),
     categoryCount: one(($) => `select coalesce(sum("courses_count"), 0) as "count" from "categories" where "id" = ${$()}`),
     categoryByPricePage: page(`"c"."price_cents" asc, "c"."id" asc`, ($) => `"c"."is_published" = ${$()} and "c"."category_id" = ${$()}`),
     courseItem: one(($) => `select ${ITEM_COLUMNS} ${ITEM_FROM} where "c"."id" = ${$()}`),
-    lessonOutline: one(($) => `select "id", "title", "position", "duration", "is_preview", "section_id" from "lessons" where "course_id" = ${$()} order by "position" asc, "id" asc`),
+    lessonOutline: one(
+      ($) =>
+        `select "id", "title", "position", "duration", "is_preview", "section_id" from "lessons" where "course_id" = ${$()} order by "position" asc, "id" asc`,
+    ),
     ratingCounts: one(($) => `select "ratings_1", "ratings_2", "ratings_3", "ratings_4", "ratings_5" from "courses" where "id" = ${$()}`),
-    sectionOutline: one(($) => `select "id", "title", "position" from "sections" where "course_id" = ${$()} order by "position" asc, "id" asc`),
-    myCoursesCount: one(($) => `select count(*) as "count" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()}`),
-    myCoursesPage: one(($) => `select "enrollments".*, "courses"."title", (select count(*) as "n" from "lessons" where "lessons"."course_id" = "enrollments"."course_id") as "total_lessons" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()} order by "enrollments"."enrolled_on" desc, "enrollments"."id" asc limit ${$()} offset ${$()}`),
+    sectionOutline: one(
+      ($) => `select "id", "title", "position" from "sections" where "course_id" = ${$()} order by "position" asc, "id" asc`,
+    ),
+    myCoursesCount: one(
+      ($) =>
+        `select count(*) as "count" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()}`,
+    ),
+    myCoursesPage: one(
+      ($) =>
+        `select "enrollments".*, "courses"."title", (select count(*) as "n" from "lessons" where "lessons"."course_id" = "enrollments"."course_id") as "total_lessons" ${MY_COURSES_FROM} where "enrollments"."student_id" = ${$()} and "courses"."is_published" = ${$()} order by "enrollments"."enrolled_on" desc, "enrollments"."id" asc limit ${$()} offset ${$()}`,
+    ),
     /** The item query for a list of ids; one statement per list length, as Kysely compiles it. */
-    itemsByIds: (count: number) => one(($) => `select ${ITEM_COLUMNS} ${ITEM_FROM} where "c"."id" in (${Array.from({ length: count }, $).join(', ')})`),
-    reviewsCount: one(($) => `select count(*) as "count" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."is_hidden" = ${$()} and "reviews"."course_id" = ${$()}`),
-    reviewsPage: one(($) => `select "reviews"."id", "reviews"."course_id", "reviews"."student_id", "reviews"."rating", "reviews"."comment", "reviews"."created_at", "reviews"."updated_at", "reviews"."is_hidden", "reviews"."reply_text", "reviews"."reply_created_at", "reviews"."reply_updated_at", "users"."username", "users"."first_name", "users"."last_name", "users"."bio", "users"."profile_image", "courses"."instructor_id", "courses"."is_published" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."is_hidden" = ${$()} and "reviews"."course_id" = ${$()} order by "reviews"."created_at" desc, "reviews"."id" asc limit ${$()} offset ${$()}`),
+    itemsByIds: (count: number) =>
+      one(($) => `select ${ITEM_COLUMNS} ${ITEM_FROM} where "c"."id" in (${Array.from({ length: count }, $).join(', ')})`),
+    reviewsCount: one(
+      ($) =>
+        `select count(*) as "count" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."is_hidden" = ${$()} and "reviews"."course_id" = ${$()}`,
+    ),
+    reviewsPage: one(
+      ($) =>
+        `select "reviews"."id", "reviews"."course_id", "reviews"."student_id", "reviews"."rating", "reviews"."comment", "reviews"."created_at", "reviews"."updated_at", "reviews"."is_hidden", "reviews"."reply_text", "reviews"."reply_created_at", "reviews"."reply_updated_at", "users"."username", "users"."first_name", "users"."last_name", "users"."bio", "users"."profile_image", "courses"."instructor_id", "courses"."is_published" ${REVIEW_FROM} where "courses"."is_published" = ${$()} and "reviews"."is_hidden" = ${$()} and "reviews"."course_id" = ${$()} order by "reviews"."created_at" desc, "reviews"."id" asc limit ${$()} offset ${$()}`,
+    ),
   };
 }
 
@@ -169,7 +192,10 @@ const CACHE_TTL_MS = 10_000;
 const RANKED_WINDOW = 500;
 
 class HttpFailure extends Error {
-  constructor(readonly status: number, detail: string) {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
     super(detail);
   }
 }
@@ -240,7 +266,14 @@ export function createFloor(options: FloorOptions) {
     const search = query.get('search');
     const category = query.get('category');
     if (search !== null) {
-      const words = [...new Set(search.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [])];
+      const words = [
+        ...new Set(
+          search
+            .normalize('NFC')
+            .toLowerCase()
+            .match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [],
+        ),
+      ];
       // As the project's public search (courses/repository.ts): counted from the full-text index, title hits first.
       const fts = (columns: string) => `${columns} : (${words.map((w) => `"${w}"*`).join(' ')})`;
       const all = fts('{title description category instructor}');
@@ -250,14 +283,30 @@ export function createFloor(options: FloorOptions) {
       if (page.offset >= count) return paginated(url, origin, page, count, []);
       if (page.offset + page.size > RANKED_WINDOW) throw new HttpFailure(400, 'the floor pages a search within its ranked window only');
       const ids = await remember(`ranked ${match}`, async () => {
-        const params = dialect === 'sqlite'
-          ? [store.yes, `(${title}) NOT draft : "draft"`, RANKED_WINDOW, store.yes, `((${all}) NOT (${title})) NOT draft : "draft"`, RANKED_WINDOW, RANKED_WINDOW, 0]
-          : [match, RANKED_WINDOW, match, words.map((w) => `${w}:*A`).join(' & '), RANKED_WINDOW, RANKED_WINDOW, 0];
+        const params =
+          dialect === 'sqlite'
+            ? [
+                store.yes,
+                `(${title}) NOT draft : "draft"`,
+                RANKED_WINDOW,
+                store.yes,
+                `((${all}) NOT (${title})) NOT draft : "draft"`,
+                RANKED_WINDOW,
+                RANKED_WINDOW,
+                0,
+              ]
+            : [match, RANKED_WINDOW, match, words.map((w) => `${w}:*A`).join(' & '), RANKED_WINDOW, RANKED_WINDOW, 0];
         return (await run('searchFirstIds', params)).map((r) => r.id as number);
       });
       const wanted = ids.slice(page.offset, page.offset + page.size);
       const found = await items(wanted, origin);
-      return paginated(url, origin, page, count, wanted.flatMap((id) => found.get(id) ?? []));
+      return paginated(
+        url,
+        origin,
+        page,
+        count,
+        wanted.flatMap((id) => found.get(id) ?? []),
+      );
     }
     if (category !== null) {
       if (query.get('ordering') !== 'price') throw new HttpFailure(400, 'the floor orders a category by price only');
@@ -267,12 +316,24 @@ export function createFloor(options: FloorOptions) {
       const count = await remember(`count category ${found.id as number}`, async () => firstCount(await run('categoryCount', [found.id])));
       if (page.offset >= count) return paginated(url, origin, page, count, []);
       const rows = await run('categoryByPricePage', [store.yes, found.id, page.size, page.offset]);
-      return paginated(url, origin, page, count, rows.map((r) => courseItem(r, origin)));
+      return paginated(
+        url,
+        origin,
+        page,
+        count,
+        rows.map((r) => courseItem(r, origin)),
+      );
     }
     const count = await remember('count', async () => firstCount(await run('publishedCount', [])));
     if (page.offset >= count) return paginated(url, origin, page, count, []);
     const rows = await run('catalogPage', [store.yes, page.size, page.offset]);
-    return paginated(url, origin, page, count, rows.map((r) => courseItem(r, origin)));
+    return paginated(
+      url,
+      origin,
+      page,
+      count,
+      rows.map((r) => courseItem(r, origin)),
+    );
   }
 
   async function courseDetail(id: number, origin: string) {
@@ -283,7 +344,14 @@ export function createFloor(options: FloorOptions) {
     const sections = await run('sectionOutline', [id]);
     return {
       ...courseItem(row, origin),
-      lessons: lessons.map((l) => ({ id: l.id, title: l.title, order: l.position, duration: l.duration, is_preview: bool(l.is_preview), section: l.section_id })),
+      lessons: lessons.map((l) => ({
+        id: l.id,
+        title: l.title,
+        order: l.position,
+        duration: l.duration,
+        is_preview: bool(l.is_preview),
+        section: l.section_id,
+      })),
       sections: sections.map((s) => ({ id: s.id, title: s.title, order: s.position })),
       sequential: bool(row.sequential),
       rating_histogram: Object.fromEntries([1, 2, 3, 4, 5].map((n) => [String(n), Number(ratings?.[`ratings_${n}`] ?? 0)])),
@@ -301,7 +369,8 @@ export function createFloor(options: FloorOptions) {
     } catch {
       throw new HttpFailure(401, 'Given token not valid for any token type');
     }
-    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || revoked.has(claims.sid)) throw new HttpFailure(401, 'Token is invalid');
+    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || revoked.has(claims.sid))
+      throw new HttpFailure(401, 'Token is invalid');
     if (claims.role !== 'student') throw new HttpFailure(403, 'Only student accounts may do this.');
     return Number(claims.sub);
   }
@@ -313,7 +382,9 @@ export function createFloor(options: FloorOptions) {
     const courses = await items([...new Set(rows.map((r) => r.course_id as number))], origin);
     const results = rows.flatMap((r) => {
       const course = courses.get(r.course_id as number);
-      return course ? [{ id: r.id, course, enrolled_on: iso(r.enrolled_on), progress: r.progress, completed_at: isoOrNull(r.completed_at) }] : [];
+      return course
+        ? [{ id: r.id, course, enrolled_on: iso(r.enrolled_on), progress: r.progress, completed_at: isoOrNull(r.completed_at) }]
+        : [];
     });
     return paginated(url, origin, page, count, results);
   }
@@ -323,19 +394,30 @@ export function createFloor(options: FloorOptions) {
     const course = Number(query.get('course'));
     const count = firstCount(await run('reviewsCount', [store.yes, store.no, course]));
     const rows = await run('reviewsPage', [store.yes, store.no, course, page.size, page.offset]);
-    return paginated(url, origin, page, count, rows.map((r) => ({
-      id: r.id,
-      course: r.course_id,
-      student: {
-        id: r.student_id, username: r.username, first_name: r.first_name, last_name: r.last_name, bio: r.bio,
-        profile_image: media(origin, r.profile_image),
-      },
-      rating: r.rating,
-      comment: r.comment,
-      created_at: iso(r.created_at),
-      updated_at: iso(r.updated_at),
-      reply: r.reply_text === null ? null : { text: r.reply_text, created_at: iso(r.reply_created_at), updated_at: iso(r.reply_updated_at) },
-    })));
+    return paginated(
+      url,
+      origin,
+      page,
+      count,
+      rows.map((r) => ({
+        id: r.id,
+        course: r.course_id,
+        student: {
+          id: r.student_id,
+          username: r.username,
+          first_name: r.first_name,
+          last_name: r.last_name,
+          bio: r.bio,
+          profile_image: media(origin, r.profile_image),
+        },
+        rating: r.rating,
+        comment: r.comment,
+        created_at: iso(r.created_at),
+        updated_at: iso(r.updated_at),
+        reply:
+          r.reply_text === null ? null : { text: r.reply_text, created_at: iso(r.reply_created_at), updated_at: iso(r.reply_updated_at) },
+      })),
+    );
   }
 
   const COURSE = /^\/api\/courses\/(\d{1,9})\/?$/;

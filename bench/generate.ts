@@ -2,16 +2,21 @@ import { sql } from 'kysely';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { dialectOf } from '../src/db/index.js';
 import type {
-  CategoryTable, CourseTable, DB, EnrollmentTable, LessonCompletionTable, LessonTable, ReviewTable, UserTable,
+  CategoryTable,
+  CourseTable,
+  DB,
+  EnrollmentTable,
+  LessonCompletionTable,
+  LessonTable,
+  ReviewTable,
+  UserTable,
 } from '../src/db/types.js';
 import { hashPassword } from '../src/modules/users/passwords.js';
 import type { Progress } from './progress.js';
 import { createRandom } from './random.js';
 import type { Random } from './random.js';
 import { caseKey } from '../src/shared/text-key.js';
-import {
-  FIRST_NAMES, LAST_NAMES, categoryNames, courseDescription, courseTitle, lessonTitle, reviewComment, slugOf,
-} from './words.js';
+import { FIRST_NAMES, LAST_NAMES, categoryNames, courseDescription, courseTitle, lessonTitle, reviewComment, slugOf } from './words.js';
 
 export interface DatasetSize {
   courses: number;
@@ -86,7 +91,8 @@ interface Plan {
 const firstStudentId = (size: DatasetSize) => size.instructors + 1;
 const courseCreatedAt = (size: DatasetSize, id: number) => END - SPAN + Math.floor(((id - 0.5) / size.courses) * SPAN);
 /** A stream of its own per row, so one row's text does not depend on how many came before. */
-const rowRandom = (seed: number, table: number, id: number) => createRandom(Math.imul(id, 0x9e3779b1) ^ Math.imul(seed + table, 0x85ebca6b));
+const rowRandom = (seed: number, table: number, id: number) =>
+  createRandom(Math.imul(id, 0x9e3779b1) ^ Math.imul(seed + table, 0x85ebca6b));
 
 function plan(size: DatasetSize, seed: number): Plan {
   const random = createRandom(seed);
@@ -124,9 +130,8 @@ function plan(size: DatasetSize, seed: number): Plan {
       for (let k = 0; k < want && count < enrollments && mine.size < publishedIds.length; k++) {
         let courseId: number;
         do {
-          courseId = lessonCourseIds.length > 0 && random.chance(LESSON_COURSE_SHARE)
-            ? random.pick(lessonCourseIds)
-            : random.pick(publishedIds);
+          courseId =
+            lessonCourseIds.length > 0 && random.chance(LESSON_COURSE_SHARE) ? random.pick(lessonCourseIds) : random.pick(publishedIds);
         } while (mine.has(courseId));
         mine.add(courseId);
         enrollmentStudent[count] = studentId;
@@ -162,8 +167,18 @@ function plan(size: DatasetSize, seed: number): Plan {
   }
 
   return {
-    size, published, lessonSlot, lessonDurations, studentsCount, reviewsCount, ratingSum,
-    enrollmentStudent, enrollmentCourse, enrollmentDone, reviewed, reviewRating,
+    size,
+    published,
+    lessonSlot,
+    lessonDurations,
+    studentsCount,
+    reviewsCount,
+    ratingSum,
+    enrollmentStudent,
+    enrollmentCourse,
+    enrollmentDone,
+    reviewed,
+    reviewRating,
   };
 }
 
@@ -346,7 +361,8 @@ async function insertStream<R extends object>(
     progress.advance(slice.length);
   };
   for (const row of rows) {
-    if (perStatement === 0) perStatement = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_VARIABLES / Object.keys(row).length)));
+    if (perStatement === 0)
+      perStatement = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(MAX_VARIABLES / Object.keys(row).length)));
     chunk.push(row);
     if (chunk.length >= ROWS_PER_TRANSACTION) await flush();
   }
@@ -367,7 +383,11 @@ export interface GenerateResult {
  * catalog's search index and category counts are filled by migration 0002's triggers as the
  * courses go in, exactly as for courses created through the API.
  */
-export async function generateDataset(db: Kysely<DB>, size: DatasetSize, options: { seed: number; progress: Progress }): Promise<GenerateResult> {
+export async function generateDataset(
+  db: Kysely<DB>,
+  size: DatasetSize,
+  options: { seed: number; progress: Progress },
+): Promise<GenerateResult> {
   const { seed, progress } = options;
   const started = performance.now();
   progress.status('hashing the shared password and planning the data set');
@@ -375,19 +395,70 @@ export async function generateDataset(db: Kysely<DB>, size: DatasetSize, options
   const p = plan(size, seed);
 
   const rows: Record<string, number> = {};
-  rows.categories = await insertStream(db, 'categories', size.categories, categoryRows(size), (trx, r) => trx.insertInto('categories').values(r).execute(), progress);
-  rows.users = await insertStream(db, 'users', size.instructors + size.students, userRows(size, seed, passwordHash), (trx, r) => trx.insertInto('users').values(r).execute(), progress);
-  rows.courses = await insertStream(db, 'courses (+ search index)', size.courses, courseRows(p, seed), (trx, r) => trx.insertInto('courses').values(r).execute(), progress);
-  rows.lessons = await insertStream(db, 'lessons', p.lessonDurations.length, lessonRows(p, seed), (trx, r) => trx.insertInto('lessons').values(r).execute(), progress);
-  rows.enrollments = await insertStream(db, 'enrollments', p.enrollmentCourse.length, enrollmentRows(p, seed), (trx, r) => trx.insertInto('enrollments').values(r).execute(), progress);
+  rows.categories = await insertStream(
+    db,
+    'categories',
+    size.categories,
+    categoryRows(size),
+    (trx, r) => trx.insertInto('categories').values(r).execute(),
+    progress,
+  );
+  rows.users = await insertStream(
+    db,
+    'users',
+    size.instructors + size.students,
+    userRows(size, seed, passwordHash),
+    (trx, r) => trx.insertInto('users').values(r).execute(),
+    progress,
+  );
+  rows.courses = await insertStream(
+    db,
+    'courses (+ search index)',
+    size.courses,
+    courseRows(p, seed),
+    (trx, r) => trx.insertInto('courses').values(r).execute(),
+    progress,
+  );
+  rows.lessons = await insertStream(
+    db,
+    'lessons',
+    p.lessonDurations.length,
+    lessonRows(p, seed),
+    (trx, r) => trx.insertInto('lessons').values(r).execute(),
+    progress,
+  );
+  rows.enrollments = await insertStream(
+    db,
+    'enrollments',
+    p.enrollmentCourse.length,
+    enrollmentRows(p, seed),
+    (trx, r) => trx.insertInto('enrollments').values(r).execute(),
+    progress,
+  );
   const completions = p.enrollmentDone.reduce((sum, done) => sum + done, 0);
-  rows.lesson_completions = await insertStream(db, 'lesson completions', completions, completionRows(p, seed), (trx, r) => trx.insertInto('lesson_completions').values(r).execute(), progress);
-  rows.reviews = await insertStream(db, 'reviews', p.reviewed.reduce((sum, r) => sum + r, 0), reviewRows(p, seed), (trx, r) => trx.insertInto('reviews').values(r).execute(), progress);
+  rows.lesson_completions = await insertStream(
+    db,
+    'lesson completions',
+    completions,
+    completionRows(p, seed),
+    (trx, r) => trx.insertInto('lesson_completions').values(r).execute(),
+    progress,
+  );
+  rows.reviews = await insertStream(
+    db,
+    'reviews',
+    p.reviewed.reduce((sum, r) => sum + r, 0),
+    reviewRows(p, seed),
+    (trx, r) => trx.insertInto('reviews').values(r).execute(),
+    progress,
+  );
 
   progress.status('analyzing');
   if (dialectOf(db) === 'postgres') {
     for (const table of ['users', 'categories', 'courses', 'lessons', 'enrollments', 'lesson_completions', 'reviews']) {
-      await sql`select setval(pg_get_serial_sequence(${table}, 'id'), greatest(1, (select coalesce(max(id), 0) from ${sql.table(table)})))`.execute(db);
+      await sql`select setval(pg_get_serial_sequence(${table}, 'id'), greatest(1, (select coalesce(max(id), 0) from ${sql.table(table)})))`.execute(
+        db,
+      );
     }
     // What autovacuum does in a live database: every course insert left a dead version of its
     // category's row (the counter trigger), tens of thousands on a table of a hundred rows.

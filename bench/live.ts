@@ -36,7 +36,15 @@ export const LIVE_SIZE: Readonly<LiveSize> = {
 };
 
 export const LIVE_QUICK_SIZE: Readonly<LiveSize> = {
-  categories: 10, instructors: 10, students: 60, courses: 300, lessonCourses: 30, lessonsPerCourse: 4, enrollments: 400, reviews: 200, completions: 400,
+  categories: 10,
+  instructors: 10,
+  students: 60,
+  courses: 300,
+  lessonCourses: 30,
+  lessonsPerCourse: 4,
+  enrollments: 400,
+  reviews: 200,
+  completions: 400,
 };
 
 /** Requests in flight while the data grows: a few clients at once, as on a young platform. */
@@ -60,11 +68,33 @@ export interface Grown {
  */
 export async function createAdminByCli(databaseUrl: string, secretKey: string): Promise<number> {
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'create-admin', '--username', 'liveadmin', '--email', 'liveadmin@example.com', '--password', PASSWORD], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: databaseUrl, SECRET_KEY: secretKey, NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'create-admin',
+        '--username',
+        'liveadmin',
+        '--email',
+        'liveadmin@example.com',
+        '--password',
+        PASSWORD,
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          DATABASE_URL: databaseUrl,
+          SECRET_KEY: secretKey,
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -105,22 +135,33 @@ function sample<T>(random: Random, items: readonly T[], count: number): T[] {
  * access tokens signed by the app's own token code (what login would hand out), so the
  * growth is not dominated by the deliberately slow login.
  */
-export async function growThroughApi(origin: string, secretKey: string, adminId: number, size: LiveSize, seed: number,
-  status: (text: string) => void): Promise<Grown> {
+export async function growThroughApi(
+  origin: string,
+  secretKey: string,
+  adminId: number,
+  size: LiveSize,
+  seed: number,
+  status: (text: string) => void,
+): Promise<Grown> {
   const random = createRandom(seed + 7);
   const tokens = createTokens(secretKey, { access: BENCH_TOKEN_TTL, refresh: BENCH_TOKEN_TTL });
-  const tokenOf = (id: number, role: 'student' | 'instructor' | 'admin') => tokens.issue({ id, role }, tokens.newId(), tokens.newId()).access;
+  const tokenOf = (id: number, role: 'student' | 'instructor' | 'admin') =>
+    tokens.issue({ id, role }, tokens.newId(), tokens.newId()).access;
   const adminToken = tokenOf(adminId, 'admin');
   const phases: GrowthPhase[] = [];
 
   const call = async <T>(method: string, url: string, token: string | null, body?: unknown): Promise<T> => {
     const response = await fetch(`${origin}${url}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    if (response.status < 200 || response.status > 299) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
+    if (response.status < 200 || response.status > 299)
+      throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
     return (text ? JSON.parse(text) : null) as T;
   };
   const phase = async <T>(name: string, items: readonly T[], work: (item: T, index: number) => Promise<void>) => {
@@ -135,50 +176,80 @@ export async function growThroughApi(origin: string, secretKey: string, adminId:
 
   const categories: { id: number; slug: string }[] = [];
   await phase('categories', categoryNames(size.categories), async (name) => {
-    categories.push(await call<{ id: number; slug: string }>('POST', '/api/categories/', adminToken, { name, description: `All about ${name}.` }));
+    categories.push(
+      await call<{ id: number; slug: string }>('POST', '/api/categories/', adminToken, { name, description: `All about ${name}.` }),
+    );
   });
 
   const person = (i: number) => ({ first_name: FIRST_NAMES[i % FIRST_NAMES.length]!, last_name: LAST_NAMES[(i * 7) % LAST_NAMES.length]! });
   const instructors: { id: number; token: string }[] = [];
-  await phase('instructor registrations', Array.from({ length: size.instructors }, (_, i) => i), async (i) => {
-    const user = await call<{ id: number }>('POST', '/api/register/', null, {
-      username: `teacher${i}`, email: `teacher${i}@example.com`, password: PASSWORD, role: 'instructor', ...person(i),
-    });
-    instructors.push({ id: user.id, token: tokenOf(user.id, 'instructor') });
-  });
+  await phase(
+    'instructor registrations',
+    Array.from({ length: size.instructors }, (_, i) => i),
+    async (i) => {
+      const user = await call<{ id: number }>('POST', '/api/register/', null, {
+        username: `teacher${i}`,
+        email: `teacher${i}@example.com`,
+        password: PASSWORD,
+        role: 'instructor',
+        ...person(i),
+      });
+      instructors.push({ id: user.id, token: tokenOf(user.id, 'instructor') });
+    },
+  );
   await phase('instructor approvals', instructors, async (instructor) => {
     await call('POST', `/api/admin/users/${instructor.id}/approve/`, adminToken);
   });
 
   const students: { id: number; token: string; username: string }[] = [];
-  await phase('student registrations', Array.from({ length: size.students }, (_, i) => i), async (i) => {
-    const username = `learner${i}`;
-    const user = await call<{ id: number }>('POST', '/api/register/', null, { username, email: `${username}@example.com`, password: PASSWORD, ...person(i + 3) });
-    students.push({ id: user.id, token: tokenOf(user.id, 'student'), username });
-  });
+  await phase(
+    'student registrations',
+    Array.from({ length: size.students }, (_, i) => i),
+    async (i) => {
+      const username = `learner${i}`;
+      const user = await call<{ id: number }>('POST', '/api/register/', null, {
+        username,
+        email: `${username}@example.com`,
+        password: PASSWORD,
+        ...person(i + 3),
+      });
+      students.push({ id: user.id, token: tokenOf(user.id, 'student'), username });
+    },
+  );
 
   const published: number[] = [];
   const ownerOf = new Map<number, string>();
-  await phase('courses', Array.from({ length: size.courses }, (_, i) => i), async () => {
-    const instructor = random.pick(instructors);
-    const isPublished = random.chance(0.95);
-    const course = await call<{ id: number }>('POST', '/api/courses/', instructor.token, {
-      title: courseTitle(random),
-      description: courseDescription(random),
-      price: random.chance(0.1) ? '0.00' : `${random.int(5, 199)}.99`,
-      category: random.pick(categories).id,
-      is_published: isPublished,
-    });
-    if (isPublished) published.push(course.id);
-    ownerOf.set(course.id, instructor.token);
-  });
+  await phase(
+    'courses',
+    Array.from({ length: size.courses }, (_, i) => i),
+    async () => {
+      const instructor = random.pick(instructors);
+      const isPublished = random.chance(0.95);
+      const course = await call<{ id: number }>('POST', '/api/courses/', instructor.token, {
+        title: courseTitle(random),
+        description: courseDescription(random),
+        price: random.chance(0.1) ? '0.00' : `${random.int(5, 199)}.99`,
+        category: random.pick(categories).id,
+        is_published: isPublished,
+      });
+      if (isPublished) published.push(course.id);
+      ownerOf.set(course.id, instructor.token);
+    },
+  );
 
   const lessonCourses = sample(random, published, size.lessonCourses);
   const lessonsOf = new Map<number, number[]>();
-  const lessonJobs = lessonCourses.flatMap((courseId) => Array.from({ length: size.lessonsPerCourse }, (_, i) => ({ courseId, order: i + 1 })));
+  const lessonJobs = lessonCourses.flatMap((courseId) =>
+    Array.from({ length: size.lessonsPerCourse }, (_, i) => ({ courseId, order: i + 1 })),
+  );
   await phase('lessons', lessonJobs, async ({ courseId, order }) => {
     const lesson = await call<{ id: number }>('POST', '/api/lessons/', ownerOf.get(courseId)!, {
-      course: courseId, title: lessonTitle(random, order), content: 'Read, then try it yourself.', order, duration: random.int(120, 1800), is_preview: order === 1,
+      course: courseId,
+      title: lessonTitle(random, order),
+      content: 'Read, then try it yourself.',
+      order,
+      duration: random.int(120, 1800),
+      is_preview: order === 1,
     });
     lessonsOf.set(courseId, [...(lessonsOf.get(courseId) ?? []), lesson.id]);
   });
@@ -205,7 +276,9 @@ export async function growThroughApi(origin: string, secretKey: string, adminId:
   });
 
   const learning = enrollments.filter((e) => lessonsOf.has(e.courseId));
-  const completions = learning.flatMap(({ student, courseId }) => lessonsOf.get(courseId)!.map((lessonId) => ({ token: student.token, lessonId })));
+  const completions = learning.flatMap(({ student, courseId }) =>
+    lessonsOf.get(courseId)!.map((lessonId) => ({ token: student.token, lessonId })),
+  );
   await phase('completions', sample(random, completions, size.completions), async ({ token, lessonId }) => {
     await call('POST', `/api/lessons/${lessonId}/complete/`, token);
   });

@@ -138,7 +138,9 @@ async function uploadVideo(port: number, token: string, courseId: number): Promi
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }),
+      );
     });
     req.on('error', reject);
   });
@@ -207,14 +209,33 @@ async function main() {
     entry = ['--import', 'tsx', path.join(ROOT, 'src/server.ts')];
   } else {
     const outDir = path.join(ROOT, 'bench/.data/memory-dist');
-    const built = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { stdio: 'inherit' });
+    const built = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', outDir],
+      { stdio: 'inherit' },
+    );
     if (built.status !== 0) throw new Error('tsc failed');
     entry = [path.join(outDir, 'server.js')];
   }
 
   let server: ChildProcess | undefined;
   try {
-    const admin = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'create-admin', '--username', 'benchadmin', '--email', 'bench@example.com', '--password', PASSWORD], { env, stdio: 'inherit' });
+    const admin = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'src/cli.ts'),
+        'create-admin',
+        '--username',
+        'benchadmin',
+        '--email',
+        'bench@example.com',
+        '--password',
+        PASSWORD,
+      ],
+      { env, stdio: 'inherit' },
+    );
     if (admin.status !== 0) throw new Error('create-admin failed');
     server = spawn(process.execPath, entry, { env, stdio: ['ignore', 'inherit', 'inherit'] });
     const pid = server.pid;
@@ -230,7 +251,13 @@ async function main() {
 
     const { access } = (await api(port, 'POST', '/api/login/', null, { username: 'benchadmin', password: PASSWORD })) as { access: string };
     const category = await api(port, 'POST', '/api/categories/', access, { name: 'Bench' });
-    const course = await api(port, 'POST', '/api/courses/', access, { title: 'Memory', description: '', price: '0', category: category.id, is_published: true });
+    const course = await api(port, 'POST', '/api/courses/', access, {
+      title: 'Memory',
+      description: '',
+      price: '0',
+      category: category.id,
+      is_published: true,
+    });
     // Warm-up: the code paths of both phases run once on a small body before measuring.
     for (let i = 0; i < 20; i++) await api(port, 'GET', `/api/courses/${String(course.id)}/`, access);
     const idle = status(pid);
@@ -254,7 +281,12 @@ async function main() {
       server: args.tsx ? 'node --import tsx src/server.ts' : 'node bench/.data/memory-dist/server.js (tsc production build)',
       file: `${mib(FILE_BYTES)} video (${stored.join(', ')})`,
       idle_rss: mib(idle.VmRSS ?? 0),
-      upload: { seconds: upload.seconds.toFixed(1), peak_rss_vmhwm: mib(upload.hwm), peak_rss_sampled: mib(upload.sampledPeak), throughput: `${mib(FILE_BYTES / upload.seconds)}/s` },
+      upload: {
+        seconds: upload.seconds.toFixed(1),
+        peak_rss_vmhwm: mib(upload.hwm),
+        peak_rss_sampled: mib(upload.sampledPeak),
+        throughput: `${mib(FILE_BYTES / upload.seconds)}/s`,
+      },
       serving: {
         readers: READERS,
         ranges: `${RANGES_PER_READER} × ${mib(RANGE_BYTES)} per reader, random offsets`,

@@ -116,11 +116,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     lessonCourses: positive('lesson-courses', values['lesson-courses'], base.lessonCourses, 0),
     lessonsPerCourse: positive('lessons-per-course', values['lessons-per-course'], base.lessonsPerCourse),
   };
-  const scaleCourses = (values['scale-courses'] ?? (quick ? '1000,10000' : '10000,1000000')).split(',').map((v) => positive('scale-courses', v, 0));
+  const scaleCourses = (values['scale-courses'] ?? (quick ? '1000,10000' : '10000,1000000'))
+    .split(',')
+    .map((v) => positive('scale-courses', v, 0));
   if (scaleCourses.length !== 2) throw new Error('--scale-courses takes two sizes, such as 10000,1000000');
   const targets = values.db ?? ['sqlite'];
   for (const target of targets) {
-    if (target !== 'sqlite' && !/^postgres(ql)?:\/\//.test(target)) throw new Error(`--db must be sqlite or a postgres:// URL, not "${target}"`);
+    if (target !== 'sqlite' && !/^postgres(ql)?:\/\//.test(target))
+      throw new Error(`--db must be sqlite or a postgres:// URL, not "${target}"`);
   }
   return {
     targets,
@@ -130,7 +133,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warmupSeconds: positive('warmup', values.warmup, quick ? 1 : 3, 0),
     connections: positive('connections', values.connections, 16),
     rounds: positive('rounds', values.rounds, 1),
-    only: values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    only: values.only
+      ? values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
     floor: !values['no-floor'],
     scale: values.scale,
     scaleCourses: [scaleCourses[0]!, scaleCourses[1]!],

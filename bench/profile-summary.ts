@@ -49,8 +49,11 @@ export function summarise(profile: Profile, top = 25): string {
     byPlace.set(place, (byPlace.get(place) ?? 0) + time);
   }
   const lines = (map: Map<string, number>) =>
-    [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
-      .map(([key, time]) => `${((100 * time) / total).toFixed(1).padStart(5)}%  ${key}`).join('\n');
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([key, time]) => `${((100 * time) / total).toFixed(1).padStart(5)}%  ${key}`)
+      .join('\n');
   return `total ${(total / 1e6).toFixed(1)}s sampled\n\nby package or folder (self time)\n${lines(byPlace)}\n\nby function (self time)\n${lines(byFunction)}`;
 }
 

@@ -65,7 +65,20 @@ export function formatResults(results: ScenarioResult[]): string {
     return [r.scenario, String(r.connections), ...cell(r.project), ...cell(r.floor), r.ratio === null ? '-' : r.ratio.toFixed(2), verdict];
   });
   return table(
-    ['scenario', 'conn', 'project req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'floor req/s', 'p50 ms', 'p99 ms', 'non-2xx/errors', 'ratio', `≥ ${FLOOR_RATIO_TARGET}`],
+    [
+      'scenario',
+      'conn',
+      'project req/s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx/errors',
+      'floor req/s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx/errors',
+      'ratio',
+      `≥ ${FLOOR_RATIO_TARGET}`,
+    ],
     rows,
   );
 }

@@ -10,7 +10,14 @@ import type { BenchOptions } from './options.js';
 import { createProgress } from './progress.js';
 import type { Progress } from './progress.js';
 import {
-  FLOOR_RATIO_TARGET, RESULTS_DIR, SCALE_RATIO_TARGET, formatResults, formatScale, machine, ratioOf, writeResults,
+  FLOOR_RATIO_TARGET,
+  RESULTS_DIR,
+  SCALE_RATIO_TARGET,
+  formatResults,
+  formatScale,
+  machine,
+  ratioOf,
+  writeResults,
 } from './report.js';
 import type { ScaleResult, ScenarioResult } from './report.js';
 import { READ_SCENARIOS, SCALE_SCENARIOS, loadFixture, scenarios, searchMix } from './scenarios.js';
@@ -60,7 +67,14 @@ async function startServers(dataset: Dataset, options: BenchOptions, secretKey: 
     await stopProject();
     throw error;
   }
-  return { project, floor, stop: async () => { await stopFloor(); await stopProject(); } };
+  return {
+    project,
+    floor,
+    stop: async () => {
+      await stopFloor();
+      await stopProject();
+    },
+  };
 }
 
 async function fixtureOf(dataset: Dataset, secretKey: string) {
@@ -72,9 +86,23 @@ async function fixtureOf(dataset: Dataset, secretKey: string) {
   }
 }
 
-async function drive(server: RunningServer, scenario: Scenario, connections: number, options: BenchOptions, progress: Progress): Promise<Measurement> {
-  progress.status(`${scenario.name} → ${server.label}: ${connections} connections, ${options.warmupSeconds}s warm-up + ${options.seconds}s`);
-  return measure({ origin: server.origin, connections, seconds: options.seconds, warmupSeconds: options.warmupSeconds, next: scenario.next });
+async function drive(
+  server: RunningServer,
+  scenario: Scenario,
+  connections: number,
+  options: BenchOptions,
+  progress: Progress,
+): Promise<Measurement> {
+  progress.status(
+    `${scenario.name} → ${server.label}: ${connections} connections, ${options.warmupSeconds}s warm-up + ${options.seconds}s`,
+  );
+  return measure({
+    origin: server.origin,
+    connections,
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    next: scenario.next,
+  });
 }
 
 function selected(all: Scenario[], only: readonly string[]): Scenario[] {
@@ -89,7 +117,12 @@ function selected(all: Scenario[], only: readonly string[]): Scenario[] {
 async function prepare(target: string, options: BenchOptions, courses: number, progress: Progress): Promise<Dataset> {
   progress.status(`${dbLabel(target)}: data set of ${courses.toLocaleString('en')} courses`);
   const dataset = await prepareDataset({
-    target, size: { ...options.size, courses }, seed: options.seed, keep: options.keep, fresh: options.fresh, progress,
+    target,
+    size: { ...options.size, courses },
+    seed: options.seed,
+    keep: options.keep,
+    fresh: options.fresh,
+    progress,
   });
   const how = dataset.generated ? `generated in ${dataset.generated.seconds.toFixed(0)}s` : 'reused (pass --fresh to regenerate)';
   progress.status(`${dbLabel(target)}: data set ${dataset.name} ${how}`);
@@ -141,15 +174,26 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
   console.log(`\n${label}: ${describe(dataset)}\n`);
   console.log(formatResults(results));
   for (const r of results) {
-    for (const [side, m] of [['project', r.project], ['floor', r.floor]] as const) {
+    for (const [side, m] of [
+      ['project', r.project],
+      ['floor', r.floor],
+    ] as const) {
       if (m?.firstFailure) console.log(`  ${r.scenario} (${side}) first failure: ${m.firstFailure}`);
     }
   }
   if (cold) console.log(`\nsearch mix with an empty cache: ${formatCold(cold)}`);
   console.log(`\npeak RSS of the project server: ${peakRss ?? '?'} MiB`);
   const file = writeResults(label, {
-    kind: 'main', database: label, startedAt: new Date().toISOString(), machine: machine(), dataset: datasetInfo(dataset),
-    settings: settingsOf(options), targets: { floorRatio: FLOOR_RATIO_TARGET }, results, coldSearchMix: cold, peakRssMiB: peakRss,
+    kind: 'main',
+    database: label,
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    dataset: datasetInfo(dataset),
+    settings: settingsOf(options),
+    targets: { floorRatio: FLOOR_RATIO_TARGET },
+    results,
+    coldSearchMix: cold,
+    peakRssMiB: peakRss,
   });
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
   const clean = results.every((r) => !r.project.flagged && !(r.floor?.flagged ?? false));
@@ -240,7 +284,8 @@ async function runScale(target: string, options: BenchOptions, progress: Progres
         coldMix.set(courses, await coldSearchMix(servers.project.origin, options.seed, progress));
         for (const scenario of chosen) {
           const runs: Measurement[] = [];
-          for (let round = 0; round < options.rounds; round++) runs.push(await drive(servers.project, scenario, options.connections, options, progress));
+          for (let round = 0; round < options.rounds; round++)
+            runs.push(await drive(servers.project, scenario, options.connections, options, progress));
           byScenario.set(scenario.name, medianOf(runs));
         }
       } finally {
@@ -264,12 +309,21 @@ async function runScale(target: string, options: BenchOptions, progress: Progres
   console.log(formatScale(results, small, large));
   const coldSmall = cold.get(small)!;
   const coldLarge = cold.get(large)!;
-  console.log(`\nsearch with an empty cache (median of ${COLD_SEARCHES.length} new terms, one at a time): ` +
-    `${coldSmall} ms at ${small.toLocaleString('en')}, ${coldLarge} ms at ${large.toLocaleString('en')} courses (×${(coldLarge / coldSmall).toFixed(1)})`);
-  for (const courses of options.scaleCourses) console.log(`cold search mix at ${courses.toLocaleString('en')} courses: ${formatCold(coldMix.get(courses)!)}`);
+  console.log(
+    `\nsearch with an empty cache (median of ${COLD_SEARCHES.length} new terms, one at a time): ` +
+      `${coldSmall} ms at ${small.toLocaleString('en')}, ${coldLarge} ms at ${large.toLocaleString('en')} courses (×${(coldLarge / coldSmall).toFixed(1)})`,
+  );
+  for (const courses of options.scaleCourses)
+    console.log(`cold search mix at ${courses.toLocaleString('en')} courses: ${formatCold(coldMix.get(courses)!)}`);
   const file = writeResults(`${label}-scale`, {
-    kind: 'scale', database: label, startedAt: new Date().toISOString(), machine: machine(),
-    datasets: datasets.map(datasetInfo), settings: settingsOf(options), targets: { p50Ratio: SCALE_RATIO_TARGET }, results,
+    kind: 'scale',
+    database: label,
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    datasets: datasets.map(datasetInfo),
+    settings: settingsOf(options),
+    targets: { p50Ratio: SCALE_RATIO_TARGET },
+    results,
     coldSearchMs: { [small]: coldSmall, [large]: coldLarge },
     coldSearchMix: Object.fromEntries(coldMix),
   });
@@ -296,7 +350,8 @@ async function emptyDatabase(target: string, keep: boolean): Promise<{ url: stri
     mkdirSync(DATA_DIR, { recursive: true });
     const file = path.join(DATA_DIR, `${name}.sqlite3`);
     return {
-      url: `sqlite:${file}`, name,
+      url: `sqlite:${file}`,
+      name,
       drop: async () => {
         if (keep) return;
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
@@ -329,7 +384,14 @@ async function runLive(target: string, options: BenchOptions, progress: Progress
   const database = await emptyDatabase(target, options.keep);
   const drop = deferred(() => database.drop());
   const secretKey = randomBytes(32).toString('hex');
-  const dataset: Dataset = { kind: target === 'sqlite' ? 'sqlite' : 'postgres', url: database.url, name: database.name, size: { ...options.size, courses: size.courses }, generated: null, release: async () => {} };
+  const dataset: Dataset = {
+    kind: target === 'sqlite' ? 'sqlite' : 'postgres',
+    url: database.url,
+    name: database.name,
+    size: { ...options.size, courses: size.courses },
+    generated: null,
+    release: async () => {},
+  };
   const results: LiveResult[] = [];
   let growth: Awaited<ReturnType<typeof growThroughApi>>['phases'] = [];
   const rss: { live: number | null; restarted: number | null } = { live: null, restarted: null };
@@ -343,11 +405,14 @@ async function runLive(target: string, options: BenchOptions, progress: Progress
     try {
       const grown = await growThroughApi(live.project.origin, secretKey, adminId, size, options.seed, (text) => progress.status(text));
       growth = grown.phases;
-      chosen = selected(scenarios(grown.fixture, options.seed), options.only.length > 0 ? options.only : [...READ_SCENARIOS]).filter((s) => s.kind === 'read');
+      chosen = selected(scenarios(grown.fixture, options.seed), options.only.length > 0 ? options.only : [...READ_SCENARIOS]).filter(
+        (s) => s.kind === 'read',
+      );
       if (chosen.some((s) => s.name === 'search-mix')) cold.live = await coldSearchMix(live.project.origin, options.seed, progress);
       for (const scenario of chosen) {
         const runs: Measurement[] = [];
-        for (let round = 0; round < options.rounds; round++) runs.push(await drive(live.project, scenario, options.connections, options, progress));
+        for (let round = 0; round < options.rounds; round++)
+          runs.push(await drive(live.project, scenario, options.connections, options, progress));
         measured.set(scenario.name, medianOf(runs));
       }
       rss.live = await peakRssMiB(live.project);
@@ -357,7 +422,8 @@ async function runLive(target: string, options: BenchOptions, progress: Progress
     progress.status('restarting on the same data');
     const restarted = await startServers(dataset, options, secretKey, options.floor);
     try {
-      if (chosen.some((s) => s.name === 'search-mix')) cold.restarted = await coldSearchMix(restarted.project.origin, options.seed, progress);
+      if (chosen.some((s) => s.name === 'search-mix'))
+        cold.restarted = await coldSearchMix(restarted.project.origin, options.seed, progress);
       for (const scenario of chosen) {
         const runs: Measurement[] = [];
         const floorRuns: Measurement[] = [];
@@ -367,8 +433,17 @@ async function runLive(target: string, options: BenchOptions, progress: Progress
         }
         const after = medianOf(runs);
         const before = measured.get(scenario.name)!;
-        const ratio = before.flagged || after.flagged || after.requestsPerSecond === 0 ? null : Math.round((before.requestsPerSecond / after.requestsPerSecond) * 100) / 100;
-        results.push({ scenario: scenario.name, live: before, restarted: after, floor: floorRuns.length > 0 ? medianOf(floorRuns) : null, ratio });
+        const ratio =
+          before.flagged || after.flagged || after.requestsPerSecond === 0
+            ? null
+            : Math.round((before.requestsPerSecond / after.requestsPerSecond) * 100) / 100;
+        results.push({
+          scenario: scenario.name,
+          live: before,
+          restarted: after,
+          floor: floorRuns.length > 0 ? medianOf(floorRuns) : null,
+          ratio,
+        });
       }
       rss.restarted = await peakRssMiB(restarted.project);
     } finally {
@@ -381,25 +456,63 @@ async function runLive(target: string, options: BenchOptions, progress: Progress
   cold = { live: cold.live, restarted: cold.restarted };
 
   const label = dbLabel(target);
-  console.log(`\n${label}: live growth through the API (${Object.entries(size).map(([k, v]) => `${k} ${v}`).join(', ')})\n`);
-  console.log(growth.map((g) => `  ${g.phase}: ${g.requests} requests in ${g.seconds}s (${Math.round(g.requests / Math.max(g.seconds, 0.001))}/s)`).join('\n'));
+  console.log(
+    `\n${label}: live growth through the API (${Object.entries(size)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})\n`,
+  );
+  console.log(
+    growth
+      .map((g) => `  ${g.phase}: ${g.requests} requests in ${g.seconds}s (${Math.round(g.requests / Math.max(g.seconds, 0.001))}/s)`)
+      .join('\n'),
+  );
   const ms = (v: number) => String(v);
-  const header = ['scenario', 'live req/s', 'p50', 'p99', 'restarted req/s', 'p50', 'p99', 'live ÷ restarted', `≥ ${LIVE_TARGET}`, 'floor req/s', 'restarted ÷ floor', 'errors'];
+  const header = [
+    'scenario',
+    'live req/s',
+    'p50',
+    'p99',
+    'restarted req/s',
+    'p50',
+    'p99',
+    'live ÷ restarted',
+    `≥ ${LIVE_TARGET}`,
+    'floor req/s',
+    'restarted ÷ floor',
+    'errors',
+  ];
   const rows = results.map((r) => [
-    r.scenario, String(r.live.requestsPerSecond), ms(r.live.p50), ms(r.live.p99),
-    String(r.restarted.requestsPerSecond), ms(r.restarted.p50), ms(r.restarted.p99),
-    r.ratio === null ? 'FLAGGED' : r.ratio.toFixed(2), r.ratio === null ? '' : r.ratio >= LIVE_TARGET ? 'ok' : 'BELOW',
-    r.floor ? String(r.floor.requestsPerSecond) : '-', r.floor ? String(ratioOf(r.restarted, r.floor) ?? '-') : '-',
+    r.scenario,
+    String(r.live.requestsPerSecond),
+    ms(r.live.p50),
+    ms(r.live.p99),
+    String(r.restarted.requestsPerSecond),
+    ms(r.restarted.p50),
+    ms(r.restarted.p99),
+    r.ratio === null ? 'FLAGGED' : r.ratio.toFixed(2),
+    r.ratio === null ? '' : r.ratio >= LIVE_TARGET ? 'ok' : 'BELOW',
+    r.floor ? String(r.floor.requestsPerSecond) : '-',
+    r.floor ? String(ratioOf(r.restarted, r.floor) ?? '-') : '-',
     String(r.live.non2xx + r.live.errors + r.live.warmupFailures + r.restarted.non2xx + r.restarted.errors + r.restarted.warmupFailures),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`\n${[line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')}`);
-  if (cold.live && cold.restarted) console.log(`\nsearch mix with an empty cache: live ${formatCold(cold.live)}; restarted ${formatCold(cold.restarted)}`);
+  if (cold.live && cold.restarted)
+    console.log(`\nsearch mix with an empty cache: live ${formatCold(cold.live)}; restarted ${formatCold(cold.restarted)}`);
   console.log(`peak RSS of the project server: ${rss.live ?? '?'} MiB live (growth + reads), ${rss.restarted ?? '?'} MiB restarted`);
   const file = writeResults(`${label}-live`, {
-    kind: 'live', database: label, startedAt: new Date().toISOString(), machine: machine(), size, growth,
-    settings: settingsOf(options), targets: { liveOverRestarted: LIVE_TARGET }, results, coldSearchMix: cold, peakRssMiB: rss,
+    kind: 'live',
+    database: label,
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    size,
+    growth,
+    settings: settingsOf(options),
+    targets: { liveOverRestarted: LIVE_TARGET },
+    results,
+    coldSearchMix: cold,
+    peakRssMiB: rss,
   });
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
   const clean = results.every((r) => r.ratio !== null);
@@ -411,7 +524,12 @@ const describe = (d: Dataset) =>
   `${d.size.enrollments.toLocaleString('en')} enrollments, ${d.size.reviews.toLocaleString('en')} reviews`;
 const datasetInfo = (d: Dataset) => ({ name: d.name, size: d.size, generated: d.generated });
 const settingsOf = (o: BenchOptions) => ({
-  seconds: o.seconds, warmupSeconds: o.warmupSeconds, readConnections: o.connections, rounds: o.rounds, seed: o.seed, quick: o.quick,
+  seconds: o.seconds,
+  warmupSeconds: o.warmupSeconds,
+  readConnections: o.connections,
+  rounds: o.rounds,
+  seed: o.seed,
+  quick: o.quick,
   // A password in a --db URL stays out of the results file.
   argv: process.argv.slice(2).map((arg) => arg.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')),
 });
@@ -435,13 +553,17 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (options.generateOnly) {
       for (const target of options.targets) {
-        for (const courses of options.scale ? options.scaleCourses : [options.size.courses]) await prepare(target, { ...options, keep: true }, courses, progress);
+        for (const courses of options.scale ? options.scaleCourses : [options.size.courses])
+          await prepare(target, { ...options, keep: true }, courses, progress);
       }
       return 0;
     }
     for (const target of options.targets) {
-      const outcome = options.live ? await runLive(target, options, progress)
-        : options.scale ? await runScale(target, options, progress) : await runMain(target, options, progress);
+      const outcome = options.live
+        ? await runLive(target, options, progress)
+        : options.scale
+          ? await runScale(target, options, progress)
+          : await runMain(target, options, progress);
       met &&= outcome.met;
       clean &&= outcome.clean;
     }

@@ -32,20 +32,39 @@ const PAGE_SIZE = 10;
 export async function loadFixture(db: Kysely<DB>, secretKey: string): Promise<Fixture> {
   const random = sql`random()`;
   const published = await db.selectFrom('courses').select('id').where('is_published', '=', true).orderBy(random).limit(SAMPLE).execute();
-  const categories = await db.selectFrom('categories').select('slug').where('courses_count', '>', 2 * PAGE_SIZE).execute();
-  const reviewed = await db.selectFrom('courses').select('id')
-    .where('is_published', '=', true).where('reviews_count', '>', 0).orderBy(random).limit(SAMPLE).execute();
-  const students = await db.selectFrom('users').select(['id', 'username'])
+  const categories = await db
+    .selectFrom('categories')
+    .select('slug')
+    .where('courses_count', '>', 2 * PAGE_SIZE)
+    .execute();
+  const reviewed = await db
+    .selectFrom('courses')
+    .select('id')
+    .where('is_published', '=', true)
+    .where('reviews_count', '>', 0)
+    .orderBy(random)
+    .limit(SAMPLE)
+    .execute();
+  const students = await db
+    .selectFrom('users')
+    .select(['id', 'username'])
     .where('role', '=', 'student')
     .where((eb) => eb.exists(eb.selectFrom('enrollments').select('enrollments.id').whereRef('enrollments.student_id', '=', 'users.id')))
-    .orderBy(random).limit(SAMPLE).execute();
-  const learning = await db.selectFrom('enrollments as e')
+    .orderBy(random)
+    .limit(SAMPLE)
+    .execute();
+  const learning = await db
+    .selectFrom('enrollments as e')
     .innerJoin('courses as c', 'c.id', 'e.course_id')
     .select(['e.student_id', 'e.course_id'])
-    .where('c.lessons_count', '>', 0).where('c.is_published', '=', true)
-    .orderBy(random).limit(SAMPLE).execute();
+    .where('c.lessons_count', '>', 0)
+    .where('c.is_published', '=', true)
+    .orderBy(random)
+    .limit(SAMPLE)
+    .execute();
   const courseIds = [...new Set(learning.map((l) => l.course_id))];
-  const lessons = courseIds.length === 0 ? [] : await db.selectFrom('lessons').select(['id', 'course_id']).where('course_id', 'in', courseIds).execute();
+  const lessons =
+    courseIds.length === 0 ? [] : await db.selectFrom('lessons').select(['id', 'course_id']).where('course_id', 'in', courseIds).execute();
 
   const tokens = createTokens(secretKey, { access: BENCH_TOKEN_TTL, refresh: BENCH_TOKEN_TTL });
   const tokenOf = (id: number) => tokens.issue({ id, role: 'student' }, tokens.newId(), tokens.newId()).access;
@@ -96,7 +115,8 @@ function nonEmpty<T>(name: string, items: T[]): T[] {
 export function scenarios(fixture: Fixture, seed: number): Scenario[] {
   const random = createRandom(seed);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const get = (path: string, headers?: Record<string, string>): LoadRequest => (headers ? { method: 'GET', path, headers } : { method: 'GET', path });
+  const get = (path: string, headers?: Record<string, string>): LoadRequest =>
+    headers ? { method: 'GET', path, headers } : { method: 'GET', path };
   const published = () => nonEmpty('detail', fixture.publishedCourseIds);
   const slugs = () => nonEmpty('category', fixture.categorySlugs);
   const reviewed = () => nonEmpty('reviews', fixture.reviewedCourseIds);
@@ -110,19 +130,34 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
     { name: 'search', kind: 'read', connections: null, floor: true, next: () => get('/api/courses/?search=python') },
     {
       // A search chosen at random from 1,000 distinct ones (words, prefixes, pairs).
-      name: 'search-mix', kind: 'read', connections: null, floor: true,
+      name: 'search-mix',
+      kind: 'read',
+      connections: null,
+      floor: true,
       next: () => get(`/api/courses/?search=${encodeURIComponent(random.pick(queries))}`),
     },
     {
-      name: 'category', kind: 'read', connections: null, floor: true,
+      name: 'category',
+      kind: 'read',
+      connections: null,
+      floor: true,
       next: () => get(`/api/courses/?category=${encodeURIComponent(random.pick(slugs()))}&ordering=price&page=3`),
     },
     { name: 'detail', kind: 'read', connections: null, floor: true, next: () => get(`/api/courses/${random.pick(published())}/`) },
-    { name: 'my-courses', kind: 'read', connections: null, floor: true, next: () => get('/api/my-courses/', bearer(random.pick(students()))) },
+    {
+      name: 'my-courses',
+      kind: 'read',
+      connections: null,
+      floor: true,
+      next: () => get('/api/my-courses/', bearer(random.pick(students()))),
+    },
     { name: 'reviews', kind: 'read', connections: null, floor: true, next: () => get(`/api/reviews/?course=${random.pick(reviewed())}`) },
     {
       // Mark and unmark lessons done, half and half, as enrolled students.
-      name: 'write-mix', kind: 'write', connections: WRITE_CONNECTIONS, floor: false,
+      name: 'write-mix',
+      kind: 'write',
+      connections: WRITE_CONNECTIONS,
+      floor: false,
       next: () => {
         const { token, lessonId } = random.pick(completions());
         return { method: random.chance(0.5) ? 'POST' : 'DELETE', path: `/api/lessons/${lessonId}/complete/`, headers: bearer(token) };
@@ -131,7 +166,10 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
     {
       // The resume heartbeat: enrolled students report where they are in a lesson (below 90% of
       // every generated duration, so no report completes a lesson: the heartbeat's own cost).
-      name: 'heartbeat', kind: 'write', connections: WRITE_CONNECTIONS, floor: false,
+      name: 'heartbeat',
+      kind: 'write',
+      connections: WRITE_CONNECTIONS,
+      floor: false,
       next: () => {
         const { token, lessonId } = random.pick(completions());
         return {
@@ -143,8 +181,15 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
       },
     },
     {
-      name: 'login', kind: 'login', connections: LOGIN_CONNECTIONS, floor: false,
-      next: () => ({ method: 'POST', path: '/api/login/', body: JSON.stringify({ username: random.pick(usernames()), password: BENCH_PASSWORD }) }),
+      name: 'login',
+      kind: 'login',
+      connections: LOGIN_CONNECTIONS,
+      floor: false,
+      next: () => ({
+        method: 'POST',
+        path: '/api/login/',
+        body: JSON.stringify({ username: random.pick(usernames()), password: BENCH_PASSWORD }),
+      }),
     },
   ];
 }

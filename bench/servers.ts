@@ -88,10 +88,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   const output = tail(child);
   const state: { exited: number | null } = { exited: null };
-  const exit = new Promise<void>((resolve) => child.once('exit', (code) => {
-    state.exited = code ?? -1;
-    resolve();
-  }));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      state.exited = code ?? -1;
+      resolve();
+    }),
+  );
 
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;

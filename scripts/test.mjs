@@ -18,11 +18,10 @@ if (process.env.TEST_DATABASE_URL) targets.push(['postgres', { TEST_DB: 'postgre
 let failed = false;
 for (const [name, env] of targets) {
   console.log(`\n# Test suite on ${name}`);
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
-    { stdio: 'inherit', env: { ...process.env, TEST_DB: 'sqlite', ...env } },
-  );
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, TEST_DB: 'sqlite', ...env },
+  });
   if (result.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

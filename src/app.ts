@@ -225,7 +225,14 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       audit,
       users: () => services.users,
     }),
-    users: createUsersService({ db, storage, media, audit, auth: () => services.auth, instructorAutoApprove: config.instructorAutoApprove }),
+    users: createUsersService({
+      db,
+      storage,
+      media,
+      audit,
+      auth: () => services.auth,
+      instructorAutoApprove: config.instructorAutoApprove,
+    }),
     categories: createCategoriesService({ db, audit, catalogChanged: () => services.courses.catalogChanged() }),
     courses: createCoursesService({
       db,

@@ -25,7 +25,7 @@ async function promptHidden(question: string): Promise<string> {
     throw new Error('No password given: pass --password, set ADMIN_PASSWORD, or run in a terminal to be asked.');
   }
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
-  const write = (rl as unknown as { _writeToOutput: (s: string) => void });
+  const write = rl as unknown as { _writeToOutput: (s: string) => void };
   let asked = false;
   write._writeToOutput = (s: string) => {
     if (!asked) {
@@ -45,7 +45,8 @@ async function promptHidden(question: string): Promise<string> {
 async function migrate(sub: string | undefined) {
   if (sub === 'status') return migrateStatus();
   if (sub === 'down') return migrateDown();
-  if (sub !== undefined && sub !== 'up' && sub !== 'latest') throw new Error(`Unknown migrate command "${sub}": use migrate, migrate status or migrate down`);
+  if (sub !== undefined && sub !== 'up' && sub !== 'latest')
+    throw new Error(`Unknown migrate command "${sub}": use migrate, migrate status or migrate down`);
   const config = loadConfig(process.env);
   const database = createDatabase(config.databaseUrl);
   try {
@@ -64,7 +65,8 @@ async function migrateStatus() {
   const database = createDatabase(loadConfig(process.env).databaseUrl);
   try {
     const all = await migratorFor(database).getMigrations();
-    for (const m of all) console.log(`${m.executedAt ? `applied ${m.executedAt.toISOString()}` : 'pending                          '}  ${m.name}`);
+    for (const m of all)
+      console.log(`${m.executedAt ? `applied ${m.executedAt.toISOString()}` : 'pending                          '}  ${m.name}`);
     const pending = all.filter((m) => !m.executedAt).length;
     console.log(pending === 0 ? 'Up to date.' : `${pending} pending.`);
   } finally {
@@ -115,7 +117,11 @@ async function createAdmin(argv: string[]) {
     console.log(`Admin "${admin.username}" created (id ${admin.id}).`);
   } catch (error) {
     if (error instanceof HttpError) {
-      throw new Error(Object.entries(error.body).map(([field, messages]) => `${field}: ${[messages].flat().join(' ')}`).join('\n'));
+      throw new Error(
+        Object.entries(error.body)
+          .map(([field, messages]) => `${field}: ${[messages].flat().join(' ')}`)
+          .join('\n'),
+      );
     }
     throw error;
   } finally {

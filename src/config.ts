@@ -79,7 +79,8 @@ function logLevelOf(raw: string | undefined): string {
 
 function redisUrlOf(raw: string | undefined): string | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
-  if (!/^rediss?:\/\/[^\s]+$/.test(raw.trim())) throw new ConfigError(`REDIS_URL must look like redis://host:6379 (or rediss:// for TLS), not "${raw}"`);
+  if (!/^rediss?:\/\/[^\s]+$/.test(raw.trim()))
+    throw new ConfigError(`REDIS_URL must look like redis://host:6379 (or rediss:// for TLS), not "${raw}"`);
   return raw.trim();
 }
 
@@ -94,10 +95,16 @@ export class ConfigError extends Error {}
 type Env = Record<string, string | undefined>;
 
 const UNITS: Record<string, number> = {
-  s: 1000, sec: 1000, second: 1000,
-  m: 60_000, min: 60_000, minute: 60_000,
-  h: 3_600_000, hour: 3_600_000,
-  d: 86_400_000, day: 86_400_000,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  m: 60_000,
+  min: 60_000,
+  minute: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
 };
 
 export function parseRate(name: string, value: string | undefined, fallback: string): Rate | null {
@@ -187,7 +194,10 @@ function publicUrl(raw: string | undefined): string | undefined {
 
 /** Django's ALLOWED_HOSTS: names (any port); `.example.com` admits subdomains; `*` admits any well-formed host. */
 function allowedHosts(raw: string | undefined, host: string): string[] {
-  const given = (raw ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const given = (raw ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   const defaults = ['localhost', '127.0.0.1', '[::1]'];
   if (host !== '0.0.0.0' && host !== '::') defaults.push(host.includes(':') ? `[${host}]` : host.toLowerCase());
   return given.length > 0 ? given : defaults;
@@ -251,7 +261,10 @@ export function loadConfig(env: Env): Readonly<Config> {
       user: parseRate('RATE_LIMIT_USER', env.RATE_LIMIT_USER, '3000/minute'),
     },
     instructorAutoApprove: bool(env, 'INSTRUCTOR_AUTO_APPROVE', false),
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     logLevel: logLevelOf(env.LOG_LEVEL),
     trustProxy: bool(env, 'TRUST_PROXY', false),
     publicUrl: publicUrl(env.PUBLIC_URL),

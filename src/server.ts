@@ -62,7 +62,13 @@ async function openDatabase(config: Readonly<Config>): Promise<Database> {
 }
 
 async function checkRedis(url: string): Promise<void> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000, enableOfflineQueue: false });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3000,
+    enableOfflineQueue: false,
+  });
   let cause: unknown;
   probe.on('error', (error) => {
     cause ??= error;
@@ -83,7 +89,9 @@ async function requireMigrated(database: Database): Promise<void> {
   const pending = (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
   if (pending.length > 0) {
     await database.close();
-    throw new StartupError(`The database is behind this version (pending: ${pending.join(', ')}) and MIGRATE_ON_START=false: run "npm run migrate" once, then start.`);
+    throw new StartupError(
+      `The database is behind this version (pending: ${pending.join(', ')}) and MIGRATE_ON_START=false: run "npm run migrate" once, then start.`,
+    );
   }
 }
 
@@ -95,7 +103,10 @@ export function loggerOptions(config: Readonly<Config>, tty: boolean): FastifySe
   if (tty && config.env !== 'production') {
     return {
       level: config.logLevel,
-      transport: { target: createRequire(import.meta.url).resolve('pino-pretty'), options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId,method,url,statusCode,responseTime', singleLine: true } },
+      transport: {
+        target: createRequire(import.meta.url).resolve('pino-pretty'),
+        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId,method,url,statusCode,responseTime', singleLine: true },
+      },
     };
   }
   return { level: config.logLevel };

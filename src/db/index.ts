@@ -38,8 +38,7 @@ const NUMERIC: number = pg.types.builtins.NUMERIC;
  */
 function withStatementCache(raw: SQLite.Database, observe: StatementObserver | undefined, onWrite: () => void): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
-  const bind = (params: ReadonlyArray<unknown>): unknown[] =>
-    params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  const bind = (params: ReadonlyArray<unknown>): unknown[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
   return {
     close: () => raw.close(),
     prepare(text: string): SqliteStatement {
@@ -176,7 +175,11 @@ function withNamedStatements(pool: pg.Pool, observe: StatementObserver | undefin
     function query<R>(textOrCursor: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>) {
       if (typeof textOrCursor !== 'string') return client.query(textOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
       observe?.(textOrCursor);
-      const result = client.query<R & pg.QueryResultRow>({ name: nameOf(textOrCursor), text: textOrCursor, values: parameters as unknown[] });
+      const result = client.query<R & pg.QueryResultRow>({
+        name: nameOf(textOrCursor),
+        text: textOrCursor,
+        values: parameters as unknown[],
+      });
       return result as unknown as Promise<PostgresQueryResult<R>>;
     }
     return { query, release: (destroy) => client.release(destroy) };

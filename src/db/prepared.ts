@@ -90,7 +90,9 @@ export function preparedShapes<S, V extends Record<string, unknown>, R>(
 ) {
   const cache = templateCache(options.maxShapes ?? 256);
   return async (db: Executor, shape: S, values: V): Promise<R[]> => {
-    const names = Object.keys(values).filter((name) => values[name] !== undefined).sort();
+    const names = Object.keys(values)
+      .filter((name) => values[name] !== undefined)
+      .sort();
     const template = cache(`${dialectOf(db)} ${JSON.stringify(shape)} ${names.join(',')}`, () => {
       const slots = Object.fromEntries(names.map((name, index) => [name, new Slot(index)])) as V;
       return compileWithSlots(build(db, shape, slots), names.length);
@@ -108,7 +110,11 @@ export function preparedList<S, V extends Record<string, unknown>, DBX, TB exten
   options: { maxShapes?: number } = {},
 ) {
   const counts = preparedShapes(
-    (db, shape: S, values: V) => build(db, shape, values).clearSelect().clearOrderBy().select((eb) => eb.fn.countAll().as('count')),
+    (db, shape: S, values: V) =>
+      build(db, shape, values)
+        .clearSelect()
+        .clearOrderBy()
+        .select((eb) => eb.fn.countAll().as('count')),
     options,
   );
   const pages = preparedShapes(

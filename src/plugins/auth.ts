@@ -45,9 +45,10 @@ function gateFor(auth: Exclude<RouteAuth, 'public'>): preParsingHookHandler {
     };
   } else {
     const roles = auth;
-    const message = roles.length === 1 && roles[0] === 'admin'
-      ? 'You do not have permission to perform this action.'
-      : `Only ${roles.join(' or ')} accounts may do this.`;
+    const message =
+      roles.length === 1 && roles[0] === 'admin'
+        ? 'You do not have permission to perform this action.'
+        : `Only ${roles.join(' or ')} accounts may do this.`;
     gate = async (request) => {
       if (!roles.includes(currentUser(request).role)) throw forbidden(message);
     };
@@ -58,7 +59,7 @@ function gateFor(auth: Exclude<RouteAuth, 'public'>): preParsingHookHandler {
 
 function hooksOf(value: RouteOptions['preParsing']): preParsingHookHandler[] {
   if (!value) return [];
-  return (Array.isArray(value) ? value : [value]);
+  return Array.isArray(value) ? value : [value];
 }
 
 /**
@@ -88,7 +89,10 @@ async function authPlugin(app: FastifyInstance, opts: { auth: AuthService }) {
     if (header === undefined) return;
     const [scheme, token, extra] = header.split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token || extra !== undefined) {
-      request.authFailure = unauthorized('Authorization header must contain two space-delimited values: Bearer <token>', 'authentication_failed');
+      request.authFailure = unauthorized(
+        'Authorization header must contain two space-delimited values: Bearer <token>',
+        'authentication_failed',
+      );
       return;
     }
     try {

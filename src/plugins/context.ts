@@ -4,11 +4,13 @@ import type { RequestContext, UserContext } from '../shared/context.js';
 import { currentUser } from './auth.js';
 
 /** A host name or bracketed IPv6 address, and an optional port: anything else in Host is not reflected. */
-const HOST = /^(?<name>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?))*|\[[0-9a-f:.]{2,45}\])(?::(?<port>\d{1,5}))?$/i;
+const HOST =
+  /^(?<name>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?))*|\[[0-9a-f:.]{2,45}\])(?::(?<port>\d{1,5}))?$/i;
 
 function hostAllowed(name: string, allowed: readonly string[]): boolean {
-  return allowed.some((entry) =>
-    entry === '*' || entry === name || (entry.startsWith('.') && (name === entry.slice(1) || name.endsWith(entry))));
+  return allowed.some(
+    (entry) => entry === '*' || entry === name || (entry.startsWith('.') && (name === entry.slice(1) || name.endsWith(entry))),
+  );
 }
 
 /**
@@ -22,10 +24,15 @@ export function originFor(config: Readonly<Config>, request: FastifyRequest): st
   const match = HOST.exec(request.host);
   const port = match?.groups?.port;
   const protocol = request.protocol === 'https' ? 'https' : 'http';
-  if (match?.groups?.name && (port === undefined || Number(port) <= 65535) && hostAllowed(match.groups.name.toLowerCase(), config.allowedHosts)) {
+  if (
+    match?.groups?.name &&
+    (port === undefined || Number(port) <= 65535) &&
+    hostAllowed(match.groups.name.toLowerCase(), config.allowedHosts)
+  ) {
     return `${protocol}://${request.host.toLowerCase()}`;
   }
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host =
+    config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return `http://${host}:${config.port}`;
 }
 

@@ -136,7 +136,12 @@ function transformRoute(schema: FastifySchema | undefined, url: string, route: R
     document[DERIVED] = true;
   }
   if (!Array.isArray(schema.tags) || schema.tags.length === 0) {
-    document.tags = [url.replace(/^\/api\//, '/').split('/').find(Boolean) ?? 'api'];
+    document.tags = [
+      url
+        .replace(/^\/api\//, '/')
+        .split('/')
+        .find(Boolean) ?? 'api',
+    ];
   }
   if (isObject(schema.body)) document.body = documentBody(schema.body, route.config?.uploads);
   if (isObject(schema.querystring)) document.querystring = documentQuery(schema.querystring);
@@ -152,7 +157,9 @@ function transformRoute(schema: FastifySchema | undefined, url: string, route: R
 function canonical(value: unknown, drop: ReadonlySet<string> = new Set()): string {
   if (Array.isArray(value)) return `[${value.map((v) => canonical(v, drop)).join(',')}]`;
   if (!isObject(value)) return JSON.stringify(value) ?? 'null';
-  const keys = Object.keys(value).filter((k) => value[k] !== undefined && !drop.has(k)).sort();
+  const keys = Object.keys(value)
+    .filter((k) => value[k] !== undefined && !drop.has(k))
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k], drop)}`).join(',')}}`;
 }
 
@@ -167,7 +174,11 @@ function asDocumented(schema: unknown): unknown {
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'const') out.enum = [value];
-    else out[key] = key === 'properties' && isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asDocumented(v)])) : asDocumented(value);
+    else
+      out[key] =
+        key === 'properties' && isObject(value)
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asDocumented(v)]))
+          : asDocumented(value);
   }
   return out;
 }
@@ -191,9 +202,8 @@ export function hoistNamedSchemas(document: Json, known: ReadonlyMap<string, rea
     const out: Json = {};
     for (const [key, value] of Object.entries(node)) {
       // `properties` maps names to schemas: a property called "title" is not a name.
-      out[key] = key === 'properties' && isObject(value)
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hoist(v)]))
-        : hoist(value);
+      out[key] =
+        key === 'properties' && isObject(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hoist(v)])) : hoist(value);
     }
     const { title, ...rest } = out;
     if (typeof title !== 'string' || !isSchema(rest)) return out;
@@ -218,14 +228,17 @@ export function hoistNamedSchemas(document: Json, known: ReadonlyMap<string, rea
     if (isObjectSchema(node)) {
       const name = shapes.get(canonical(node, ANNOTATIONS));
       if (name && name !== inside) {
-        return typeof node.description === 'string' ? { $ref: `#/components/schemas/${name}`, description: node.description } : { $ref: `#/components/schemas/${name}` };
+        return typeof node.description === 'string'
+          ? { $ref: `#/components/schemas/${name}`, description: node.description }
+          : { $ref: `#/components/schemas/${name}` };
       }
     }
     const out: Json = {};
     for (const [key, value] of Object.entries(node)) {
-      out[key] = key === 'properties' && isObject(value)
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, byShape(v, inside)]))
-        : byShape(value, inside);
+      out[key] =
+        key === 'properties' && isObject(value)
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, byShape(v, inside)]))
+          : byShape(value, inside);
     }
     return out;
   };
@@ -260,7 +273,11 @@ export function hoistNamedSchemas(document: Json, known: ReadonlyMap<string, rea
   };
   reach(finalPaths);
   Object.keys(given).forEach((name) => reach(all[name]));
-  const schemas = Object.fromEntries(Object.entries(all).filter(([name]) => reached.has(name) || name in given).sort(([a], [b]) => a.localeCompare(b)));
+  const schemas = Object.fromEntries(
+    Object.entries(all)
+      .filter(([name]) => reached.has(name) || name in given)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
   return { ...document, paths: finalPaths, components: { ...existing, schemas } };
 }
 
@@ -322,7 +339,7 @@ async function docsPlugin(app: FastifyInstance) {
     },
     transform: ({ schema, url, route }) => transformRoute(schema, url, route),
     transformObject: (documentObject) => {
-      const document = hoistNamedSchemas(('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject));
+      const document = hoistNamedSchemas('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject);
       uniqueOperationIds(document);
       return document;
     },

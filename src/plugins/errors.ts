@@ -19,7 +19,9 @@ function messageFor(error: FastifySchemaValidationError): string {
     case 'maxLength':
       return `Ensure this field has no more than ${String(params.limit)} characters.`;
     case 'minLength':
-      return Number(params.limit) <= 1 ? 'This field may not be blank.' : `Ensure this field has at least ${String(params.limit)} characters.`;
+      return Number(params.limit) <= 1
+        ? 'This field may not be blank.'
+        : `Ensure this field has at least ${String(params.limit)} characters.`;
     case 'maximum':
       return `Ensure this value is less than or equal to ${String(params.limit)}.`;
     case 'minimum':
@@ -68,9 +70,7 @@ export function validationBody(errors: FastifySchemaValidationError[]): FieldErr
     // anyOf/oneOf report every branch; the per-branch keyword says more than the wrapper.
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf' || error.keyword === 'if') continue;
     const field = fieldOf(error);
-    const message = field === 'non_field_errors' && error.keyword === 'type'
-      ? 'Invalid data. Expected a dictionary.'
-      : messageFor(error);
+    const message = field === 'non_field_errors' && error.keyword === 'type' ? 'Invalid data. Expected a dictionary.' : messageFor(error);
     const list = (fields[field] ??= []);
     if (!list.includes(message)) list.push(message);
   }
@@ -93,7 +93,11 @@ function frameworkError(error: FastifyError, contentType: string | undefined): K
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, detail: 'Request body is too large.', code: 'too_large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, detail: `Unsupported media type "${contentType?.split(';')[0] ?? ''}" in request.`, code: 'unsupported_media_type' };
+      return {
+        status: 415,
+        detail: `Unsupported media type "${contentType?.split(';')[0] ?? ''}" in request.`,
+        code: 'unsupported_media_type',
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, detail: 'Request body size did not match Content-Length.', code: 'parse_error' };
     case 'FST_ERR_BAD_URL':
@@ -178,7 +182,9 @@ export function contractClientErrors(headers: Readonly<Record<string, string>>) 
       'content-length': String(Buffer.byteLength(body)),
       connection: 'close',
     };
-    const lines = Object.entries(head).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const lines = Object.entries(head)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines}\r\n${body}`, () => socket.destroy());
   };
 }

@@ -66,7 +66,12 @@ async function metricsPlugin(app: FastifyInstance, opts: { token: string | undef
   };
   app.decorate('metrics', metrics);
 
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time to answer HTTP requests',
@@ -82,7 +87,7 @@ async function metricsPlugin(app: FastifyInstance, opts: { token: string | undef
     duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  const up = new Gauge({ name: 'db_up', help: '1 when the database answered the scrape\'s ping', registers: [registry] });
+  const up = new Gauge({ name: 'db_up', help: "1 when the database answered the scrape's ping", registers: [registry] });
   new Gauge({
     name: 'db_ping_seconds',
     help: 'Time the database took to answer a trivial query at scrape',
@@ -101,20 +106,24 @@ async function metricsPlugin(app: FastifyInstance, opts: { token: string | undef
 
   if (!opts.token) return;
   const expected = digest(`Bearer ${opts.token}`);
-  app.get('/metrics', {
-    schema: { hide: true },
-    config: { rateLimit: false },
-    logLevel: 'warn',
-    // A route hook runs before the auth plugin judges the header as a JWT: this route's bearer is the metrics token.
-    onRequest: async (request) => {
-      const given = request.headers.authorization ?? '';
-      if (!timingSafeEqual(digest(given), expected)) throw unauthorized('A valid metrics token is required.', 'not_authenticated');
-      request.authFailure = null;
+  app.get(
+    '/metrics',
+    {
+      schema: { hide: true },
+      config: { rateLimit: false },
+      logLevel: 'warn',
+      // A route hook runs before the auth plugin judges the header as a JWT: this route's bearer is the metrics token.
+      onRequest: async (request) => {
+        const given = request.headers.authorization ?? '';
+        if (!timingSafeEqual(digest(given), expected)) throw unauthorized('A valid metrics token is required.', 'not_authenticated');
+        request.authFailure = null;
+      },
     },
-  }, async (_request, reply) => {
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
-  });
+    async (_request, reply) => {
+      reply.header('content-type', registry.contentType);
+      return registry.metrics();
+    },
+  );
 }
 
 export default fp(metricsPlugin, { name: 'metrics' });

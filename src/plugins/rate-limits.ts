@@ -31,7 +31,10 @@ export function clientNetwork(ip: string): string {
   const left = split(head);
   const right = tail === undefined ? [] : split(tail);
   const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 const addressKey = (request: FastifyRequest) => `ip:${clientNetwork(request.ip)}`;

@@ -92,8 +92,7 @@ async function sniff(file: Readable, limit: number, onExceeded: () => Error): Pr
 /** A failure of the disk or the network behind storage, not of the request. */
 const isSystemError = (error: unknown): boolean => typeof (error as { syscall?: unknown }).syscall === 'string';
 
-const fileTooLarge = (field: string, limit: number) =>
-  tooLarge(`File "${field}" is larger than the limit of ${limit} bytes.`);
+const fileTooLarge = (field: string, limit: number) => tooLarge(`File "${field}" is larger than the limit of ${limit} bytes.`);
 
 async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; storage: Storage }) {
   const { config, storage } = opts;
@@ -200,7 +199,8 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
           if (textBytes > textLimit) throw tooLarge('Request body is too large.');
           // An empty value for a file field clears it, as a browser form sends it.
           body[part.fieldname] = spec ? (part.value === '' ? null : part.value) : part.value;
-          if (spec && part.value !== '') throw invalidField(part.fieldname, 'The submitted data was not a file. Check the encoding type on the form.');
+          if (spec && part.value !== '')
+            throw invalidField(part.fieldname, 'The submitted data was not a file. Check the encoding type on the form.');
           continue;
         }
         if (!spec) throw invalidField(part.fieldname, 'This field does not take a file.');

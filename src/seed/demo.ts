@@ -62,7 +62,7 @@ function demoPdf(title: string): Buffer {
 /** A thumbnail: a colour field with a lighter band, 640×360. */
 function demoThumbnail(hue: number): Promise<Buffer> {
   const colour = (l: number) => {
-    const c = (n: number) => Math.round(255 * Math.max(0, Math.min(1, l - 0.3 * Math.cos(((hue / 60 + n) % 6) * Math.PI / 3))));
+    const c = (n: number) => Math.round(255 * Math.max(0, Math.min(1, l - 0.3 * Math.cos((((hue / 60 + n) % 6) * Math.PI) / 3))));
     return { r: c(0), g: c(2), b: c(4) };
   };
   const band = Buffer.from(`<svg width="640" height="360"><rect y="220" width="640" height="80" fill="white" fill-opacity="0.35"/></svg>`);
@@ -90,14 +90,42 @@ const STUDENTS = [
 ];
 
 const COURSES = [
-  { by: 0, category: 0, title: 'Python from Scratch', price: '0', published: true, description: 'Variables, functions and files: write useful Python scripts in a weekend.',
-    lessons: ['Installing Python', 'Values and variables', 'Functions', 'Reading and writing files'] },
-  { by: 0, category: 0, title: 'SQL for Application Developers', price: '29.00', published: true, description: 'Joins, indexes and transactions, with the queries real applications run.',
-    lessons: ['Tables and keys', 'Joins', 'Indexes that help', 'Transactions'] },
-  { by: 1, category: 1, title: 'Statistics without Tears', price: '19.99', published: true, description: 'Means, medians, variance and the intuition behind them.',
-    lessons: ['Describing data', 'Spread and variance', 'Sampling'] },
-  { by: 1, category: 1, title: 'Machine Learning Foundations (draft)', price: '49.00', published: false, description: 'Coming soon: models, training and evaluation.',
-    lessons: ['What learning means'] },
+  {
+    by: 0,
+    category: 0,
+    title: 'Python from Scratch',
+    price: '0',
+    published: true,
+    description: 'Variables, functions and files: write useful Python scripts in a weekend.',
+    lessons: ['Installing Python', 'Values and variables', 'Functions', 'Reading and writing files'],
+  },
+  {
+    by: 0,
+    category: 0,
+    title: 'SQL for Application Developers',
+    price: '29.00',
+    published: true,
+    description: 'Joins, indexes and transactions, with the queries real applications run.',
+    lessons: ['Tables and keys', 'Joins', 'Indexes that help', 'Transactions'],
+  },
+  {
+    by: 1,
+    category: 1,
+    title: 'Statistics without Tears',
+    price: '19.99',
+    published: true,
+    description: 'Means, medians, variance and the intuition behind them.',
+    lessons: ['Describing data', 'Spread and variance', 'Sampling'],
+  },
+  {
+    by: 1,
+    category: 1,
+    title: 'Machine Learning Foundations (draft)',
+    price: '49.00',
+    published: false,
+    description: 'Coming soon: models, training and evaluation.',
+    lessons: ['What learning means'],
+  },
 ];
 
 const REVIEWS = [
@@ -111,7 +139,9 @@ export async function seedDemo(app: FastifyInstance, options: { force?: boolean;
   const db = database.db;
   const users = await db.selectFrom('users').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   if (Number(users.n) > 0 && !options.force) {
-    throw new NotEmpty(`The database already has ${Number(users.n)} users: seed-demo fills a fresh database (pass --force to add the demo anyway).`);
+    throw new NotEmpty(
+      `The database already has ${Number(users.n)} users: seed-demo fills a fresh database (pass --force to add the demo anyway).`,
+    );
   }
   // A second run with --force adds a second set of demo accounts beside the first.
   const suffix = Number(users.n) > 0 ? `_${randomUUID().slice(0, 4)}` : '';
@@ -139,7 +169,13 @@ export async function seedDemo(app: FastifyInstance, options: { force?: boolean;
   const instructors = [];
   for (const i of INSTRUCTORS) {
     const username = `${i.username}${suffix}`;
-    const user = await services.users.register(anonymous, { ...i, username, email: `${username}@demo.example`, password: DEMO_PASSWORD, role: 'instructor' });
+    const user = await services.users.register(anonymous, {
+      ...i,
+      username,
+      email: `${username}@demo.example`,
+      password: DEMO_PASSWORD,
+      role: 'instructor',
+    });
     await services.users.setInstructorStatus(adminCtx, user.id, 'approved');
     instructors.push(user);
     logins.push({ username, role: 'instructor', password: DEMO_PASSWORD });
@@ -148,7 +184,9 @@ export async function seedDemo(app: FastifyInstance, options: { force?: boolean;
   const students = [];
   for (const s of STUDENTS) {
     const username = `${s.username}${suffix}`;
-    students.push(await services.users.register(anonymous, { ...s, username, email: `${username}@demo.example`, password: DEMO_PASSWORD, bio: '' }));
+    students.push(
+      await services.users.register(anonymous, { ...s, username, email: `${username}@demo.example`, password: DEMO_PASSWORD, bio: '' }),
+    );
     logins.push({ username, role: 'student', password: DEMO_PASSWORD });
   }
 
@@ -166,11 +204,20 @@ export async function seedDemo(app: FastifyInstance, options: { force?: boolean;
     for (const [order, title] of c.lessons.entries()) {
       const uploads = {
         video: await store('lessons/videos', 'mp4', 'video/mp4', demoVideo()),
-        ...(order === 0 ? { attachment: await store('lessons/attachments', 'pdf', 'application/pdf', demoPdf(`${c.title}: ${title}`)) } : {}),
+        ...(order === 0
+          ? { attachment: await store('lessons/attachments', 'pdf', 'application/pdf', demoPdf(`${c.title}: ${title}`)) }
+          : {}),
       };
       const lesson = await services.lessons.create(
         ctx,
-        { course: course.id, title, content: `# ${title}\n\nNotes for *${title.toLowerCase()}*.`, order: order + 1, duration: 180 + 60 * order, is_preview: order === 0 },
+        {
+          course: course.id,
+          title,
+          content: `# ${title}\n\nNotes for *${title.toLowerCase()}*.`,
+          order: order + 1,
+          duration: 180 + 60 * order,
+          is_preview: order === 0,
+        },
         uploads,
       );
       lessonIds.push(lesson.id);
@@ -186,7 +233,8 @@ export async function seedDemo(app: FastifyInstance, options: { force?: boolean;
       await services.enrollments.enroll(ctx, course.id);
       const done = c === 0 && s === 0 ? course.lessons.length : Math.max(1, course.lessons.length - 1 - s);
       for (const lesson of course.lessons.slice(0, done)) await services.enrollments.setLessonDone(ctx, lesson, true);
-      if (s < 2) await services.reviews.create(ctx, { course: course.id, rating: 5 - ((s + c) % 2), comment: REVIEWS[(s + c) % REVIEWS.length]! });
+      if (s < 2)
+        await services.reviews.create(ctx, { course: course.id, rating: 5 - ((s + c) % 2), comment: REVIEWS[(s + c) % REVIEWS.length]! });
     }
   }
   return logins;

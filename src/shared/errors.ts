@@ -44,7 +44,8 @@ export const tokenNotValid = (message: string) =>
     'token_not_valid',
     BEARER,
   );
-export const refreshNotValid = (message: string) => new HttpError(401, { detail: message, code: 'token_not_valid' }, 'token_not_valid', BEARER);
+export const refreshNotValid = (message: string) =>
+  new HttpError(401, { detail: message, code: 'token_not_valid' }, 'token_not_valid', BEARER);
 export const forbidden = (detail = 'You do not have permission to perform this action.', code = 'permission_denied') =>
   new HttpError(403, { detail }, code);
 export const notFound = (detail = 'Not found.', code = 'not_found') => new HttpError(404, { detail }, code);

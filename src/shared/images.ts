@@ -33,9 +33,8 @@ export interface ProcessedImage {
  */
 export async function processImage(input: Buffer): Promise<ProcessedImage | null> {
   const detected = await fileTypeFromBuffer(input);
-  const target = detected && Object.hasOwn(IMAGE_FORMATS, detected.ext)
-    ? IMAGE_FORMATS[detected.ext as keyof typeof IMAGE_FORMATS]
-    : undefined;
+  const target =
+    detected && Object.hasOwn(IMAGE_FORMATS, detected.ext) ? IMAGE_FORMATS[detected.ext as keyof typeof IMAGE_FORMATS] : undefined;
   if (!target) return null;
   try {
     const pages = target.format === 'gif' ? await framesToKeep(input) : 1;

@@ -9,7 +9,9 @@ export const MAX_PAGE_SIZE = 100;
 export const PageQuery = {
   page: Type.Optional(QueryInteger({ description: '1-based page number', examples: ['2'] })),
   page_size: Type.Optional(
-    QueryInteger({ description: `Items per page (default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}; an invalid value falls back to the default)` }),
+    QueryInteger({
+      description: `Items per page (default ${DEFAULT_PAGE_SIZE}, capped at ${MAX_PAGE_SIZE}; an invalid value falls back to the default)`,
+    }),
   ),
 };
 
@@ -126,7 +128,10 @@ export function parseOrdering<Field extends string, Column extends string>(
 ): OrderTerm<Column>[] {
   const value = raw === undefined || raw.trim() === '' ? fallback : raw;
   const terms: OrderTerm<Column>[] = [];
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const descending = part.startsWith('-');
     const name = descending ? part.slice(1) : part;
     if (!Object.hasOwn(fields, name)) {

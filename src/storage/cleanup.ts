@@ -115,7 +115,9 @@ export function createFileCleanup(options: FileCleanupOptions) {
   async function referenced(folder: string, keys: string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (const { table, column } of columns.filter((c) => c.folder === folder)) {
-      const rows = await sql<{ key: string }>`select ${sql.ref(column)} as key from ${sql.table(table)} where ${sql.ref(column)} in (${sql.join(keys)})`.execute(db);
+      const rows = await sql<{
+        key: string;
+      }>`select ${sql.ref(column)} as key from ${sql.table(table)} where ${sql.ref(column)} in (${sql.join(keys)})`.execute(db);
       for (const row of rows.rows) found.add(row.key);
     }
     return found;
@@ -163,7 +165,10 @@ export function createFileCleanup(options: FileCleanupOptions) {
       const due = keys.filter((key): key is string => typeof key === 'string' && key !== '');
       if (due.length > 0) {
         const createdAt = iso(now());
-        await trx.insertInto('file_deletions').values(due.map((key) => ({ key, created_at: createdAt }))).execute();
+        await trx
+          .insertInto('file_deletions')
+          .values(due.map((key) => ({ key, created_at: createdAt })))
+          .execute();
       }
       return due;
     },

@@ -17,8 +17,7 @@ import type { Delivery, ListedObject, ReadRequest, Storage } from './index.js';
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
 
 /** S3 status codes that answer a conditional or ranged read rather than report a failure. */
-const statusOf = (error: unknown): number | undefined =>
-  error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+const statusOf = (error: unknown): number | undefined => (error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined);
 
 /**
  * Any S3-compatible store. Uploads stream through multipart uploads (memory bounded by the part

@@ -76,7 +76,9 @@ export function jpegWithGps(width = 64, height = 48): Promise<Buffer> {
 }
 
 export function png(width = 32, height = 32): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 120, b: 200, alpha: 1 } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 120, b: 200, alpha: 1 } } })
+    .png()
+    .toBuffer();
 }
 
 /** Every file under a folder, relative to it (the media root of a test app). */

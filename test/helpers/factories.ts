@@ -193,7 +193,12 @@ export async function insertEnrollmentRow(
 ): Promise<EnrollmentRow> {
   return app.database.db
     .insertInto('enrollments')
-    .values({ student_id: studentId, course_id: courseId, enrolled_on: overrides.enrolled_on ?? nowIso(), completed_at: overrides.completed_at ?? null })
+    .values({
+      student_id: studentId,
+      course_id: courseId,
+      enrolled_on: overrides.enrolled_on ?? nowIso(),
+      completed_at: overrides.completed_at ?? null,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -226,7 +231,14 @@ export async function insertReviewRow(
   const at = overrides.created_at ?? nowIso();
   return app.database.db
     .insertInto('reviews')
-    .values({ course_id: courseId, student_id: studentId, rating: overrides.rating ?? 5, comment: overrides.comment ?? '', created_at: at, updated_at: at })
+    .values({
+      course_id: courseId,
+      student_id: studentId,
+      rating: overrides.rating ?? 5,
+      comment: overrides.comment ?? '',
+      created_at: at,
+      updated_at: at,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

@@ -23,7 +23,11 @@ const ftyp = (brand: string, compatible: string[]) =>
 /** An EBML header with its DocType, then an empty Segment: what WebM and Matroska files open with. */
 const ebml = (docType: string) => {
   const body = Buffer.concat([Buffer.from([0x42, 0x82, 0x80 | docType.length]), Buffer.from(docType)]);
-  return Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x80 | body.length]), body, Buffer.from([0x18, 0x53, 0x80, 0x67, 0x81, 0x00])]);
+  return Buffer.concat([
+    Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x80 | body.length]),
+    body,
+    Buffer.from([0x18, 0x53, 0x80, 0x67, 0x81, 0x00]),
+  ]);
 };
 
 /** The first bytes of an ISO BMFF file with brand isom: file-type calls it MP4. */
@@ -36,7 +40,10 @@ export const samples = {
   webm: () => Buffer.concat([ebml('webm'), Buffer.from('webm sample body '.repeat(64))]),
   mkv: () => Buffer.concat([ebml('matroska'), Buffer.from('mkv sample body '.repeat(64))]),
   pdf: () => Buffer.from(`%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n${'% filler\n'.repeat(64)}trailer\n<< /Root 1 0 R >>\n%%EOF\n`),
-  png: () => sharp({ create: { width: 4, height: 4, channels: 3, background: '#3366aa' } }).png().toBuffer(),
+  png: () =>
+    sharp({ create: { width: 4, height: 4, channels: 3, background: '#3366aa' } })
+      .png()
+      .toBuffer(),
   text: () => Buffer.from('just some text, not a PDF\n'.repeat(20)),
 };
 
@@ -55,7 +62,9 @@ export function formData(fields: Record<string, string | number | boolean>, file
   }
   for (const [name, file] of Object.entries(files)) {
     chunks.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${file.filename}"\r\nContent-Type: ${file.contentType}\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${file.filename}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
+      ),
       file.data,
       Buffer.from('\r\n'),
     );

@@ -4,7 +4,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 
 export function png(width = 32, height = 32): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 120, b: 200, alpha: 1 } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 120, b: 200, alpha: 1 } } })
+    .png()
+    .toBuffer();
 }
 
 /** A JPEG whose EXIF carries a GPS position and a camera make. */
@@ -29,7 +31,11 @@ const ftyp = (brand: string, compatible: string[]) =>
 /** An EBML header with its DocType, then an empty Segment: what WebM and Matroska files open with. */
 const ebml = (docType: string) => {
   const body = Buffer.concat([Buffer.from([0x42, 0x82, 0x80 | docType.length]), Buffer.from(docType)]);
-  return Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x80 | body.length]), body, Buffer.from([0x18, 0x53, 0x80, 0x67, 0x81, 0x00])]);
+  return Buffer.concat([
+    Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x80 | body.length]),
+    body,
+    Buffer.from([0x18, 0x53, 0x80, 0x67, 0x81, 0x00]),
+  ]);
 };
 
 /** The first bytes of an ISO BMFF file with brand isom: file-type calls it MP4. */

@@ -48,18 +48,33 @@ describe('admin users', () => {
     const search = await call(app, 'GET', `/api/admin/users/?search=${tag}&ordering=username`, { token: admin.access });
     assert.equal(search.status, 200);
     assert.equal(search.body.count, 3);
-    assert.deepEqual(search.body.results.map((u: { username: string }) => u.username), [`${tag}-a`, `${tag}-b`, `${tag}-c`]);
+    assert.deepEqual(
+      search.body.results.map((u: { username: string }) => u.username),
+      [`${tag}-a`, `${tag}-b`, `${tag}-c`],
+    );
     const desc = await call(app, 'GET', `/api/admin/users/?search=${tag}&ordering=-username`, { token: admin.access });
-    assert.deepEqual(desc.body.results.map((u: { username: string }) => u.username), [`${tag}-c`, `${tag}-b`, `${tag}-a`]);
+    assert.deepEqual(
+      desc.body.results.map((u: { username: string }) => u.username),
+      [`${tag}-c`, `${tag}-b`, `${tag}-a`],
+    );
     const byEmail = await call(app, 'GET', `/api/admin/users/?search=mail.test`, { token: admin.access });
     assert.ok(byEmail.body.results.some((u: { id: number }) => u.id === made[2]!.user.id));
 
     const pending = await call(app, 'GET', `/api/admin/users/?instructor_status=pending&search=${tag}`, { token: admin.access });
-    assert.deepEqual(pending.body.results.map((u: { id: number }) => u.id), [made[0]!.user.id]);
+    assert.deepEqual(
+      pending.body.results.map((u: { id: number }) => u.id),
+      [made[0]!.user.id],
+    );
     const students = await call(app, 'GET', `/api/admin/users/?role=student&search=${tag}&ordering=date_joined`, { token: admin.access });
-    assert.deepEqual(students.body.results.map((u: { id: number }) => u.id), [made[1]!.user.id, made[2]!.user.id]);
+    assert.deepEqual(
+      students.body.results.map((u: { id: number }) => u.id),
+      [made[1]!.user.id, made[2]!.user.id],
+    );
     const inactive = await call(app, 'GET', `/api/admin/users/?is_active=false&search=${tag}`, { token: admin.access });
-    assert.deepEqual(inactive.body.results.map((u: { id: number }) => u.id), [made[2]!.user.id]);
+    assert.deepEqual(
+      inactive.body.results.map((u: { id: number }) => u.id),
+      [made[2]!.user.id],
+    );
     const active = await call(app, 'GET', `/api/admin/users/?is_active=true&search=${tag}`, { token: admin.access });
     assert.equal(active.body.count, 2);
 

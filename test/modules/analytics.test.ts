@@ -24,7 +24,13 @@ describe('instructor insight', () => {
   it('gives exact figures for a course built through the API, a hidden review and an unenrolment included', async () => {
     const instructor = await createInstructor(app);
     const category = await createCategory(app);
-    const created = await api(app, 'POST', '/api/courses/', instructor, { title: 'Figures', description: '', price: 0, category: category.id, is_published: true });
+    const created = await api(app, 'POST', '/api/courses/', instructor, {
+      title: 'Figures',
+      description: '',
+      price: 0,
+      category: category.id,
+      is_published: true,
+    });
     assert.equal(created.status, 201);
     const courseId = created.body.id as number;
     const lessons: { id: number; title: string }[] = [];
@@ -37,7 +43,8 @@ describe('instructor insight', () => {
     for (const s of students) assert.equal((await enroll(app, s, courseId)).status, 201);
     const [s1, s2, s3, s4, leaver] = students as [TestUser, TestUser, TestUser, TestUser, TestUser];
     const complete = async (s: TestUser, count: number) => {
-      for (const lesson of lessons.slice(0, count)) assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/complete/`, s)).status, 200);
+      for (const lesson of lessons.slice(0, count))
+        assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/complete/`, s)).status, 200);
     };
     await complete(s1, 3);
     await complete(s2, 2);
@@ -45,7 +52,12 @@ describe('instructor insight', () => {
     await complete(leaver, 3);
     assert.equal((await api(app, 'DELETE', `/api/enroll/${courseId}/`, leaver)).status, 204);
 
-    const ratings: [TestUser, number][] = [[s1, 5], [s2, 4], [s3, 3], [s4, 1]];
+    const ratings: [TestUser, number][] = [
+      [s1, 5],
+      [s2, 4],
+      [s3, 3],
+      [s4, 1],
+    ];
     const reviewIds: number[] = [];
     for (const [s, rating] of ratings) {
       const res = await api(app, 'POST', '/api/reviews/', s, { course: courseId, rating });
@@ -97,7 +109,10 @@ describe('instructor insight', () => {
     // A lesson removed takes its completions with it; progress is recomputed.
     assert.equal((await api(app, 'DELETE', `/api/lessons/${lessons[2]!.id}/`, instructor)).status, 204);
     const shrunk = (await analytics(courseId, instructor)).body;
-    assert.deepEqual(shrunk.lessons.map((l: { id: number }) => l.id), [lessons[0]!.id, lessons[1]!.id]);
+    assert.deepEqual(
+      shrunk.lessons.map((l: { id: number }) => l.id),
+      [lessons[0]!.id, lessons[1]!.id],
+    );
     // Progress now: s1 100, s2 100, s3 50, s4 0.
     assert.equal(shrunk.average_progress, 62.5);
     assert.equal(shrunk.completed_count, 2);
@@ -106,7 +121,8 @@ describe('instructor insight', () => {
   it('gives each quiz of the course its attempts, students, pass rate and mean score, by lesson order', async () => {
     const course = await createCourse(app);
     const lessons: { id: number }[] = [];
-    for (const title of ['First', 'Second', 'Third']) lessons.push((await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title })).body);
+    for (const title of ['First', 'Second', 'Third'])
+      lessons.push((await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title })).body);
     const quizDoc = {
       pass_mark: 50,
       questions: [
@@ -122,11 +138,17 @@ describe('instructor insight', () => {
       quizzes[lesson.id] = res.body;
     }
     const answers = (lessonId: number, right: number) =>
-      quizzes[lessonId]!.questions.map((q, i) => ({ question: q.id, choices: q.choices.filter((c) => (i < right ? c.correct : !c.correct)).map((c) => c.id) }));
+      quizzes[lessonId]!.questions.map((q, i) => ({
+        question: q.id,
+        choices: q.choices.filter((c) => (i < right ? c.correct : !c.correct)).map((c) => c.id),
+      }));
     const students = await Promise.all(Array.from({ length: 3 }, () => createStudent(app)));
     for (const s of students) assert.equal((await enroll(app, s, course.id)).status, 201);
     const attempt = async (s: TestUser, lessonId: number, right: number) =>
-      assert.equal((await api(app, 'POST', `/api/lessons/${lessonId}/quiz/attempts/`, s, { answers: answers(lessonId, right) })).status, 201);
+      assert.equal(
+        (await api(app, 'POST', `/api/lessons/${lessonId}/quiz/attempts/`, s, { answers: answers(lessonId, right) })).status,
+        201,
+      );
     const first = lessons[0]!.id;
     // Scores 0, 50 (pass) by the first student; 100 by the second; 0 by the third.
     await attempt(students[0]!, first, 0);
@@ -146,7 +168,14 @@ describe('instructor insight', () => {
     const on = [day(-40), day(-10), day(-10), day(-1), `${day()}T00:00:00.000Z`, `${day()}T23:59:59.999Z`];
     await app.database.db
       .insertInto('enrollments')
-      .values(students.map((s, i) => ({ student_id: s.user.id, course_id: course.id, enrolled_on: on[i]!.length === 10 ? `${on[i]}T12:00:00.000Z` : on[i]!, completed_at: null })))
+      .values(
+        students.map((s, i) => ({
+          student_id: s.user.id,
+          course_id: course.id,
+          enrolled_on: on[i]!.length === 10 ? `${on[i]}T12:00:00.000Z` : on[i]!,
+          completed_at: null,
+        })),
+      )
       .execute();
     const byDefault = (await analytics(course.id, course.owner)).body;
     assert.equal(byDefault.students_count, 6);
@@ -185,7 +214,7 @@ describe('instructor insight', () => {
     assert.equal(summary.headers['x-error-code'], 'invalid_range');
   });
 
-  it('lets the owner and admins read analytics: others 403, anonymous 401, someone else\'s draft and unknown ids 404', async () => {
+  it("lets the owner and admins read analytics: others 403, anonymous 401, someone else's draft and unknown ids 404", async () => {
     const course = await createCourse(app);
     const draft = await createCourse(app, { is_published: false });
     const otherInstructor = await createInstructor(app);
@@ -207,10 +236,13 @@ describe('instructor insight', () => {
     assert.equal((await analytics(99999999999, admin)).status, 404);
     // An empty course: zeros, not a division by zero.
     const empty = (await analytics(course.id, course.owner)).body;
-    assert.deepEqual([empty.students_count, empty.completion_rate, empty.average_progress, empty.lessons, empty.rating_histogram], [0, 0, 0, [], { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 }]);
+    assert.deepEqual(
+      [empty.students_count, empty.completion_rate, empty.average_progress, empty.lessons, empty.rating_histogram],
+      [0, 0, 0, [], { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 }],
+    );
   });
 
-  it('sums an instructor\'s courses (distinct students, visible reviews) and every course for admins; students 403, anonymous 401', async () => {
+  it("sums an instructor's courses (distinct students, visible reviews) and every course for admins; students 403, anonymous 401", async () => {
     const instructor = await createInstructor(app);
     const published = await createCourse(app, { instructor });
     const draft = await createCourse(app, { instructor, is_published: false });
@@ -218,9 +250,16 @@ describe('instructor insight', () => {
     const [a, b, c] = await Promise.all([createStudent(app), createStudent(app), createStudent(app)]);
     for (const s of [a, b]) assert.equal((await enroll(app, s, published.id)).status, 201);
     // The draft's students are enrolled directly (the API refuses drafts); b is counted once.
-    for (const s of [b, c]) await app.database.db.insertInto('enrollments').values({ student_id: s.user.id, course_id: draft.id, enrolled_on: new Date().toISOString(), completed_at: null }).execute();
+    for (const s of [b, c])
+      await app.database.db
+        .insertInto('enrollments')
+        .values({ student_id: s.user.id, course_id: draft.id, enrolled_on: new Date().toISOString(), completed_at: null })
+        .execute();
     assert.equal((await enroll(app, c, elsewhere.id)).status, 201);
-    const ratings: [TestUser, number][] = [[a, 5], [b, 2]];
+    const ratings: [TestUser, number][] = [
+      [a, 5],
+      [b, 2],
+    ];
     const ids: number[] = [];
     for (const [s, rating] of ratings) ids.push((await api(app, 'POST', '/api/reviews/', s, { course: published.id, rating })).body.id);
 
@@ -236,9 +275,17 @@ describe('instructor insight', () => {
     assert.deepEqual([hidden.reviews_count, hidden.average_rating, hidden.enrollments_by_day], [1, 5, [{ date: day(), count: 4 }]]);
 
     const nothing = await api(app, 'GET', '/api/instructor/summary/', await createInstructor(app));
-    assert.deepEqual({ ...nothing.body, enrollments_by_day: nothing.body.enrollments_by_day.length }, {
-      courses_count: 0, published_count: 0, students_count: 0, reviews_count: 0, average_rating: null, enrollments_by_day: 30,
-    });
+    assert.deepEqual(
+      { ...nothing.body, enrollments_by_day: nothing.body.enrollments_by_day.length },
+      {
+        courses_count: 0,
+        published_count: 0,
+        students_count: 0,
+        reviews_count: 0,
+        average_rating: null,
+        enrollments_by_day: 30,
+      },
+    );
 
     const all = (await api(app, 'GET', '/api/instructor/summary/', admin)).body;
     const rows = await app.database.db.selectFrom('enrollments').select('student_id').distinct().execute();
@@ -260,7 +307,8 @@ describe('instructor insight and moderation in the OpenAPI document', () => {
       const doc = (await api(app, 'GET', '/api/schema/')).body;
       /** The schema's name: a $ref into components (once hoisted) or its title. */
       const nameOf = (schema: { $ref?: string; title?: string } | undefined) => schema?.$ref?.split('/').pop() ?? schema?.title;
-      const response = (path: string, method: string, status: string) => nameOf(doc.paths[path][method].responses[status].content['application/json'].schema);
+      const response = (path: string, method: string, status: string) =>
+        nameOf(doc.paths[path][method].responses[status].content['application/json'].schema);
       const body = (path: string, method: string) => nameOf(doc.paths[path][method].requestBody.content['application/json'].schema);
       assert.equal(response('/api/courses/{id}/analytics/', 'get', '200'), 'CourseAnalytics');
       assert.equal(response('/api/instructor/summary/', 'get', '200'), 'InstructorSummary');

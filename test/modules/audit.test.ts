@@ -27,8 +27,19 @@ describe('audit log', () => {
   });
   after(() => app.close());
 
-  async function as(user: TestUser, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: Record<string, unknown>, requestId?: string) {
-    const res = await app.inject({ method, url, headers: { ...user.headers, ...(requestId ? { 'x-request-id': requestId } : {}) }, ...(payload ? { payload } : {}) });
+  async function as(
+    user: TestUser,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: Record<string, unknown>,
+    requestId?: string,
+  ) {
+    const res = await app.inject({
+      method,
+      url,
+      headers: { ...user.headers, ...(requestId ? { 'x-request-id': requestId } : {}) },
+      ...(payload ? { payload } : {}),
+    });
     return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : undefined };
   }
 
@@ -44,10 +55,21 @@ describe('audit log', () => {
     const [entry] = found;
     assert.ok(entry);
     assert.equal(entry.ip, '127.0.0.1');
-    assert.deepEqual(Object.keys(entry).sort(), ['action', 'actor', 'created_at', 'data', 'id', 'ip', 'request_id', 'target_id', 'target_type']);
+    assert.deepEqual(Object.keys(entry).sort(), [
+      'action',
+      'actor',
+      'created_at',
+      'data',
+      'id',
+      'ip',
+      'request_id',
+      'target_id',
+      'target_type',
+    ]);
     assert.ok(entry.actor === null || !('email' in entry.actor));
     const text = JSON.stringify(entry.data).toLowerCase();
-    for (const secret of [PASSWORD, 'password', 'token', 'whsec_', 'secret', '@example.com']) assert.equal(text.includes(secret.toLowerCase()), false, `${action}: ${text}`);
+    for (const secret of [PASSWORD, 'password', 'token', 'whsec_', 'secret', '@example.com'])
+      assert.equal(text.includes(secret.toLowerCase()), false, `${action}: ${text}`);
     return entry;
   }
 
@@ -75,12 +97,24 @@ describe('audit log', () => {
 
   it('records user.password_changed and user.logged_out_everywhere, with the user as actor', async () => {
     const user = await createStudent(app);
-    const changed = await as(user, 'POST', '/api/change-password/', { old_password: PASSWORD, new_password: 'another-long-passphrase' }, 'req-pw');
+    const changed = await as(
+      user,
+      'POST',
+      '/api/change-password/',
+      { old_password: PASSWORD, new_password: 'another-long-passphrase' },
+      'req-pw',
+    );
     assert.equal(changed.status, 200);
     const entry = await only('user.password_changed', user.user.id, 'req-pw');
     assert.equal(entry.actor?.id, user.user.id);
     // A wrong old password records nothing.
-    await as(user, 'POST', '/api/change-password/', { old_password: 'wrong-password-here', new_password: 'another-long-passphrase2' }, 'req-pw-bad');
+    await as(
+      user,
+      'POST',
+      '/api/change-password/',
+      { old_password: 'wrong-password-here', new_password: 'another-long-passphrase2' },
+      'req-pw-bad',
+    );
     assert.equal((await entries(`action=user.password_changed&target_id=${user.user.id}`)).length, 1);
     const other = await createStudent(app);
     assert.equal((await as(other, 'POST', '/api/logout-all/', undefined, 'req-logout-all')).status, 205);
@@ -115,7 +149,10 @@ describe('audit log', () => {
     const all = await entries('');
     assert.ok(all.length > 5);
     const times = all.map((e) => Date.parse(e.created_at));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
     const byActor = await entries(`actor=${admin.user.id}`);
     assert.ok(byActor.length > 0 && byActor.every((e) => e.actor?.id === admin.user.id));
     assert.ok((await entries('target_type=category')).every((e) => e.target_type === 'category'));
@@ -126,13 +163,13 @@ describe('audit log', () => {
     for (const bad of ['from=yesterday', 'to=2026-02-30', 'from=2026-01-01T99:00']) {
       const res = await as(admin, 'GET', `/api/admin/audit/?${bad}`);
       assert.equal(res.status, 400, bad);
-      assert.ok(bad.split('=')[0] as string in (res.body as object));
+      assert.ok((bad.split('=')[0] as string) in (res.body as object));
     }
     assert.equal((await as(admin, 'GET', '/api/admin/audit/?actor=abc')).status, 400);
     assert.equal((await as(admin, 'GET', '/api/admin/audit/?page=999999999')).status, 404);
   });
 
-  it('is admins\' only and append-only: no endpoint changes or deletes an entry', async () => {
+  it("is admins' only and append-only: no endpoint changes or deletes an entry", async () => {
     const instructor = await createUser(app, { role: 'instructor' });
     assert.equal((await as(instructor, 'GET', '/api/admin/audit/')).status, 403);
     assert.equal((await app.inject({ method: 'GET', url: '/api/admin/audit/' })).statusCode, 401);

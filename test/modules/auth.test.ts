@@ -103,7 +103,10 @@ describe('register', () => {
     for (const [password, message] of cases) {
       const res = await register(app, { password });
       assert.equal(res.status, 400, password);
-      assert.ok(res.body.password.some((m: string) => message.test(m)), `${password}: ${JSON.stringify(res.body)}`);
+      assert.ok(
+        res.body.password.some((m: string) => message.test(m)),
+        `${password}: ${JSON.stringify(res.body)}`,
+      );
     }
     const username = unique('similar');
     const similar = await call(app, 'POST', '/api/register/', {
@@ -117,7 +120,10 @@ describe('register', () => {
     /** Registers with these fields; 400 on password or 201, nothing else. */
     async function passwordRefused(fields: { username: string; email: string; password: string }): Promise<boolean> {
       const res = await call(app, 'POST', '/api/register/', { body: fields });
-      assert.ok(res.status === 201 || (res.status === 400 && Object.keys(res.body).join() === 'password'), `${fields.password}: ${res.status} ${res.text}`);
+      assert.ok(
+        res.status === 201 || (res.status === 400 && Object.keys(res.body).join() === 'password'),
+        `${fields.password}: ${res.status} ${res.text}`,
+      );
       if (res.status === 400) assert.equal(res.headers['x-error-code'], 'invalid');
       return res.status === 400;
     }
@@ -132,10 +138,17 @@ describe('register', () => {
         const user = { username: `qz_${unique('')}`, email: `${local}@example.com` };
         assert.ok(await passwordRefused({ ...user, password: `${local}${suffix}` }), `${local}${suffix} vs ${user.email}`);
         const control = { username: `qz_${unique('')}`, email: `zz${unique('')}@example.com` };
-        assert.equal(await passwordRefused({ ...control, password: `${local}${suffix}` }), false, 'the same password with another email is fine');
+        assert.equal(
+          await passwordRefused({ ...control, password: `${local}${suffix}` }),
+          false,
+          'the same password with another email is fine',
+        );
       }
       const local = `bartholomew${unique('').slice(0, 3)}`;
-      assert.ok(await passwordRefused({ username: `qz_${unique('')}`, email: `${local}@example.com`, password: `${local.toUpperCase()}9` }), 'case does not hide it');
+      assert.ok(
+        await passwordRefused({ username: `qz_${unique('')}`, email: `${local}@example.com`, password: `${local.toUpperCase()}9` }),
+        'case does not hide it',
+      );
     });
 
     it('refuses a password too similar to the username', async () => {
@@ -224,7 +237,9 @@ describe('login and tokens', () => {
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const forge = (alg: 'HS256' | 'HS512', key: string) => {
       const head = `${b64({ alg, typ: 'JWT' })}.${b64(claims)}`;
-      const sig = createHmac(alg === 'HS256' ? 'sha256' : 'sha512', key).update(head).digest('base64url');
+      const sig = createHmac(alg === 'HS256' ? 'sha256' : 'sha512', key)
+        .update(head)
+        .digest('base64url');
       return `${head}.${sig}`;
     };
     const otherKey = forge('HS256', 'some-other-secret-key-that-is-long-enough');
@@ -276,7 +291,7 @@ describe('login and tokens', () => {
     assert.equal((await call(app, 'GET', '/api/profile/', { token: s.access })).status, 401);
   });
 
-  it('does not let one session\'s reuse touch another session', async () => {
+  it("does not let one session's reuse touch another session", async () => {
     const s = await createStudent(app);
     const other = await login(s.user.username);
     await call(app, 'POST', '/api/token/refresh/', { body: { refresh: s.refresh } });
@@ -297,9 +312,17 @@ describe('login and tokens', () => {
     const admin = await createAdmin(app);
     const back = await call(app, 'PATCH', `/api/admin/users/${s.user.id}/`, { as: admin, body: { is_active: true } });
     assert.equal(back.status, 200, back.text);
-    assert.equal((await call(app, 'POST', '/api/token/refresh/', { body: { refresh: s.refresh } })).status, 401, 'reactivation does not revive the refresh token');
+    assert.equal(
+      (await call(app, 'POST', '/api/token/refresh/', { body: { refresh: s.refresh } })).status,
+      401,
+      'reactivation does not revive the refresh token',
+    );
     assert.equal((await call(app, 'GET', '/api/profile/', { token: s.access })).status, 401, 'nor its access token');
-    assert.equal((await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: PASSWORD } })).status, 200, 'the account itself is usable again');
+    assert.equal(
+      (await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: PASSWORD } })).status,
+      200,
+      'the account itself is usable again',
+    );
     assert.equal(other.status, 200);
   });
 
@@ -326,7 +349,10 @@ describe('login and tokens', () => {
     assert.equal((await call(app, 'POST', '/api/logout/', { token: s.access, body: { refresh: 'garbage' } })).status, 400);
     assert.equal((await call(app, 'POST', '/api/logout/', { token: s.access, body: { refresh: s.access } })).status, 400);
     const other = await login(s.user.username);
-    assert.equal((await call(app, 'POST', '/api/logout/', { token: other.body.access, body: { refresh: other.body.refresh } })).status, 205);
+    assert.equal(
+      (await call(app, 'POST', '/api/logout/', { token: other.body.access, body: { refresh: other.body.refresh } })).status,
+      205,
+    );
     assert.equal((await call(app, 'POST', '/api/logout/', { token: s.access, body: { refresh: other.body.refresh } })).status, 400);
     assert.equal((await call(app, 'POST', '/api/logout/', { body: { refresh: s.refresh } })).status, 401);
   });
@@ -357,11 +383,19 @@ describe('login and tokens', () => {
       revocations: createRevocationList({ accessTokenTtl: 300 }),
       accessTokenTtl: 300,
       refreshTokenTtl: 3600,
-      users: () => ({ findActive: async () => undefined, checkCredentials: async () => { throw new Error('unused'); } }),
+      users: () => ({
+        findActive: async () => undefined,
+        checkCredentials: async () => {
+          throw new Error('unused');
+        },
+      }),
     });
     assert.doesNotThrow(() => fresh.authenticate(s.access));
     await fresh.loadRecentRevocations();
-    assert.throws(() => fresh.authenticate(s.access), (e: { code?: string; body?: unknown }) => e.code === 'token_not_valid' && JSON.stringify(e.body).includes('revoked'));
+    assert.throws(
+      () => fresh.authenticate(s.access),
+      (e: { code?: string; body?: unknown }) => e.code === 'token_not_valid' && JSON.stringify(e.body).includes('revoked'),
+    );
   });
 });
 

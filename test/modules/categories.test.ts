@@ -21,7 +21,10 @@ describe('categories', () => {
   after(() => app.close());
 
   it('creates a category with a slug as Django slugifies the name', async () => {
-    const res = await call(app, 'POST', '/api/categories/', { token: admin.access, body: { name: 'Data Science & AI', description: 'Numbers' } });
+    const res = await call(app, 'POST', '/api/categories/', {
+      token: admin.access,
+      body: { name: 'Data Science & AI', description: 'Numbers' },
+    });
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(Object.keys(res.body).sort(), ['courses_count', 'description', 'id', 'name', 'slug']);
     assert.equal(res.body.slug, 'data-science-ai');
@@ -60,7 +63,11 @@ describe('categories', () => {
   it('lets only admins write', async () => {
     const category = await createCategory(app);
     const body = { name: 'Anything at all' };
-    for (const [who, token, status] of [['anonymous', undefined, 401], ['student', student.access, 403], ['instructor', instructor.access, 403]] as const) {
+    for (const [who, token, status] of [
+      ['anonymous', undefined, 401],
+      ['student', student.access, 403],
+      ['instructor', instructor.access, 403],
+    ] as const) {
       const create = await call(app, 'POST', '/api/categories/', { token, body });
       assert.equal(create.status, status, `${who} create`);
       const patch = await call(app, 'PATCH', `/api/categories/${category.id}/`, { token, body });
@@ -85,7 +92,10 @@ describe('categories', () => {
     const put = await call(app, 'PUT', `/api/categories/${category.id}/`, { token: admin.access, body: { description: 'x' } });
     assert.equal(put.status, 400);
     assert.deepEqual(put.body, { name: ['This field is required.'] });
-    const caseOnly = await call(app, 'PATCH', `/api/categories/${category.id}/`, { token: admin.access, body: { name: 'web development' } });
+    const caseOnly = await call(app, 'PATCH', `/api/categories/${category.id}/`, {
+      token: admin.access,
+      body: { name: 'web development' },
+    });
     assert.equal(caseOnly.status, 200, 'its own name in another case is not a duplicate');
     await createCategory(app, { name: 'Taken Name' });
     const clash = await call(app, 'PATCH', `/api/categories/${category.id}/`, { token: admin.access, body: { name: 'taken name' } });
@@ -108,7 +118,10 @@ describe('categories', () => {
     assert.deepEqual([await count(category.id), await count(other.id)], [1, 1]);
     await call(app, 'PATCH', `/api/courses/${draft.id}/`, { token: instructor.access, body: { is_published: false } });
     assert.deepEqual([await count(category.id), await count(other.id)], [1, 0]);
-    await call(app, 'PATCH', `/api/courses/${draft.id}/`, { token: instructor.access, body: { is_published: true, category: category.id } });
+    await call(app, 'PATCH', `/api/courses/${draft.id}/`, {
+      token: instructor.access,
+      body: { is_published: true, category: category.id },
+    });
     assert.equal(await count(category.id), 2);
     const del = await call(app, 'DELETE', `/api/courses/${draft.id}/`, { token: instructor.access });
     assert.equal(del.status, 204);
@@ -143,7 +156,10 @@ describe('categories', () => {
     const all = await call(app, 'GET', '/api/categories/?page_size=100');
     const names = all.body.results.map((c: { name: string }) => c.name.toLowerCase());
     assert.deepEqual(names, [...names].sort());
-    assert.deepEqual(names.filter((n: string) => n.startsWith('zz list ')), ['zz list alpha', 'zz list beta', 'zz list gamma']);
+    assert.deepEqual(
+      names.filter((n: string) => n.startsWith('zz list ')),
+      ['zz list alpha', 'zz list beta', 'zz list gamma'],
+    );
     const past = await call(app, 'GET', '/api/categories/?page=999');
     assert.equal(past.status, 404);
     assert.deepEqual(past.body, { detail: 'Invalid page.' });

@@ -66,7 +66,17 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const page = await certificatesOf(student);
     assert.equal(page.count, 1);
     const cert = page.results[0];
-    assert.deepEqual(Object.keys(cert).sort(), ['code', 'course', 'id', 'instructor', 'issued_at', 'pdf', 'revoked_at', 'student', 'valid']);
+    assert.deepEqual(Object.keys(cert).sort(), [
+      'code',
+      'course',
+      'id',
+      'instructor',
+      'issued_at',
+      'pdf',
+      'revoked_at',
+      'student',
+      'valid',
+    ]);
     assert.match(cert.code, /^[A-Z2-7]{24}$/);
     assert.deepEqual(cert.course, { id: course.id, title: course.title });
     assert.equal(cert.student.id, student.user.id);
@@ -88,7 +98,12 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     // It stays when the course grows.
     await createLesson(app, course.id);
     assert.equal((await certificatesOf(student)).count, 1);
-    const issued = await app.database.db.selectFrom('events').select('data').where('type', '=', 'certificate.issued').where('course_id', '=', course.id).execute();
+    const issued = await app.database.db
+      .selectFrom('events')
+      .select('data')
+      .where('type', '=', 'certificate.issued')
+      .where('course_id', '=', course.id)
+      .execute();
     assert.equal(issued.length, 1);
   });
 
@@ -107,7 +122,10 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const first = await completedCourse(student, { lessons: 1 });
     const second = await completedCourse(student, { lessons: 1 });
     const page = await certificatesOf(student);
-    assert.deepEqual(page.results.map((c: { course: { id: number } }) => c.course.id), [second.course.id, first.course.id]);
+    assert.deepEqual(
+      page.results.map((c: { course: { id: number } }) => c.course.id),
+      [second.course.id, first.course.id],
+    );
     assert.equal((await api(app, 'GET', '/api/my-certificates/', await createInstructor(app))).status, 403);
     assert.equal((await api(app, 'GET', '/api/my-certificates/', await createAdmin(app))).status, 403);
     assert.equal((await api(app, 'GET', '/api/my-certificates/')).status, 401);
@@ -144,10 +162,20 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     assert.equal(cached.statusCode, 304);
     assert.equal(cached.body, '');
     assert.equal(cached.headers.etag, etag);
-    assert.equal((await app.inject({ method: 'GET', url: `/api/certificates/${cert.code}/pdf/`, headers: { 'if-none-match': '"other"' } })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: `/api/certificates/${cert.code}/pdf/`, headers: { 'if-none-match': '"other"' } })).statusCode,
+      200,
+    );
     if (!hasPdftotext) return t.skip('pdftotext (poppler-utils) is not installed: text checks skipped');
     const text = pdfText(res.rawPayload);
-    for (const expected of ['Σωκράτης Παπαδόπουλος', 'Введение в TypeScript', 'Анна Каренина', cert.issued_at.slice(0, 10), cert.code, `/api/certificates/${cert.code}/`]) {
+    for (const expected of [
+      'Σωκράτης Παπαδόπουλος',
+      'Введение в TypeScript',
+      'Анна Каренина',
+      cert.issued_at.slice(0, 10),
+      cert.code,
+      `/api/certificates/${cert.code}/`,
+    ]) {
       assert.ok(text.includes(expected), `${expected} in: ${text}`);
     }
     assert.ok(!text.includes('REVOKED'));
@@ -184,10 +212,19 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     assert.equal(verified.body.valid, false);
     assert.equal(verified.body.revoked_at, res.body.revoked_at);
     assert.equal((await certificatesOf(student)).results[0].valid, false);
-    const audit = await app.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'certificate.revoked').where('target_id', '=', cert.id).execute();
+    const audit = await app.database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'certificate.revoked')
+      .where('target_id', '=', cert.id)
+      .execute();
     assert.equal(audit.length, 1);
     assert.equal(audit[0]!.actor_id, admin.user.id);
-    const pdf = await app.inject({ method: 'GET', url: `/api/certificates/${cert.code}/pdf/`, headers: { 'if-none-match': before.headers.etag as string } });
+    const pdf = await app.inject({
+      method: 'GET',
+      url: `/api/certificates/${cert.code}/pdf/`,
+      headers: { 'if-none-match': before.headers.etag as string },
+    });
     assert.equal(pdf.statusCode, 200, 'the copy made before revocation is stale');
     assert.notEqual(pdf.headers.etag, before.headers.etag);
     assert.equal(pageCount(pdf.rawPayload), 1);
@@ -206,10 +243,26 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
   it('appears in the OpenAPI document with named schemas', async () => {
     const doc = JSON.stringify((await api(app, 'GET', '/api/schema/')).body);
-    for (const name of ['Certificate', 'PaginatedCertificateList', 'QuizAuthor', 'QuizStudent', 'QuizRequest', 'QuizAttempt', 'QuizAttemptRequest', 'PaginatedQuizAttemptList']) {
+    for (const name of [
+      'Certificate',
+      'PaginatedCertificateList',
+      'QuizAuthor',
+      'QuizStudent',
+      'QuizRequest',
+      'QuizAttempt',
+      'QuizAttemptRequest',
+      'PaginatedQuizAttemptList',
+    ]) {
       assert.ok(doc.includes(`"${name}"`), name);
     }
-    for (const p of ['/api/lessons/{id}/quiz/', '/api/lessons/{id}/quiz/attempts/', '/api/my-certificates/', '/api/certificates/{code}/', '/api/certificates/{code}/pdf/', '/api/certificates/{code}/revoke/']) {
+    for (const p of [
+      '/api/lessons/{id}/quiz/',
+      '/api/lessons/{id}/quiz/attempts/',
+      '/api/my-certificates/',
+      '/api/certificates/{code}/',
+      '/api/certificates/{code}/pdf/',
+      '/api/certificates/{code}/revoke/',
+    ]) {
       assert.ok(doc.includes(`"${p}"`), p);
     }
   });

@@ -28,9 +28,19 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     });
     assert.equal(reg.statusCode, 201, reg.body);
     assert.equal(reg.json().first_name, 'Form');
-    const login = await app.inject({ method: 'POST', url: '/api/login/', headers: FORM, payload: form({ username: 'formuser', password: PASSWORD }) });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/login/',
+      headers: FORM,
+      payload: form({ username: 'formuser', password: PASSWORD }),
+    });
     assert.equal(login.statusCode, 200, login.body);
-    const refresh = await app.inject({ method: 'POST', url: '/api/token/refresh/', headers: FORM, payload: form({ refresh: login.json().refresh }) });
+    const refresh = await app.inject({
+      method: 'POST',
+      url: '/api/token/refresh/',
+      headers: FORM,
+      payload: form({ refresh: login.json().refresh }),
+    });
     assert.equal(refresh.statusCode, 200, refresh.body);
   });
 
@@ -43,7 +53,14 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
   it('takes DRF boolean literals and numbers from a form body (PATCH a course)', async () => {
     const teacher = await createInstructor(app);
     const course = await createCourse(app, teacher.user.id, { is_published: false });
-    for (const [literal, expected] of [['True', true], ['off', false], ['on', true], ['0', false], ['1', true], ['False', false]] as const) {
+    for (const [literal, expected] of [
+      ['True', true],
+      ['off', false],
+      ['on', true],
+      ['0', false],
+      ['1', true],
+      ['False', false],
+    ] as const) {
       const res = await app.inject({
         method: 'PATCH',
         url: `/api/courses/${course.id}/`,
@@ -67,14 +84,35 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
   it('takes DRF boolean literals in multipart bodies, as Python requests sends them', async () => {
     const teacher = await createInstructor(app);
     const category = await createCategory(app);
-    for (const [literal, expected] of [['True', true], ['on', true], ['False', false], ['off', false]] as const) {
-      const body = multipart({ title: `Multipart ${literal}`, description: 'd', price: '0', category: String(category.id), is_published: literal });
-      const res = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...body.headers, ...teacher.headers }, payload: body.payload });
+    for (const [literal, expected] of [
+      ['True', true],
+      ['on', true],
+      ['False', false],
+      ['off', false],
+    ] as const) {
+      const body = multipart({
+        title: `Multipart ${literal}`,
+        description: 'd',
+        price: '0',
+        category: String(category.id),
+        is_published: literal,
+      });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/courses/',
+        headers: { ...body.headers, ...teacher.headers },
+        payload: body.payload,
+      });
       assert.equal(res.statusCode, 201, res.body);
       assert.equal(res.json().is_published, expected, literal);
     }
     const body = multipart({ title: 'Bad flag', description: 'd', price: '0', category: String(category.id), is_published: 'perhaps' });
-    const bad = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...body.headers, ...teacher.headers }, payload: body.payload });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/courses/',
+      headers: { ...body.headers, ...teacher.headers },
+      payload: body.payload,
+    });
     assert.equal(bad.statusCode, 400);
     assert.deepEqual(Object.keys(bad.json()), ['is_published']);
   });
@@ -103,18 +141,26 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     await call(app, 'PATCH', `/api/admin/users/${gone.user.id}/`, { token: admin.access, body: { is_active: false } });
     const inactive = await call(app, 'GET', '/api/admin/users/?is_active=False&page_size=100', { token: admin.access });
     assert.equal(inactive.status, 200);
-    assert.deepEqual(inactive.body.results.map((u: { id: number }) => u.id), [gone.user.id]);
+    assert.deepEqual(
+      inactive.body.results.map((u: { id: number }) => u.id),
+      [gone.user.id],
+    );
   });
 
   it('answers text with a NUL character with a 400 on its field: JSON, form, multipart and query', async () => {
-    const json = await call(app, 'POST', '/api/register/', { body: { username: 'nul\u0000user', email: 'nul@example.com', password: PASSWORD } });
+    const json = await call(app, 'POST', '/api/register/', {
+      body: { username: 'nul\u0000user', email: 'nul@example.com', password: PASSWORD },
+    });
     assert.equal(json.status, 400);
     assert.deepEqual(json.body, { username: ['Null characters are not allowed.'] });
     assert.equal(json.headers['x-error-code'], 'null_characters_not_allowed');
 
     const teacher = await createInstructor(app);
     const course = await createCourse(app, teacher.user.id);
-    const patch = await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: teacher.access, body: { description: 'ok', title: 'a\u0000b' } });
+    const patch = await call(app, 'PATCH', `/api/courses/${course.id}/`, {
+      token: teacher.access,
+      body: { description: 'ok', title: 'a\u0000b' },
+    });
     assert.equal(patch.status, 400);
     assert.deepEqual(patch.body, { title: ['Null characters are not allowed.'] });
 
@@ -123,7 +169,12 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     assert.deepEqual(viaForm.json(), { username: ['Null characters are not allowed.'] });
 
     const body = multipart({ title: 'x\u0000y', description: 'd', price: '1', category: String(course.category_id) });
-    const viaMultipart = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...body.headers, ...teacher.headers }, payload: body.payload });
+    const viaMultipart = await app.inject({
+      method: 'POST',
+      url: '/api/courses/',
+      headers: { ...body.headers, ...teacher.headers },
+      payload: body.payload,
+    });
     assert.equal(viaMultipart.statusCode, 400);
     assert.deepEqual(viaMultipart.json(), { title: ['Null characters are not allowed.'] });
 
@@ -141,7 +192,7 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     assert.deepEqual(parseForm('lessons=3', schema), { lessons: ['3'] });
   });
 
-  it('puts SimpleJWT\'s user_id claim in access tokens, keeping sub', async () => {
+  it("puts SimpleJWT's user_id claim in access tokens, keeping sub", async () => {
     const student = await createStudent(app);
     const login = await call(app, 'POST', '/api/login/', { body: { username: student.user.username, password: PASSWORD } });
     const claims = claimsOf(login.body.access);
@@ -197,15 +248,24 @@ describe('CORS for a browser front end', () => {
       });
       assert.equal(res.statusCode, 204);
       assert.equal(res.headers['access-control-allow-origin'], 'http://front.example');
-      assert.ok(String(res.headers['access-control-allow-methods']).split(/\s*,\s*/).includes(method), method);
-      const allowed = String(res.headers['access-control-allow-headers']).toLowerCase().split(/\s*,\s*/);
+      assert.ok(
+        String(res.headers['access-control-allow-methods'])
+          .split(/\s*,\s*/)
+          .includes(method),
+        method,
+      );
+      const allowed = String(res.headers['access-control-allow-headers'])
+        .toLowerCase()
+        .split(/\s*,\s*/);
       for (const h of ['authorization', 'content-type', 'if-none-match', 'if-match']) assert.ok(allowed.includes(h), h);
     }
   });
 
   it('exposes the headers clients read, and not to other origins', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/courses/', headers: { origin: 'http://front.example' } });
-    const exposed = String(res.headers['access-control-expose-headers']).toLowerCase().split(/\s*,\s*/);
+    const exposed = String(res.headers['access-control-expose-headers'])
+      .toLowerCase()
+      .split(/\s*,\s*/);
     for (const h of ['x-request-id', 'retry-after', 'etag', 'x-error-code']) assert.ok(exposed.includes(h), h);
     const other = await app.inject({ method: 'GET', url: '/api/courses/', headers: { origin: 'http://evil.example' } });
     assert.equal(other.headers['access-control-allow-origin'], undefined);

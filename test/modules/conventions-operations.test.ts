@@ -33,8 +33,14 @@ describe('settings are checked at start, one clear message each', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('refuses an unknown NODE_ENV and LOG_LEVEL, naming them', () => {
-    assert.throws(() => loadConfig({ NODE_ENV: 'prod' }), (e: Error) => e instanceof ConfigError && /NODE_ENV .*"prod"/.test(e.message));
-    assert.throws(() => loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'verbose' }), (e: Error) => e instanceof ConfigError && /LOG_LEVEL .*"verbose"/.test(e.message));
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'prod' }),
+      (e: Error) => e instanceof ConfigError && /NODE_ENV .*"prod"/.test(e.message),
+    );
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'verbose' }),
+      (e: Error) => e instanceof ConfigError && /LOG_LEVEL .*"verbose"/.test(e.message),
+    );
     assert.throws(() => loadConfig({ NODE_ENV: 'test', REDIS_URL: 'localhost:6379' }), /REDIS_URL/);
     assert.throws(() => loadConfig({ NODE_ENV: 'test', MIGRATE_ON_START: 'maybe' }), /MIGRATE_ON_START/);
     assert.equal(loadConfig({ NODE_ENV: 'test' }).migrateOnStart, true);

@@ -53,7 +53,12 @@ describe('HTTP conventions', () => {
   });
 
   it('answers malformed JSON with 400 {detail}', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/login/', headers: { 'content-type': 'application/json' }, payload: '{"username": ' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/login/',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"username": ',
+    });
     assert.equal(res.statusCode, 400);
     assert.match(res.json().detail, /JSON parse error/);
   });
@@ -119,7 +124,12 @@ describe('HTTP conventions', () => {
   it('accepts multipart with text fields where a file field exists', async () => {
     const s = await createStudent(app);
     const form = multipart({ first_name: 'Form' });
-    const res = await app.inject({ method: 'PATCH', url: '/api/profile/', headers: { ...form.headers, ...s.headers }, payload: form.payload });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { ...form.headers, ...s.headers },
+      payload: form.payload,
+    });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().first_name, 'Form');
   });
@@ -151,9 +161,20 @@ describe('operations', () => {
     await SwaggerParser.validate(structuredClone(doc));
     assert.deepEqual(doc.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     const expected = [
-      '/api/register/', '/api/login/', '/api/token/refresh/', '/api/logout/', '/api/logout-all/', '/api/profile/',
-      '/api/update-profile/', '/api/change-password/', '/api/admin/users/', '/api/admin/users/{id}/',
-      '/api/admin/users/{id}/approve/', '/api/admin/users/{id}/reject/', '/health', '/ready',
+      '/api/register/',
+      '/api/login/',
+      '/api/token/refresh/',
+      '/api/logout/',
+      '/api/logout-all/',
+      '/api/profile/',
+      '/api/update-profile/',
+      '/api/change-password/',
+      '/api/admin/users/',
+      '/api/admin/users/{id}/',
+      '/api/admin/users/{id}/approve/',
+      '/api/admin/users/{id}/reject/',
+      '/health',
+      '/ready',
     ];
     for (const path of expected) assert.ok(doc.paths[path], `schema documents ${path}`);
     const patch = doc.paths['/api/profile/'].patch;
@@ -226,7 +247,12 @@ describe('throttling', () => {
       assert.match(last.body.detail, /throttled/);
       assert.ok(Number(last.headers['retry-after']) > 0);
       // Another address is not affected.
-      const other = await app.inject({ method: 'POST', url: '/api/login/', remoteAddress: '10.9.9.9', payload: { username: 'nobody', password: 'whatever-pass' } });
+      const other = await app.inject({
+        method: 'POST',
+        url: '/api/login/',
+        remoteAddress: '10.9.9.9',
+        payload: { username: 'nobody', password: 'whatever-pass' },
+      });
       assert.equal(other.statusCode, 401);
     } finally {
       await app.close();

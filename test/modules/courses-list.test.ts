@@ -66,17 +66,102 @@ describe('course list', () => {
     data = (await createCategory(app, { name: 'Data Science & AI' })).id;
     const course = (instructor: TestUser, overrides: CourseOverrides) => createCourse(app, { instructor, ...overrides });
     const rows = [
-      await course(ada, { title: 'Python for Everyone', description: 'Start programming today', price_cents: 0, category_id: data, created_at: at(1), updated_at: at(20), average_rating: 4.5, reviews_count: 2, rating_sum: 9, students_count: 30 }),
-      await course(ada, { title: 'Advanced Python', description: 'Decorators, generators and typing', price_cents: 4999, category_id: data, created_at: at(2), updated_at: at(19), average_rating: 3.25, reviews_count: 4, rating_sum: 13, students_count: 5 }),
-      await course(grace, { title: 'Logo design basics', description: 'Shapes and colour, with a dash of python scripting', price_cents: 1999, category_id: design, created_at: at(3), updated_at: at(18), average_rating: null, reviews_count: 0, students_count: 5 }),
-      await course(grace, { title: 'COBOL Forever', description: 'Legacy systems', price_cents: 1999, category_id: data, created_at: at(4), updated_at: at(17), average_rating: 5, reviews_count: 1, rating_sum: 5, students_count: 0 }),
-      await course(grace, { title: 'data visualisation', description: 'Charts that tell the truth', price_cents: 10000, category_id: design, created_at: at(5), updated_at: at(16), average_rating: 4.5, reviews_count: 2, rating_sum: 9, students_count: 12 }),
-      await course(ada, { title: 'Node.js in Depth', description: 'Event loop', price_cents: 2500, category_id: data, created_at: at(6), updated_at: at(15), average_rating: null, reviews_count: 0, students_count: 1 }),
+      await course(ada, {
+        title: 'Python for Everyone',
+        description: 'Start programming today',
+        price_cents: 0,
+        category_id: data,
+        created_at: at(1),
+        updated_at: at(20),
+        average_rating: 4.5,
+        reviews_count: 2,
+        rating_sum: 9,
+        students_count: 30,
+      }),
+      await course(ada, {
+        title: 'Advanced Python',
+        description: 'Decorators, generators and typing',
+        price_cents: 4999,
+        category_id: data,
+        created_at: at(2),
+        updated_at: at(19),
+        average_rating: 3.25,
+        reviews_count: 4,
+        rating_sum: 13,
+        students_count: 5,
+      }),
+      await course(grace, {
+        title: 'Logo design basics',
+        description: 'Shapes and colour, with a dash of python scripting',
+        price_cents: 1999,
+        category_id: design,
+        created_at: at(3),
+        updated_at: at(18),
+        average_rating: null,
+        reviews_count: 0,
+        students_count: 5,
+      }),
+      await course(grace, {
+        title: 'COBOL Forever',
+        description: 'Legacy systems',
+        price_cents: 1999,
+        category_id: data,
+        created_at: at(4),
+        updated_at: at(17),
+        average_rating: 5,
+        reviews_count: 1,
+        rating_sum: 5,
+        students_count: 0,
+      }),
+      await course(grace, {
+        title: 'data visualisation',
+        description: 'Charts that tell the truth',
+        price_cents: 10000,
+        category_id: design,
+        created_at: at(5),
+        updated_at: at(16),
+        average_rating: 4.5,
+        reviews_count: 2,
+        rating_sum: 9,
+        students_count: 12,
+      }),
+      await course(ada, {
+        title: 'Node.js in Depth',
+        description: 'Event loop',
+        price_cents: 2500,
+        category_id: data,
+        created_at: at(6),
+        updated_at: at(15),
+        average_rating: null,
+        reviews_count: 0,
+        students_count: 1,
+      }),
     ];
     published = rows.map((r) => r.id);
     draftIds = [
-      (await course(ada, { title: 'Secret Python Draft', description: 'unreleased', price_cents: 0, category_id: data, is_published: false, created_at: at(7), average_rating: 5, reviews_count: 1, rating_sum: 5 })).id,
-      (await course(grace, { title: 'Hidden design draft', description: 'not yet', price_cents: 500, category_id: design, is_published: false, created_at: at(8) })).id,
+      (
+        await course(ada, {
+          title: 'Secret Python Draft',
+          description: 'unreleased',
+          price_cents: 0,
+          category_id: data,
+          is_published: false,
+          created_at: at(7),
+          average_rating: 5,
+          reviews_count: 1,
+          rating_sum: 5,
+        })
+      ).id,
+      (
+        await course(grace, {
+          title: 'Hidden design draft',
+          description: 'not yet',
+          price_cents: 500,
+          category_id: design,
+          is_published: false,
+          created_at: at(8),
+        })
+      ).id,
     ];
   });
   after(() => app.close());
@@ -89,9 +174,21 @@ describe('course list', () => {
         assert.deepEqual(page.results.map((c) => c.id).sort(), [...published].sort());
         assert.ok(page.results.every((c) => c.is_published));
       }
-      for (const query of ['search=secret', 'search=unreleased', 'search=hidden', `category=${data}`, 'is_free=true', 'instructor=ada_lovelace', 'min_rating=5', 'max_price=5']) {
+      for (const query of [
+        'search=secret',
+        'search=unreleased',
+        'search=hidden',
+        `category=${data}`,
+        'is_free=true',
+        'instructor=ada_lovelace',
+        'min_rating=5',
+        'max_price=5',
+      ]) {
         const page = await all(query, grace);
-        assert.ok(page.results.every((c) => !draftIds.includes(c.id)), query);
+        assert.ok(
+          page.results.every((c) => !draftIds.includes(c.id)),
+          query,
+        );
         assert.equal(page.count, page.results.length, query);
       }
       assert.equal((await all('search=secret')).count, 0);
@@ -107,7 +204,13 @@ describe('course list', () => {
 
     it('the detail of a draft exists for its owner and admins only', async () => {
       const [adaDraft] = draftIds;
-      for (const [user, status] of [[undefined, 404], [student, 404], [grace, 404], [ada, 200], [admin, 200]] as const) {
+      for (const [user, status] of [
+        [undefined, 404],
+        [student, 404],
+        [grace, 404],
+        [ada, 200],
+        [admin, 200],
+      ] as const) {
         const res = await call(app, 'GET', `/api/courses/${adaDraft}/`, { token: user?.access });
         assert.equal(res.status, status, user?.user.username ?? 'anonymous');
         if (status === 404) assert.deepEqual(res.body, { detail: 'Not found.' });
@@ -126,11 +229,17 @@ describe('course list', () => {
 
     it('is_published=false lists the drafts the caller may see: all for an admin, their own for an instructor, none for others', async () => {
       assert.deepEqual((await all('is_published=false', admin)).results.map((c) => c.id).sort(), [...draftIds].sort());
-      assert.deepEqual((await all('is_published=false', grace)).results.map((c) => c.id), [draftIds[1]]);
+      assert.deepEqual(
+        (await all('is_published=false', grace)).results.map((c) => c.id),
+        [draftIds[1]],
+      );
       assert.equal((await all('is_published=false', student)).count, 0);
       assert.equal((await all('is_published=false')).count, 0);
       assert.equal((await all('is_published=true', admin)).count, published.length);
-      assert.deepEqual((await all('is_published=false&search=python', admin)).results.map((c) => c.id), [draftIds[0]]);
+      assert.deepEqual(
+        (await all('is_published=false&search=python', admin)).results.map((c) => c.id),
+        [draftIds[0]],
+      );
     });
   });
 
@@ -152,14 +261,22 @@ describe('course list', () => {
       assert.deepEqual((await titles('?search=graph')).sort(), ['Logo design basics', 'data visualisation']);
       assert.deepEqual((await titles('?search=scien%20pyth')).sort(), ['Advanced Python', 'Python for Everyone']);
       assert.deepEqual((await titles('?search=gracehop')).sort(), ['COBOL Forever', 'Logo design basics', 'data visualisation']);
-      assert.deepEqual((await titles('?search=ada')).sort(), ['Advanced Python', 'Node.js in Depth', 'Python for Everyone'], 'ada_lovelace');
+      assert.deepEqual(
+        (await titles('?search=ada')).sort(),
+        ['Advanced Python', 'Node.js in Depth', 'Python for Everyone'],
+        'ada_lovelace',
+      );
       assert.deepEqual((await titles('?search=lovel')).sort(), ['Advanced Python', 'Node.js in Depth', 'Python for Everyone']);
     });
 
     it('splits words at punctuation the same way in the text and the query', async () => {
       assert.deepEqual(await titles('?search=node.js'), ['Node.js in Depth']);
       assert.deepEqual(await titles('?search=js'), ['Node.js in Depth']);
-      assert.equal((await list('?search=%2B%2B%2B')).count, published.length, 'a term of punctuation alone has no word to match and is ignored');
+      assert.equal(
+        (await list('?search=%2B%2B%2B')).count,
+        published.length,
+        'a term of punctuation alone has no word to match and is ignored',
+      );
     });
 
     it('ranks a title hit above a description hit when no ordering is given', async () => {
@@ -176,10 +293,19 @@ describe('course list', () => {
       const instructor = await createInstructor(app);
       const category = await createCategory(app, { name: 'Woodwork' });
       const course = await createCourse(app, { instructor, title: 'Chairs', category_id: category.id });
-      t.after(() => app.database.db.deleteFrom('courses').where('id', '=', course.id).execute().then(() => app.services.courses.catalogChanged()));
+      t.after(() =>
+        app.database.db
+          .deleteFrom('courses')
+          .where('id', '=', course.id)
+          .execute()
+          .then(() => app.services.courses.catalogChanged()),
+      );
       const found = async (term: string) => (await all(`search=${term}`)).results.some((c) => c.id === course.id);
       assert.ok(await found('chair'));
-      await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: instructor.access, body: { title: 'Tables', description: 'Joinery' } });
+      await call(app, 'PATCH', `/api/courses/${course.id}/`, {
+        token: instructor.access,
+        body: { title: 'Tables', description: 'Joinery' },
+      });
       assert.deepEqual([await found('chair'), await found('tabl'), await found('join')], [false, true, true]);
       await call(app, 'PATCH', `/api/categories/${category.id}/`, { token: admin.access, body: { name: 'Carpentry' } });
       assert.deepEqual([await found('woodw'), await found('carpen')], [false, true]);
@@ -197,7 +323,10 @@ describe('course list', () => {
       for (const value of ['graphic-design', String(design), 'graphic%20design', 'GRAPHIC%20DESIGN']) {
         const page = await all(`category=${value}`);
         assert.equal(page.count, 2, value);
-        assert.ok(page.results.every((c) => c.category.id === design), value);
+        assert.ok(
+          page.results.every((c) => c.category.id === design),
+          value,
+        );
       }
       const unknown = await list('?category=knitting');
       assert.deepEqual(unknown, { count: 0, next: null, previous: null, results: [] });
@@ -208,7 +337,10 @@ describe('course list', () => {
       for (const value of [String(grace.user.id), 'GraceHopper', 'gracehopper']) {
         const page = await all(`instructor=${value}`);
         assert.equal(page.count, 3, value);
-        assert.ok(page.results.every((c) => c.instructor.id === grace.user.id), value);
+        assert.ok(
+          page.results.every((c) => c.instructor.id === grace.user.id),
+          value,
+        );
       }
       assert.equal((await all('instructor=nobody')).count, 0);
       assert.equal((await all('instructor=999999')).count, 0);
@@ -218,13 +350,19 @@ describe('course list', () => {
       const between = await all('min_price=19.99&max_price=49.99');
       assert.deepEqual(between.results.map((c) => c.price).sort(), ['19.99', '19.99', '25.00', '49.99']);
       assert.ok((await all('min_price=20')).results.every((c) => Number(c.price) >= 20));
-      assert.deepEqual((await all('max_price=19.989')).results.map((c) => c.price), ['0.00']);
+      assert.deepEqual(
+        (await all('max_price=19.989')).results.map((c) => c.price),
+        ['0.00'],
+      );
       assert.equal((await all('min_price=100')).results.map((c) => c.price).join(), '100.00');
       assert.equal((await all('min_price=100.001')).count, 0);
     });
 
     it('is_free', async () => {
-      assert.deepEqual((await all('is_free=true')).results.map((c) => [c.price, c.is_free]), [['0.00', true]]);
+      assert.deepEqual(
+        (await all('is_free=true')).results.map((c) => [c.price, c.is_free]),
+        [['0.00', true]],
+      );
       const paid = await all('is_free=false');
       assert.equal(paid.count, 5);
       assert.ok(paid.results.every((c) => !c.is_free && c.price !== '0.00'));
@@ -240,14 +378,22 @@ describe('course list', () => {
 
     it('filters combine', async () => {
       const page = await all(`category=${data}&instructor=ada_lovelace&max_price=30&search=pyth`);
-      assert.deepEqual(page.results.map((c) => c.title), ['Python for Everyone']);
+      assert.deepEqual(
+        page.results.map((c) => c.title),
+        ['Python for Everyone'],
+      );
     });
 
     it('an invalid value is a 400 on that parameter', async () => {
       const cases: [string, string][] = [
-        ['min_price=cheap', 'min_price'], ['max_price=1,5', 'max_price'], ['is_free=maybe', 'is_free'],
-        ['min_rating=high', 'min_rating'], ['mine=perhaps', 'mine'], ['is_published=draft', 'is_published'],
-        ['ordering=-popularity', 'ordering'], ['ordering=price,secret', 'ordering'],
+        ['min_price=cheap', 'min_price'],
+        ['max_price=1,5', 'max_price'],
+        ['is_free=maybe', 'is_free'],
+        ['min_rating=high', 'min_rating'],
+        ['mine=perhaps', 'mine'],
+        ['is_published=draft', 'is_published'],
+        ['ordering=-popularity', 'ordering'],
+        ['ordering=price,secret', 'ordering'],
       ];
       for (const [query, field] of cases) {
         const res = await call(app, 'GET', `/api/courses/?${query}`);
@@ -287,21 +433,35 @@ describe('course list', () => {
         it(`orders by ${ordering}, ties by ascending id`, async () => {
           const results = (await all(`ordering=${ordering}`)).results;
           assert.equal(results.length, published.length);
-          assert.deepEqual(results.map((c) => c.id), [...results].sort(compare(value, descending)).map((c) => c.id));
+          assert.deepEqual(
+            results.map((c) => c.id),
+            [...results].sort(compare(value, descending)).map((c) => c.id),
+          );
         });
       }
     }
 
     it('defaults to newest first', async () => {
       const results = (await all('')).results;
-      assert.deepEqual(results.map((c) => c.id), [...published].reverse());
+      assert.deepEqual(
+        results.map((c) => c.id),
+        [...published].reverse(),
+      );
     });
 
     it('takes several fields at once', async () => {
       const results = (await all('ordering=price,-title')).results;
-      assert.deepEqual(results.map((c) => c.title), ['Python for Everyone', 'Logo design basics', 'COBOL Forever', 'Node.js in Depth', 'Advanced Python', 'data visualisation']);
+      assert.deepEqual(
+        results.map((c) => c.title),
+        ['Python for Everyone', 'Logo design basics', 'COBOL Forever', 'Node.js in Depth', 'Advanced Python', 'data visualisation'],
+      );
       const byStudents = (await all('ordering=-students_count,average_rating')).results;
-      assert.deepEqual(byStudents.map((c) => c.title).slice(0, 4), ['Python for Everyone', 'data visualisation', 'Logo design basics', 'Advanced Python']);
+      assert.deepEqual(byStudents.map((c) => c.title).slice(0, 4), [
+        'Python for Everyone',
+        'data visualisation',
+        'Logo design basics',
+        'Advanced Python',
+      ]);
     });
   });
 
@@ -349,8 +509,17 @@ describe('course list', () => {
   describe('cached counts and rankings', () => {
     it('a write through the API shows at once; a stale ranking never shows a draft', async (t) => {
       const course = await createCourse(app, { instructor: ada, title: 'Quokka husbandry', category_id: data });
-      t.after(() => app.database.db.deleteFrom('courses').where('id', '=', course.id).execute().then(() => app.services.courses.catalogChanged()));
-      assert.deepEqual((await list('?search=quokka')).results.map((c) => c.id), [course.id]);
+      t.after(() =>
+        app.database.db
+          .deleteFrom('courses')
+          .where('id', '=', course.id)
+          .execute()
+          .then(() => app.services.courses.catalogChanged()),
+      );
+      assert.deepEqual(
+        (await list('?search=quokka')).results.map((c) => c.id),
+        [course.id],
+      );
       // Behind the service's back, as another instance would: the cached ranking still names the course...
       await app.database.db.updateTable('courses').set({ is_published: false }).where('id', '=', course.id).execute();
       const stale = await list('?search=quokka');
@@ -378,10 +547,22 @@ describe('course list: a catalog past the page-size cap', () => {
     instructor = await createInstructor(app);
     const category = await createCategory(app, { name: 'Capybara Studies' });
     const rows = Array.from({ length: 505 }, (_, i) => ({
-      title: `Capybara ${i}`, description: '', price_cents: 100, category_id: category.id, instructor_id: instructor.user.id,
-      thumbnail: null, is_published: true, average_rating: null, created_at: at(1 + (i % 3)), updated_at: at(1),
+      title: `Capybara ${i}`,
+      description: '',
+      price_cents: 100,
+      category_id: category.id,
+      instructor_id: instructor.user.id,
+      thumbnail: null,
+      is_published: true,
+      average_rating: null,
+      created_at: at(1 + (i % 3)),
+      updated_at: at(1),
     }));
-    for (let i = 0; i < rows.length; i += 100) await app.database.db.insertInto('courses').values(rows.slice(i, i + 100)).execute();
+    for (let i = 0; i < rows.length; i += 100)
+      await app.database.db
+        .insertInto('courses')
+        .values(rows.slice(i, i + 100))
+        .execute();
     app.services.courses.catalogChanged();
   });
   after(() => app.close());
@@ -406,9 +587,16 @@ describe('course list: a catalog past the page-size cap', () => {
     const seen = pages.flatMap((p) => p.results);
     assert.equal(seen.length, 25);
     // Every title ranks the same, so the order is the default one: newest first, then ascending id.
-    assert.deepEqual(seen.map((c) => c.id), [...seen].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? 1 : -1)).map((c) => c.id));
+    assert.deepEqual(
+      seen.map((c) => c.id),
+      [...seen].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? 1 : -1)).map((c) => c.id),
+    );
     const last = (await list('?search=capybara&ordering=-created_at&page_size=100&page=6')).results.slice(-5).map((c) => c.id);
-    assert.deepEqual(pages[2]!.results.map((c) => c.id), last, 'the page beyond the window is the ordered tail');
+    assert.deepEqual(
+      pages[2]!.results.map((c) => c.id),
+      last,
+      'the page beyond the window is the ordered tail',
+    );
   });
 });
 
@@ -427,7 +615,8 @@ describe('course list: query count', () => {
     grace = await createUser(app, { role: 'instructor', username: 'GraceHopper' });
     design = (await createCategory(app, { name: 'Graphic Design' })).id;
     data = (await createCategory(app, { name: 'Data Science & AI' })).id;
-    for (let i = 0; i < 4; i++) await createCourse(app, { instructor: ada, price_cents: 0, category_id: data, average_rating: 4, reviews_count: 1, rating_sum: 4 });
+    for (let i = 0; i < 4; i++)
+      await createCourse(app, { instructor: ada, price_cents: 0, category_id: data, average_rating: 4, reviews_count: 1, rating_sum: 4 });
   });
   after(() => app.close());
 
@@ -447,7 +636,13 @@ describe('course list: query count', () => {
       return { queries, size: page.results.length };
     };
     try {
-      for (const filter of ['', '&search=course', `&category=${data}&ordering=-price`, '&is_free=false&instructor=ada_lovelace', '&min_rating=0']) {
+      for (const filter of [
+        '',
+        '&search=course',
+        `&category=${data}&ordering=-price`,
+        '&is_free=false&instructor=ada_lovelace',
+        '&min_rating=0',
+      ]) {
         const small = await counted(`?page_size=2${filter}`);
         const large = await counted(`?page_size=20${filter}`);
         assert.ok(large.size > small.size, filter);

@@ -21,7 +21,9 @@ describe('course list query plans', () => {
   const plan = async (query: Compilable): Promise<string> => {
     const compiled = query.compile();
     if (!onPostgres) {
-      const rows = await app.database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
+      const rows = await app.database.db.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]),
+      );
       return rows.rows.map((r) => r.detail).join('\n');
     }
     return app.database.db.transaction().execute(async (trx) => {
@@ -33,7 +35,10 @@ describe('course list query plans', () => {
     });
   };
   const page = (filters: CourseFilters, sort: CourseSort) => repo.pageQuery(app.database.db, filters, sort, pageRequest({ page: '2' }));
-  const ordered = (column: CourseOrderColumn, direction: 'asc' | 'desc' = 'asc'): CourseSort => ({ ranked: false, ordering: [{ column, direction }] });
+  const ordered = (column: CourseOrderColumn, direction: 'asc' | 'desc' = 'asc'): CourseSort => ({
+    ranked: false,
+    ordering: [{ column, direction }],
+  });
   const published = (extra: CourseFilters = {}): CourseFilters => ({ isPublished: true, ...extra });
 
   before(async () => {
@@ -46,11 +51,22 @@ describe('course list query plans', () => {
     const others = [await createInstructor(app), await createInstructor(app)];
     const categories = [(await createCategory(app)).id, (await createCategory(app)).id];
     const rows = Array.from({ length: 2000 }, (_, i) => ({
-      title: `Cooking ${i}`, description: 'Knives and pans', price_cents: i * 10, category_id: categories[i % 2]!,
-      instructor_id: others[i % 2]!.user.id, thumbnail: null, is_published: i % 10 !== 0, average_rating: null,
-      created_at: new Date(Date.UTC(2026, 0, 1 + (i % 28))).toISOString(), updated_at: new Date(Date.UTC(2026, 1, 1)).toISOString(),
+      title: `Cooking ${i}`,
+      description: 'Knives and pans',
+      price_cents: i * 10,
+      category_id: categories[i % 2]!,
+      instructor_id: others[i % 2]!.user.id,
+      thumbnail: null,
+      is_published: i % 10 !== 0,
+      average_rating: null,
+      created_at: new Date(Date.UTC(2026, 0, 1 + (i % 28))).toISOString(),
+      updated_at: new Date(Date.UTC(2026, 1, 1)).toISOString(),
     }));
-    for (let i = 0; i < rows.length; i += 500) await app.database.db.insertInto('courses').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await app.database.db
+        .insertInto('courses')
+        .values(rows.slice(i, i + 500))
+        .execute();
     // As autovacuum would: statistics, and the GIN index's pending list merged into the index proper.
     if (onPostgres) await sql`vacuum analyze courses`.execute(app.database.db);
   });
@@ -60,20 +76,31 @@ describe('course list query plans', () => {
     const filters = published({ searchWords: ['pyth'] });
     const expected = onPostgres ? /courses_search/ : /courses_search VIRTUAL TABLE INDEX/;
     assert.match(await plan(repo.countQuery(app.database.db, filters)), expected);
-    assert.match(await plan(repo.firstIdsQuery(app.database.db, filters, { ranked: true, ordering: ordered('created_at', 'desc').ordering }, 500)), expected);
+    assert.match(
+      await plan(repo.firstIdsQuery(app.database.db, filters, { ranked: true, ordering: ordered('created_at', 'desc').ordering }, 500)),
+      expected,
+    );
     assert.doesNotMatch(await plan(page(filters, ordered('price_cents'))), onPostgres ? /Seq Scan on courses/ : /SCAN c\b/);
   });
 
   const columns: [CourseOrderColumn, string][] = [
-    ['created_at', 'created'], ['updated_at', 'updated'], ['price_cents', 'price'], ['title', 'title'],
-    ['average_rating', 'rating'], ['students_count', 'students'], ['reviews_count', 'reviews'],
+    ['created_at', 'created'],
+    ['updated_at', 'updated'],
+    ['price_cents', 'price'],
+    ['title', 'title'],
+    ['average_rating', 'rating'],
+    ['students_count', 'students'],
+    ['reviews_count', 'reviews'],
   ];
   for (const [column, name] of columns) {
     it(`ordering by ${column} walks an index, alone and within a category`, async () => {
       const index = `courses_published_${name}`;
       for (const direction of ['asc', 'desc'] as const) {
         assert.match(await plan(page(published(), ordered(column, direction))), new RegExp(`${index}\\b`), `${column} ${direction}`);
-        assert.match(await plan(page(published({ categoryId }), ordered(column, direction))), new RegExp(`courses_published_category_${name}\\b`));
+        assert.match(
+          await plan(page(published({ categoryId }), ordered(column, direction))),
+          new RegExp(`courses_published_category_${name}\\b`),
+        );
       }
     });
   }
@@ -89,7 +116,10 @@ describe('course list query plans', () => {
     assert.match(await plan(repo.countQuery(app.database.db, published({ minRating: 4 }))), /courses_published_rating/);
     assert.match(await plan(repo.countQuery(app.database.db, published({ minPriceCents: 19_000 }))), /courses_published_price/);
     assert.match(await plan(repo.countQuery(app.database.db, published({ isFree: true }))), /courses_published_price/);
-    assert.match(await plan(repo.countQuery(app.database.db, published({ instructorId: 1 }))), /courses_published_instructor|courses_instructor/);
+    assert.match(
+      await plan(repo.countQuery(app.database.db, published({ instructorId: 1 }))),
+      /courses_published_instructor|courses_instructor/,
+    );
     assert.match(await plan(repo.countQuery(app.database.db, { instructorId: 1 })), /courses_instructor|courses_published_instructor/);
   });
 });

@@ -20,7 +20,11 @@ describe('course thumbnails', () => {
   let categoryId: number;
 
   const fields = (overrides: Record<string, string> = {}) => ({
-    title: 'Photography 101', description: 'Light', price: '19.99', category: String(categoryId), ...overrides,
+    title: 'Photography 101',
+    description: 'Light',
+    price: '19.99',
+    category: String(categoryId),
+    ...overrides,
   });
   const send = async (method: 'POST' | 'PATCH' | 'PUT', url: string, user: TestUser, form: ReturnType<typeof multipart>) => {
     const res = await app.inject({ method, url, headers: { ...user.headers, ...form.headers }, payload: form.payload });
@@ -31,7 +35,15 @@ describe('course thumbnails', () => {
   /** The storage key behind a thumbnail URL. */
   const keyOf = (url: string) => new URL(url).pathname.replace(/^\/media\//, '');
   const stored = (url: string) => path.join(app.mediaRoot, keyOf(url));
-  const courseCount = async () => Number((await app.database.db.selectFrom('courses').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const courseCount = async () =>
+    Number(
+      (
+        await app.database.db
+          .selectFrom('courses')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   before(async () => {
     app = await buildTestApp();
@@ -73,8 +85,12 @@ describe('course thumbnails', () => {
   });
 
   it('judges WebP and GIF by their bytes, whatever the name and declared type say', async () => {
-    const webp = await sharp(await png()).webp().toBuffer();
-    const gif = await sharp(await png()).gif().toBuffer();
+    const webp = await sharp(await png())
+      .webp()
+      .toBuffer();
+    const gif = await sharp(await png())
+      .gif()
+      .toBuffer();
     const asWebp = await upload(webp, 'looks-like.gif', 'image/gif');
     assert.equal(asWebp.status, 201, JSON.stringify(asWebp.body));
     assert.match(asWebp.body.thumbnail, /\.webp$/);
@@ -85,8 +101,18 @@ describe('course thumbnails', () => {
 
   describe('refused files change nothing', () => {
     const refusals: [string, () => Promise<Buffer>, string, string][] = [
-      ['an SVG', async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'logo.svg', 'image/svg+xml'],
-      ['an HTML page', async () => Buffer.from('<!DOCTYPE html><html><body><script>alert(1)</script></body></html>'), 'page.jpg', 'image/jpeg'],
+      [
+        'an SVG',
+        async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        'logo.svg',
+        'image/svg+xml',
+      ],
+      [
+        'an HTML page',
+        async () => Buffer.from('<!DOCTYPE html><html><body><script>alert(1)</script></body></html>'),
+        'page.jpg',
+        'image/jpeg',
+      ],
       ['a renamed script', async () => Buffer.from('#!/bin/sh\nrm -rf / --no-preserve-root\n'), 'photo.jpg', 'image/jpeg'],
       ['a truncated JPEG', async () => (await jpegWithGps(400, 300)).subarray(0, 600), 'cut.jpg', 'image/jpeg'],
       ['a PDF', async () => Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF'), 'doc.png', 'image/png'],
@@ -115,7 +141,12 @@ describe('course thumbnails', () => {
       const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const intruder = await createInstructor(app);
       const files = mediaFiles(app.mediaRoot);
-      const res = await send('PATCH', `/api/courses/${course.id}/`, intruder, multipart({}, { thumbnail: { filename: 'x.png', contentType: 'image/png', data: await png() } }));
+      const res = await send(
+        'PATCH',
+        `/api/courses/${course.id}/`,
+        intruder,
+        multipart({}, { thumbnail: { filename: 'x.png', contentType: 'image/png', data: await png() } }),
+      );
       assert.equal(res.status, 403);
       assert.deepEqual(mediaFiles(app.mediaRoot), files);
     });
@@ -133,7 +164,12 @@ describe('course thumbnails', () => {
     assert.ok(existsSync(first));
     const id = created.body.id as number;
 
-    const replaced = await send('PATCH', `/api/courses/${id}/`, owner, multipart({}, { thumbnail: { filename: 'b.jpg', contentType: 'image/jpeg', data: await jpegWithGps() } }));
+    const replaced = await send(
+      'PATCH',
+      `/api/courses/${id}/`,
+      owner,
+      multipart({}, { thumbnail: { filename: 'b.jpg', contentType: 'image/jpeg', data: await jpegWithGps() } }),
+    );
     assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
     const second = stored(replaced.body.thumbnail as string);
     assert.notEqual(second, first);
@@ -148,7 +184,12 @@ describe('course thumbnails', () => {
     assert.equal(cleared.body.thumbnail, null);
     assert.equal(existsSync(second), false);
 
-    const again = await send('PUT', `/api/courses/${id}/`, owner, multipart(fields(), { thumbnail: { filename: 'c.png', contentType: 'image/png', data: await png() } }));
+    const again = await send(
+      'PUT',
+      `/api/courses/${id}/`,
+      owner,
+      multipart(fields(), { thumbnail: { filename: 'c.png', contentType: 'image/png', data: await png() } }),
+    );
     assert.equal(again.status, 200, JSON.stringify(again.body));
     const third = stored(again.body.thumbnail as string);
     const emptied = await send('PATCH', `/api/courses/${id}/`, owner, multipart({ thumbnail: '' }));
@@ -165,10 +206,21 @@ describe('course thumbnails', () => {
     const attachment = 'attachments/0b7e3c1e-9a4f-4c59-8f00-000000000002.pdf';
     await app.services.storage.put(video, randomBytes(64), 'video/mp4');
     await app.services.storage.put(attachment, Buffer.from('%PDF-1.4'), 'application/pdf');
-    await app.database.db.insertInto('lessons').values({
-      course_id: id, title: 'One', content: '', position: 1, duration: 10, is_preview: false, video, attachment,
-      created_at: nowIso(), updated_at: nowIso(),
-    }).execute();
+    await app.database.db
+      .insertInto('lessons')
+      .values({
+        course_id: id,
+        title: 'One',
+        content: '',
+        position: 1,
+        duration: 10,
+        is_preview: false,
+        video,
+        attachment,
+        created_at: nowIso(),
+        updated_at: nowIso(),
+      })
+      .execute();
     assert.ok([thumbnail, path.join(app.mediaRoot, video), path.join(app.mediaRoot, attachment)].every((f) => existsSync(f)));
 
     const res = await call(app, 'DELETE', `/api/courses/${id}/`, { token: owner.access });
@@ -199,19 +251,34 @@ describe('course thumbnails over the size limit', () => {
   it('is a 413 with no file and no row left', async () => {
     const owner = await createInstructor(app);
     const category = await createCategory(app);
-    const noise = await sharp(randomBytes(128 * 128 * 3), { raw: { width: 128, height: 128, channels: 3 } }).png().toBuffer();
+    const noise = await sharp(randomBytes(128 * 128 * 3), { raw: { width: 128, height: 128, channels: 3 } })
+      .png()
+      .toBuffer();
     assert.ok(noise.length > 4096);
     const form = multipart(
       { title: 'Big', description: '', price: '1', category: String(category.id) },
       { thumbnail: { filename: 'big.png', contentType: 'image/png', data: noise } },
     );
-    const res = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...owner.headers, ...form.headers }, payload: form.payload });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/courses/',
+      headers: { ...owner.headers, ...form.headers },
+      payload: form.payload,
+    });
     assert.equal(res.statusCode, 413, res.body);
     assert.ok(res.json().detail);
     assert.deepEqual(mediaFiles(app.mediaRoot), []);
     assert.deepEqual(await app.database.db.selectFrom('courses').select('id').execute(), []);
-    const small = multipart({ title: 'Small', description: '', price: '1', category: String(category.id) }, { thumbnail: { filename: 's.png', contentType: 'image/png', data: await png(8, 8) } });
-    const ok = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...owner.headers, ...small.headers }, payload: small.payload });
+    const small = multipart(
+      { title: 'Small', description: '', price: '1', category: String(category.id) },
+      { thumbnail: { filename: 's.png', contentType: 'image/png', data: await png(8, 8) } },
+    );
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/courses/',
+      headers: { ...owner.headers, ...small.headers },
+      payload: small.payload,
+    });
     assert.equal(ok.statusCode, 201, ok.body);
   });
 });

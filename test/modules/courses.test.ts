@@ -9,8 +9,22 @@ import { createUser, createStudent, createInstructor, createAdmin, createCategor
 import { call } from '../helpers/http.js';
 
 const LIST_ITEM_FIELDS = [
-  'average_rating', 'category', 'created_at', 'description', 'id', 'instructor', 'is_free', 'is_published', 'lessons_count',
-  'price', 'reviews_count', 'students_count', 'thumbnail', 'title', 'total_duration', 'updated_at',
+  'average_rating',
+  'category',
+  'created_at',
+  'description',
+  'id',
+  'instructor',
+  'is_free',
+  'is_published',
+  'lessons_count',
+  'price',
+  'reviews_count',
+  'students_count',
+  'thumbnail',
+  'title',
+  'total_duration',
+  'updated_at',
 ];
 const PUBLIC_USER_FIELDS = ['bio', 'first_name', 'id', 'last_name', 'profile_image', 'username'];
 
@@ -22,7 +36,15 @@ describe('courses: create, update, delete, detail', () => {
   let student: TestUser;
   let categoryId: number;
   const body = () => ({ title: 'Intro to Rust', description: 'Ownership and borrowing', price: '49.99', category: categoryId });
-  const courseCount = async () => Number((await app.database.db.selectFrom('courses').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const courseCount = async () =>
+    Number(
+      (
+        await app.database.db
+          .selectFrom('courses')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   before(async () => {
     app = await buildTestApp();
@@ -39,7 +61,10 @@ describe('courses: create, update, delete, detail', () => {
       const res = await call(app, 'POST', '/api/courses/', { token: owner.access, body: body() });
       assert.equal(res.status, 201, res.text);
       const course = res.body;
-      assert.deepEqual(Object.keys(course).sort(), [...LIST_ITEM_FIELDS, 'enrollment', 'lessons', 'rating_histogram', 'sections', 'sequential'].sort());
+      assert.deepEqual(
+        Object.keys(course).sort(),
+        [...LIST_ITEM_FIELDS, 'enrollment', 'lessons', 'rating_histogram', 'sections', 'sequential'].sort(),
+      );
       assert.equal(course.title, 'Intro to Rust');
       assert.equal(course.description, 'Ownership and borrowing');
       assert.equal(course.price, '49.99');
@@ -50,7 +75,8 @@ describe('courses: create, update, delete, detail', () => {
       assert.equal(course.instructor.id, owner.user.id);
       assert.equal(course.thumbnail, null);
       assert.equal(course.average_rating, null);
-      for (const counter of ['reviews_count', 'students_count', 'lessons_count', 'total_duration']) assert.equal(course[counter], 0, counter);
+      for (const counter of ['reviews_count', 'students_count', 'lessons_count', 'total_duration'])
+        assert.equal(course[counter], 0, counter);
       assert.deepEqual(course.lessons, []);
       assert.equal(course.enrollment, null);
       assert.match(course.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -100,7 +126,11 @@ describe('courses: create, update, delete, detail', () => {
       assert.equal(res.status, 403);
       assert.match(res.body.detail, /rejected/);
       const pendingThenApproved = await createUser(app, { role: 'instructor', instructor_status: 'pending' });
-      await app.database.db.updateTable('users').set({ instructor_status: 'approved' }).where('id', '=', pendingThenApproved.user.id).execute();
+      await app.database.db
+        .updateTable('users')
+        .set({ instructor_status: 'approved' })
+        .where('id', '=', pendingThenApproved.user.id)
+        .execute();
       assert.equal((await call(app, 'POST', '/api/courses/', { token: pendingThenApproved.access, body: body() })).status, 201);
     });
   });
@@ -127,7 +157,10 @@ describe('courses: create, update, delete, detail', () => {
       await invalid({ title: '' }, 'title', /blank/);
       await invalid({ title: '    ' }, 'title', /blank/);
       await invalid({ title: 'x'.repeat(201) }, 'title', /no more than 200 characters/);
-      const longest = await call(app, 'POST', '/api/courses/', { token: owner.access, body: { ...body(), title: `  ${'y'.repeat(200)}  ` } });
+      const longest = await call(app, 'POST', '/api/courses/', {
+        token: owner.access,
+        body: { ...body(), title: `  ${'y'.repeat(200)}  ` },
+      });
       assert.equal(longest.status, 201, longest.text);
       assert.equal(longest.body.title, 'y'.repeat(200));
     });
@@ -151,8 +184,14 @@ describe('courses: create, update, delete, detail', () => {
       await invalid({ price: '100000000' }, 'price', /less than or equal to 99999999.99/);
       await invalid({ price: 1e21 }, 'price', /less than or equal to 99999999.99/);
       const accepted: [unknown, string, boolean][] = [
-        [49.99, '49.99', false], ['12.5', '12.50', false], [0, '0.00', true], ['0.00', '0.00', true],
-        ['99999999.99', '99999999.99', false], [7, '7.00', false], [' 3.10 ', '3.10', false], ['1e3', '1000.00', false],
+        [49.99, '49.99', false],
+        ['12.5', '12.50', false],
+        [0, '0.00', true],
+        ['0.00', '0.00', true],
+        ['99999999.99', '99999999.99', false],
+        [7, '7.00', false],
+        [' 3.10 ', '3.10', false],
+        ['1e3', '1000.00', false],
       ];
       for (const [price, shown, free] of accepted) {
         const res = await call(app, 'POST', '/api/courses/', { token: owner.access, body: { ...body(), price } });
@@ -174,14 +213,22 @@ describe('courses: create, update, delete, detail', () => {
 
     it('reports every bad field at once and creates nothing', async () => {
       const before = await courseCount();
-      const res = await call(app, 'POST', '/api/courses/', { token: owner.access, body: { title: ' ', description: 'x', price: '1.234', category: 999_999 } });
+      const res = await call(app, 'POST', '/api/courses/', {
+        token: owner.access,
+        body: { title: ' ', description: 'x', price: '1.234', category: 999_999 },
+      });
       assert.equal(res.status, 400);
       assert.deepEqual(Object.keys(res.body).sort(), ['category', 'price', 'title']);
       assert.equal(await courseCount(), before);
     });
 
     it('refuses malformed JSON and bodies that are not objects', async () => {
-      const malformed = await app.inject({ method: 'POST', url: '/api/courses/', headers: { ...owner.headers, 'content-type': 'application/json' }, payload: '{"title":' });
+      const malformed = await app.inject({
+        method: 'POST',
+        url: '/api/courses/',
+        headers: { ...owner.headers, 'content-type': 'application/json' },
+        payload: '{"title":',
+      });
       assert.equal(malformed.statusCode, 400);
       assert.ok(malformed.json().detail);
       const list = await call(app, 'POST', '/api/courses/', { token: owner.access, body: [1, 2] });
@@ -191,9 +238,17 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('update', () => {
     it('lets the owner PATCH any field and PUT the whole course', async () => {
-      const course = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false, created_at: '2026-01-01T00:00:00.000Z' });
+      const course = await createCourse(app, {
+        instructor: owner,
+        category_id: categoryId,
+        is_published: false,
+        created_at: '2026-01-01T00:00:00.000Z',
+      });
       const other = await createCategory(app, { name: 'Databases' });
-      const patched = await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: owner.access, body: { title: 'Renamed', price: 10, is_published: true } });
+      const patched = await call(app, 'PATCH', `/api/courses/${course.id}/`, {
+        token: owner.access,
+        body: { title: 'Renamed', price: 10, is_published: true },
+      });
       assert.equal(patched.status, 200, patched.text);
       assert.equal(patched.body.title, 'Renamed');
       assert.equal(patched.body.price, '10.00');
@@ -218,7 +273,10 @@ describe('courses: create, update, delete, detail', () => {
 
     it('validates PATCH fields like create', async () => {
       const course = await createCourse(app, { instructor: owner, category_id: categoryId });
-      const res = await call(app, 'PATCH', `/api/courses/${course.id}/`, { token: owner.access, body: { title: '', price: '-3', category: 424242 } });
+      const res = await call(app, 'PATCH', `/api/courses/${course.id}/`, {
+        token: owner.access,
+        body: { title: '', price: '-3', category: 424242 },
+      });
       assert.equal(res.status, 400);
       assert.deepEqual(Object.keys(res.body).sort(), ['category', 'price', 'title']);
       const unchanged = await call(app, 'GET', `/api/courses/${course.id}/`);
@@ -266,7 +324,10 @@ describe('courses: create, update, delete, detail', () => {
 
     it('refuses the owner while students are enrolled (409); an admin deletes anyway', async () => {
       const course = await createCourse(app, { instructor: owner, category_id: categoryId });
-      await app.database.db.insertInto('enrollments').values({ student_id: student.user.id, course_id: course.id, enrolled_on: nowIso() }).execute();
+      await app.database.db
+        .insertInto('enrollments')
+        .values({ student_id: student.user.id, course_id: course.id, enrolled_on: nowIso() })
+        .execute();
       await app.database.db.updateTable('courses').set({ students_count: 1 }).where('id', '=', course.id).execute();
       const blocked = await call(app, 'DELETE', `/api/courses/${course.id}/`, { token: owner.access });
       assert.equal(blocked.status, 409);
@@ -293,28 +354,53 @@ describe('courses: create, update, delete, detail', () => {
 
   describe('detail', () => {
     it('shows the lessons outline by order, live counters and the rounded rating', async () => {
-      const course = await createCourse(app, { instructor: owner, 
-        category_id: categoryId, reviews_count: 3, rating_sum: 14, average_rating: 14 / 3, students_count: 7,
+      const course = await createCourse(app, {
+        instructor: owner,
+        category_id: categoryId,
+        reviews_count: 3,
+        rating_sum: 14,
+        average_rating: 14 / 3,
+        students_count: 7,
       });
       const lesson = (title: string, position: number, duration: number, isPreview: boolean) => ({
-        course_id: course.id, title, content: 'secret', position, duration, is_preview: isPreview, video: null, attachment: null,
-        created_at: nowIso(), updated_at: nowIso(),
+        course_id: course.id,
+        title,
+        content: 'secret',
+        position,
+        duration,
+        is_preview: isPreview,
+        video: null,
+        attachment: null,
+        created_at: nowIso(),
+        updated_at: nowIso(),
       });
-      await app.database.db.insertInto('lessons').values([lesson('Second', 2, 60, false), lesson('First', 1, 30, true)]).execute();
+      await app.database.db
+        .insertInto('lessons')
+        .values([lesson('Second', 2, 60, false), lesson('First', 1, 30, true)])
+        .execute();
       const res = await call(app, 'GET', `/api/courses/${course.id}/`);
       assert.equal(res.status, 200);
       assert.equal(res.body.average_rating, 4.67);
       assert.equal(res.body.reviews_count, 3);
       assert.equal(res.body.students_count, 7);
-      assert.deepEqual(res.body.lessons.map((l: { title: string }) => l.title), ['First', 'Second']);
+      assert.deepEqual(
+        res.body.lessons.map((l: { title: string }) => l.title),
+        ['First', 'Second'],
+      );
       assert.deepEqual(Object.keys(res.body.lessons[0]).sort(), ['duration', 'id', 'is_preview', 'order', 'section', 'title']);
-      assert.deepEqual({ ...res.body.lessons[0], id: 0 }, { id: 0, title: 'First', order: 1, duration: 30, is_preview: true, section: null });
+      assert.deepEqual(
+        { ...res.body.lessons[0], id: 0 },
+        { id: 0, title: 'First', order: 1, duration: 30, is_preview: true, section: null },
+      );
     });
 
     it('shows a student their enrollment, and null to others', async () => {
       const course = await createCourse(app, { instructor: owner, category_id: categoryId });
       const enrolledOn = '2026-03-04T05:06:07.089Z';
-      await app.database.db.insertInto('enrollments').values({ student_id: student.user.id, course_id: course.id, enrolled_on: enrolledOn, progress: 50 }).execute();
+      await app.database.db
+        .insertInto('enrollments')
+        .values({ student_id: student.user.id, course_id: course.id, enrolled_on: enrolledOn, progress: 50 })
+        .execute();
       const mine = await call(app, 'GET', `/api/courses/${course.id}/`, { token: student.access });
       assert.deepEqual(mine.body.enrollment, { progress: 50, enrolled_on: enrolledOn, completed_at: null });
       const otherStudent = await createStudent(app);
@@ -335,13 +421,28 @@ describe('courses: create, update, delete, detail', () => {
       const a = await createCourse(app, { instructor: owner, category_id: categoryId });
       const draft = await createCourse(app, { instructor: owner, category_id: categoryId, is_published: false });
       const b = await createCourse(app, { instructor: otherInstructor, category_id: categoryId });
-      assert.deepEqual(await app.services.courses.findFacts(draft.id), { id: draft.id, title: draft.title, instructor_id: owner.user.id, is_published: false, sequential: false });
+      assert.deepEqual(await app.services.courses.findFacts(draft.id), {
+        id: draft.id,
+        title: draft.title,
+        instructor_id: owner.user.id,
+        is_published: false,
+        sequential: false,
+      });
       assert.equal(await app.services.courses.findFacts(999_999), undefined);
-      const as = (viewer: { id: number; role: 'student' | 'instructor' } | null) => ({ ...systemContext('http://example.test'), viewer: viewer && { ...viewer, sessionId: 's' } });
+      const as = (viewer: { id: number; role: 'student' | 'instructor' } | null) => ({
+        ...systemContext('http://example.test'),
+        viewer: viewer && { ...viewer, sessionId: 's' },
+      });
       const asStudent = await app.services.courses.listItems(as({ id: student.user.id, role: 'student' }), [b.id, draft.id, a.id, 999_999]);
-      assert.deepEqual(asStudent.map((c) => c.id), [b.id, a.id]);
+      assert.deepEqual(
+        asStudent.map((c) => c.id),
+        [b.id, a.id],
+      );
       const asOwner = await app.services.courses.listItems(as({ id: owner.user.id, role: 'instructor' }), [draft.id, b.id]);
-      assert.deepEqual(asOwner.map((c) => c.id), [draft.id, b.id]);
+      assert.deepEqual(
+        asOwner.map((c) => c.id),
+        [draft.id, b.id],
+      );
       assert.deepEqual(Object.keys(asOwner[0]!).sort(), LIST_ITEM_FIELDS);
       assert.deepEqual(await app.services.courses.listItems(as(null), []), []);
     });

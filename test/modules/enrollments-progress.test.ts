@@ -27,7 +27,10 @@ describe('progress table', () => {
     const lessons: number[] = [];
 
     const addLesson = async () => {
-      const res = await call(app, 'POST', '/api/lessons/', { as: owner, body: { course: course.id, title: `Lesson ${lessons.length + 1}` } });
+      const res = await call(app, 'POST', '/api/lessons/', {
+        as: owner,
+        body: { course: course.id, title: `Lesson ${lessons.length + 1}` },
+      });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       lessons.push(res.body.id);
       return res.body.id as number;
@@ -55,17 +58,42 @@ describe('progress table', () => {
       bob: [number, number, number, 'null' | 'set' | 'kept'];
     }[] = [
       { name: 'enrolled, course without lessons', act: async () => {}, ann: [0, 0, 0, 'null'], bob: [0, 0, 0, 'null'] },
-      { name: 'three lessons added', act: async () => { await addLesson(); await addLesson(); await addLesson(); }, ann: [0, 0, 3, 'null'], bob: [0, 0, 3, 'null'] },
+      {
+        name: 'three lessons added',
+        act: async () => {
+          await addLesson();
+          await addLesson();
+          await addLesson();
+        },
+        ann: [0, 0, 3, 'null'],
+        bob: [0, 0, 3, 'null'],
+      },
       { name: 'ann completes 1 of 3', act: () => complete(ann, lessons[0]!), ann: [33.33, 1, 3, 'null'], bob: [0, 0, 3, 'null'] },
       { name: 'ann completes 2 of 3', act: () => complete(ann, lessons[1]!), ann: [66.67, 2, 3, 'null'], bob: [0, 0, 3, 'null'] },
-      { name: 'bob completes 2 of 3', act: async () => { await complete(bob, lessons[0]!); await complete(bob, lessons[1]!); }, ann: [66.67, 2, 3, 'null'], bob: [66.67, 2, 3, 'null'] },
+      {
+        name: 'bob completes 2 of 3',
+        act: async () => {
+          await complete(bob, lessons[0]!);
+          await complete(bob, lessons[1]!);
+        },
+        ann: [66.67, 2, 3, 'null'],
+        bob: [66.67, 2, 3, 'null'],
+      },
       { name: 'ann completes 3 of 3', act: () => complete(ann, lessons[2]!), ann: [100, 3, 3, 'set'], bob: [66.67, 2, 3, 'null'] },
       { name: 'lesson added after completion', act: addLesson, ann: [75, 3, 4, 'kept'], bob: [50, 2, 4, 'null'] },
       { name: 'uncompleted lesson removed', act: () => removeLesson(lessons[3]!), ann: [100, 3, 3, 'kept'], bob: [66.67, 2, 3, 'null'] },
       // Bob reaches 100 without completing anything: the lesson he had not done goes.
-      { name: "lesson bob had not done removed", act: () => removeLesson(lessons[2]!), ann: [100, 2, 2, 'kept'], bob: [100, 2, 2, 'set'] },
+      { name: 'lesson bob had not done removed', act: () => removeLesson(lessons[2]!), ann: [100, 2, 2, 'kept'], bob: [100, 2, 2, 'set'] },
       { name: 'completed lesson removed', act: () => removeLesson(lessons[0]!), ann: [100, 1, 1, 'kept'], bob: [100, 1, 1, 'kept'] },
-      { name: 'two lessons added', act: async () => { await addLesson(); await addLesson(); }, ann: [33.33, 1, 3, 'kept'], bob: [33.33, 1, 3, 'kept'] },
+      {
+        name: 'two lessons added',
+        act: async () => {
+          await addLesson();
+          await addLesson();
+        },
+        ann: [33.33, 1, 3, 'kept'],
+        bob: [33.33, 1, 3, 'kept'],
+      },
       {
         name: 'ann unenrolls and re-enrolls',
         act: async () => {
@@ -77,14 +105,24 @@ describe('progress table', () => {
         bob: [33.33, 1, 3, 'kept'],
       },
       { name: 'ann completes 1 of 3 again', act: () => complete(ann, lessons[1]!), ann: [33.33, 1, 3, 'null'], bob: [33.33, 1, 3, 'kept'] },
-      { name: 'every lesson removed', act: async () => { for (const id of [...lessons]) await removeLesson(id); }, ann: [0, 0, 0, 'null'], bob: [0, 0, 0, 'kept'] },
+      {
+        name: 'every lesson removed',
+        act: async () => {
+          for (const id of [...lessons]) await removeLesson(id);
+        },
+        ann: [0, 0, 0, 'null'],
+        bob: [0, 0, 0, 'kept'],
+      },
     ];
 
     assert.equal((await enrollViaApi(app, ann, course.id)).status, 201);
     assert.equal((await enrollViaApi(app, bob, course.id)).status, 201);
     for (const step of steps) {
       await step.act();
-      for (const [who, student, expected] of [['ann', ann, step.ann], ['bob', bob, step.bob]] as const) {
+      for (const [who, student, expected] of [
+        ['ann', ann, step.ann],
+        ['bob', bob, step.bob],
+      ] as const) {
         const actual = await progressOf(student);
         const [progress, completed, total, when] = expected;
         const label = `${step.name}: ${who}`;
@@ -102,7 +140,9 @@ describe('progress table', () => {
     // The list view agrees with the detail view.
     const listed = await call(app, 'GET', '/api/my-progress/', { as: bob });
     assert.deepEqual(
-      (({ progress, completed_lessons, total_lessons, completed_at }) => ({ progress, completed_lessons, total_lessons, completed_at }))(listed.body.results[0]),
+      (({ progress, completed_lessons, total_lessons, completed_at }) => ({ progress, completed_lessons, total_lessons, completed_at }))(
+        listed.body.results[0],
+      ),
       { progress: 0, completed_lessons: 0, total_lessons: 0, completed_at: bobCompletedAt },
     );
   });

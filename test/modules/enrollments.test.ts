@@ -121,13 +121,19 @@ describe('enrollments', () => {
       const res = await call(app, 'GET', '/api/my-courses/?page_size=2', { as: student });
       assert.equal(res.status, 200);
       assert.equal(res.body.count, 3);
-      assert.deepEqual(res.body.results.map((e: { course: { id: number } }) => e.course.id), [courses[2]!.id, courses[1]!.id]);
+      assert.deepEqual(
+        res.body.results.map((e: { course: { id: number } }) => e.course.id),
+        [courses[2]!.id, courses[1]!.id],
+      );
       assert.ok(res.body.next.endsWith('/api/my-courses/?page_size=2&page=2'));
       assert.equal(res.body.previous, null);
       const item = res.body.results[0];
       assert.deepEqual(Object.keys(item).sort(), ['completed_at', 'course', 'enrolled_on', 'id', 'progress']);
       const last = await call(app, 'GET', '/api/my-courses/?page_size=2&page=2', { as: student });
-      assert.deepEqual(last.body.results.map((e: { course: { id: number } }) => e.course.id), [courses[0]!.id]);
+      assert.deepEqual(
+        last.body.results.map((e: { course: { id: number } }) => e.course.id),
+        [courses[0]!.id],
+      );
       assert.equal((await call(app, 'GET', '/api/my-courses/?page=3', { as: student })).status, 404);
     });
 
@@ -167,7 +173,14 @@ describe('enrollments', () => {
       assert.equal(item.completed_lessons, 1);
       assert.equal(item.total_lessons, 3);
       assert.equal(item.completed_at, null);
-      assert.deepEqual(Object.keys(item).sort(), ['completed_at', 'completed_lessons', 'course', 'enrolled_on', 'progress', 'total_lessons']);
+      assert.deepEqual(Object.keys(item).sort(), [
+        'completed_at',
+        'completed_lessons',
+        'course',
+        'enrolled_on',
+        'progress',
+        'total_lessons',
+      ]);
     });
 
     it('GET /api/my-progress/{course_id}/ adds the lessons by order with completion flags; anyone else gets 404', async () => {
@@ -181,10 +194,13 @@ describe('enrollments', () => {
       assert.equal(res.body.progress, 50);
       assert.equal(res.body.completed_lessons, 1);
       assert.equal(res.body.total_lessons, 2);
-      assert.deepEqual(res.body.lessons.map((l: { id: number; order: number; completed: boolean }) => [l.id, l.order, l.completed]), [
-        [l1!.id, 1, false],
-        [l2!.id, 2, true],
-      ]);
+      assert.deepEqual(
+        res.body.lessons.map((l: { id: number; order: number; completed: boolean }) => [l.id, l.order, l.completed]),
+        [
+          [l1!.id, 1, false],
+          [l2!.id, 2, true],
+        ],
+      );
       assert.equal(res.body.lessons[0].completed_at, null);
       assert.ok(!Number.isNaN(Date.parse(res.body.lessons[1].completed_at)));
       assert.equal(res.body.lessons[1].title, l2!.title);
@@ -224,7 +240,10 @@ describe('enrollments', () => {
       // Reaching 100 again keeps the first completion time.
       assert.equal((await completeLessonViaApi(app, student, l2!.id)).body.completed_at, completedAt);
       const summary = await app.services.enrollments.summaryFor(student.user.id, course.id);
-      assert.deepEqual(summary && { progress: summary.progress, completed_at: summary.completed_at }, { progress: 100, completed_at: completedAt });
+      assert.deepEqual(summary && { progress: summary.progress, completed_at: summary.completed_at }, {
+        progress: 100,
+        completed_at: completedAt,
+      });
     });
 
     it('is for enrolled students: 403 otherwise (the owner and admins included), 401 anonymous', async () => {
@@ -265,7 +284,10 @@ describe('enrollments', () => {
       const res = await call(app, 'GET', `/api/courses/${course.id}/students/`, { as: course.owner });
       assert.equal(res.status, 200);
       assert.equal(res.body.count, 2);
-      assert.deepEqual(res.body.results.map((r: { student: { id: number } }) => r.student.id), [s2.user.id, s1.user.id]);
+      assert.deepEqual(
+        res.body.results.map((r: { student: { id: number } }) => r.student.id),
+        [s2.user.id, s1.user.id],
+      );
       const row = res.body.results[1];
       assert.deepEqual(Object.keys(row).sort(), ['completed_at', 'enrolled_on', 'progress', 'student']);
       assert.deepEqual(Object.keys(row.student).sort(), ['bio', 'first_name', 'id', 'last_name', 'profile_image', 'username']);

@@ -22,9 +22,29 @@ const SECURITY_HEADERS = ['x-content-type-options', 'x-frame-options', 'content-
 /** A GIF of `frames` 1×1 frames, alternating black and white so that no encoder merges them. */
 function frameBomb(frames: number): Buffer {
   const header = Buffer.from([
-    ...Buffer.from('GIF89a'), 1, 0, 1, 0, 0x80, 0, 0,
-    0, 0, 0, 255, 255, 255,
-    0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 3, 1, 0, 0, 0,
+    ...Buffer.from('GIF89a'),
+    1,
+    0,
+    1,
+    0,
+    0x80,
+    0,
+    0,
+    0,
+    0,
+    0,
+    255,
+    255,
+    255,
+    0x21,
+    0xff,
+    0x0b,
+    ...Buffer.from('NETSCAPE2.0'),
+    3,
+    1,
+    0,
+    0,
+    0,
   ]);
   // Graphic control (delay 1), image descriptor 1×1, LZW (min code size 2): clear, pixel, end.
   const frame = (pixel: 0 | 1) =>
@@ -50,7 +70,12 @@ describe('hardening: uploads', () => {
     const form = multipart({}, { profile_image: { filename: 'bomb.gif', contentType: 'image/gif', data: bomb } });
     // CPU time of this process (sharp's threads included), which other processes' load does not inflate.
     const started = process.cpuUsage();
-    const res = await app.inject({ method: 'PATCH', url: '/api/profile/', headers: { ...form.headers, ...user.headers }, payload: form.payload });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { ...form.headers, ...user.headers },
+      payload: form.payload,
+    });
     const spent = process.cpuUsage(started);
     const cpuMs = (spent.user + spent.system) / 1000;
     assert.equal(res.statusCode, 200, res.body);
@@ -121,14 +146,23 @@ describe('hardening: media', () => {
   before(async () => {
     app = await buildTestApp();
     await app.services.storage.put(video, Buffer.alloc(5000, 7), 'video/mp4');
-    await app.services.storage.put(thumbnail, await sharp({ create: { width: 4, height: 4, channels: 3, background: '#123' } }).png().toBuffer(), 'image/png');
+    await app.services.storage.put(
+      thumbnail,
+      await sharp({ create: { width: 4, height: 4, channels: 3, background: '#123' } })
+        .png()
+        .toBuffer(),
+      'image/png',
+    );
   });
   after(() => app.close());
 
   // What fetch() sends on a request carrying If-None-Match: cache directives for caches on the way.
   const asFetchRevalidates = { 'cache-control': 'no-cache', pragma: 'no-cache' };
 
-  for (const [what, url] of [['a signed video', () => mediaPath(app.services.media.signedUrl('http://localhost', video) ?? '')], ['a public thumbnail', () => `/media/${thumbnail}`]] as const) {
+  for (const [what, url] of [
+    ['a signed video', () => mediaPath(app.services.media.signedUrl('http://localhost', video) ?? '')],
+    ['a public thumbnail', () => `/media/${thumbnail}`],
+  ] as const) {
     it(`answers a conditional GET of ${what} with 304, with Range too`, async () => {
       const first = await app.inject({ method: 'GET', url: url() });
       assert.equal(first.statusCode, 200);
@@ -165,7 +199,13 @@ describe('hardening: signed URLs stay out of the access log', () => {
     });
     const { url, drop } = await freshDatabaseUrl();
     const mediaRoot = mkdtempSync(path.join(tmpdir(), 'lp-media-'));
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, MEDIA_ROOT: mediaRoot, RATE_LIMIT_ANON: 'off', RATE_LIMIT_USER: 'off' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: url,
+      MEDIA_ROOT: mediaRoot,
+      RATE_LIMIT_ANON: 'off',
+      RATE_LIMIT_USER: 'off',
+    });
     const database = createDatabase(config.databaseUrl);
     await migrateToLatest(database.db);
     const app = await buildApp(config, { database, logger: { level: 'info', stream } });
@@ -272,7 +312,10 @@ describe('hardening: category slugs fit their column', () => {
     assert.equal(same.status, 201, same.text);
     assert.ok(same.body.slug.length <= 120);
     assert.notEqual(same.body.slug, long.body.slug);
-    const renamed = await call(app, 'PATCH', `/api/categories/${String(same.body.id)}/`, { token: admin.access, body: { name: `${'Ⅻ'.repeat(40)}` } });
+    const renamed = await call(app, 'PATCH', `/api/categories/${String(same.body.id)}/`, {
+      token: admin.access,
+      body: { name: `${'Ⅻ'.repeat(40)}` },
+    });
     assert.equal(renamed.status, 200, renamed.text);
     assert.ok(renamed.body.slug.length <= 120);
   });

@@ -25,16 +25,30 @@ describe('housekeeping', () => {
     assert.equal(me.statusCode, 200);
   });
 
-  it('a job runs on one instance at a time (PostgreSQL advisory lock)', { skip: !onPostgres && 'SQLite: one process owns the file' }, async () => {
-    const db = app.database.db;
-    let ran = 0;
-    await db.transaction().execute(async (holder) => {
-      await sql`select pg_advisory_xact_lock(hashtext('lp:prune-sessions'))`.execute(holder);
-      assert.equal(await runExclusive(db, 'prune-sessions', async () => { ran++; }), false);
-    });
-    assert.equal(await runExclusive(db, 'prune-sessions', async () => { ran++; }), true);
-    assert.equal(ran, 1);
-  });
+  it(
+    'a job runs on one instance at a time (PostgreSQL advisory lock)',
+    { skip: !onPostgres && 'SQLite: one process owns the file' },
+    async () => {
+      const db = app.database.db;
+      let ran = 0;
+      await db.transaction().execute(async (holder) => {
+        await sql`select pg_advisory_xact_lock(hashtext('lp:prune-sessions'))`.execute(holder);
+        assert.equal(
+          await runExclusive(db, 'prune-sessions', async () => {
+            ran++;
+          }),
+          false,
+        );
+      });
+      assert.equal(
+        await runExclusive(db, 'prune-sessions', async () => {
+          ran++;
+        }),
+        true,
+      );
+      assert.equal(ran, 1);
+    },
+  );
 });
 
 describe('requests with a bad token are throttled like anonymous traffic', () => {

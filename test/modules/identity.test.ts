@@ -63,7 +63,7 @@ describe('identity: names unique ignoring case in any script, logins unambiguous
     assert.equal(list.status, 200);
   });
 
-  it('a username may not look like an email, so nobody can take over another account\'s email login', async () => {
+  it("a username may not look like an email, so nobody can take over another account's email login", async () => {
     const victim = await register(app, 'victim', 'victim@example.com');
     assert.equal(victim.status, 201);
     const squat = await register(app, 'victim@example.com', 'squatter@example.com');
@@ -94,7 +94,12 @@ describe('identity: names unique ignoring case in any script, logins unambiguous
         assert.deepEqual(res.body, before.body);
       }
       const form = multipart({ nickname: 'x' });
-      const res = await app.inject({ method: 'PATCH', url: '/api/update-profile/', headers: { ...form.headers, authorization: `Bearer ${student.access}` }, payload: form.payload });
+      const res = await app.inject({
+        method: 'PATCH',
+        url: '/api/update-profile/',
+        headers: { ...form.headers, authorization: `Bearer ${student.access}` },
+        payload: form.payload,
+      });
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json(), before.body);
     });

@@ -57,7 +57,10 @@ describe('catalog ids out of range', () => {
 
   it('are a 400 on the field or an empty page, never a 5xx', async () => {
     const admin = await createAdmin(app);
-    const course = await call(app, 'POST', '/api/courses/', { token: admin.access, body: { title: 'T', description: 'D', price: 1, category: Number(HUGE) } });
+    const course = await call(app, 'POST', '/api/courses/', {
+      token: admin.access,
+      body: { title: 'T', description: 'D', price: 1, category: Number(HUGE) },
+    });
     assert.equal(course.status, 400);
     assert.ok(course.body.category);
     for (const url of [`/api/courses/?category=${HUGE}`, `/api/courses/?instructor=${HUGE}`]) {

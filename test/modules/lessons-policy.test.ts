@@ -16,16 +16,36 @@ type Outcome = 200 | 401 | 403 | 404;
  */
 const TABLE: Record<string, Record<Role, Outcome>> = {
   'published, preview': {
-    anonymous: 200, 'other student': 200, 'enrolled student': 200, 'other instructor': 200, owner: 200, admin: 200,
+    anonymous: 200,
+    'other student': 200,
+    'enrolled student': 200,
+    'other instructor': 200,
+    owner: 200,
+    admin: 200,
   },
   'published, not preview': {
-    anonymous: 401, 'other student': 403, 'enrolled student': 200, 'other instructor': 403, owner: 200, admin: 200,
+    anonymous: 401,
+    'other student': 403,
+    'enrolled student': 200,
+    'other instructor': 403,
+    owner: 200,
+    admin: 200,
   },
   'draft, preview': {
-    anonymous: 404, 'other student': 404, 'enrolled student': 404, 'other instructor': 404, owner: 200, admin: 200,
+    anonymous: 404,
+    'other student': 404,
+    'enrolled student': 404,
+    'other instructor': 404,
+    owner: 200,
+    admin: 200,
   },
   'draft, not preview': {
-    anonymous: 404, 'other student': 404, 'enrolled student': 404, 'other instructor': 404, owner: 200, admin: 200,
+    anonymous: 404,
+    'other student': 404,
+    'enrolled student': 404,
+    'other instructor': 404,
+    owner: 200,
+    admin: 200,
   },
 };
 
@@ -55,7 +75,12 @@ describe('the lesson read policy', () => {
           { course: course.id, title: `${published ? 'published' : 'draft'} ${preview ? 'preview' : 'locked'}`, is_preview: preview },
           { video: { filename: 'v.mp4', contentType: 'video/mp4', data: samples.mp4() } },
         );
-        const res = await app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...owner.headers, ...form.headers }, payload: form.payload });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/lessons/',
+          headers: { ...owner.headers, ...form.headers },
+          payload: form.payload,
+        });
         assert.equal(res.statusCode, 201, res.body);
         const row = `${published ? 'published' : 'draft'}, ${preview ? 'preview' : 'not preview'}`;
         lessons[row] = { id: res.json().id, courseId: course.id, videoKey: keyOf(res.json().video) };
@@ -75,7 +100,11 @@ describe('the lesson read policy', () => {
         const detail = await app.inject({ method: 'GET', url: `/api/lessons/${lesson.id}/`, headers: headersOf(role) });
         assert.equal(detail.statusCode, outcome, detail.body);
 
-        const byCourse = await app.inject({ method: 'GET', url: `/api/lessons/?course=${lesson.courseId}&page_size=100`, headers: headersOf(role) });
+        const byCourse = await app.inject({
+          method: 'GET',
+          url: `/api/lessons/?course=${lesson.courseId}&page_size=100`,
+          headers: headersOf(role),
+        });
         assert.equal(byCourse.statusCode, 200);
         const listed = byCourse.json().results.find((l: { id: number }) => l.id === lesson.id);
         const everything = await app.inject({ method: 'GET', url: '/api/lessons/?page_size=100', headers: headersOf(role) });

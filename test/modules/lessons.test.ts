@@ -36,11 +36,28 @@ describe('lessons', () => {
 
   it('creates a lesson with every field, after the last by default, and keeps the course counters', async () => {
     const course = await createCourse(app, { instructor: owner });
-    const first = await post(owner, { course: course.id, title: ' Intro ', content: '# Hello\n\n*markdown*', duration: 90, is_preview: true });
+    const first = await post(owner, {
+      course: course.id,
+      title: ' Intro ',
+      content: '# Hello\n\n*markdown*',
+      duration: 90,
+      is_preview: true,
+    });
     assert.equal(first.statusCode, 201, first.body);
     const lesson = first.json();
     assert.deepEqual(Object.keys(lesson).sort(), [
-      'attachment', 'content', 'course', 'created_at', 'duration', 'id', 'is_preview', 'order', 'section', 'title', 'updated_at', 'video',
+      'attachment',
+      'content',
+      'course',
+      'created_at',
+      'duration',
+      'id',
+      'is_preview',
+      'order',
+      'section',
+      'title',
+      'updated_at',
+      'video',
     ]);
     assert.equal(lesson.course, course.id);
     assert.equal(lesson.title, 'Intro');
@@ -65,7 +82,10 @@ describe('lessons', () => {
 
     const detail = await app.inject({ method: 'GET', url: `/api/courses/${course.id}/`, headers: owner.headers });
     assert.equal(detail.statusCode, 200, detail.body);
-    assert.deepEqual(detail.json().lessons.map((l: { order: number }) => l.order), [1, 2, 10, 11]);
+    assert.deepEqual(
+      detail.json().lessons.map((l: { order: number }) => l.order),
+      [1, 2, 10, 11],
+    );
     assert.equal(detail.json().lessons_count, 4);
     assert.equal(detail.json().total_duration, 120);
   });
@@ -174,12 +194,21 @@ describe('lessons', () => {
     const learner = await createStudent(app);
     await insertEnrollmentRow(app, learner.user.id, course.id);
     const enrollment = await app.database.db
-      .selectFrom('enrollments').select('id').where('student_id', '=', learner.user.id).where('course_id', '=', course.id)
+      .selectFrom('enrollments')
+      .select('id')
+      .where('student_id', '=', learner.user.id)
+      .where('course_id', '=', course.id)
       .executeTakeFirstOrThrow();
-    await app.database.db.insertInto('lesson_completions').values({ enrollment_id: enrollment.id, lesson_id: a.id, completed_at: new Date().toISOString() }).execute();
+    await app.database.db
+      .insertInto('lesson_completions')
+      .values({ enrollment_id: enrollment.id, lesson_id: a.id, completed_at: new Date().toISOString() })
+      .execute();
     await app.services.enrollments.recomputeCourseProgress(app.database.db, course.id);
     const progress = async () =>
-      Number((await app.database.db.selectFrom('enrollments').select('progress').where('id', '=', enrollment.id).executeTakeFirstOrThrow()).progress);
+      Number(
+        (await app.database.db.selectFrom('enrollments').select('progress').where('id', '=', enrollment.id).executeTakeFirstOrThrow())
+          .progress,
+      );
     assert.equal(await progress(), 50);
 
     // Adding a lesson lowers it, removing one raises it again.
@@ -201,8 +230,14 @@ describe('lessons', () => {
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) => post(owner, { course: course.id, title: `L${i}`, duration: 5 })),
     );
-    assert.deepEqual(results.map((r) => r.statusCode), Array(12).fill(201));
-    assert.deepEqual(results.map((r) => r.json().order).sort((x: number, y: number) => x - y), Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.deepEqual(
+      results.map((r) => r.statusCode),
+      Array(12).fill(201),
+    );
+    assert.deepEqual(
+      results.map((r) => r.json().order).sort((x: number, y: number) => x - y),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
     // The same explicit order at once: one wins, the others are told on the field.
     const racing = await Promise.all(Array.from({ length: 6 }, () => post(owner, { course: course.id, title: 'Race', order: 50 })));
     assert.deepEqual(racing.map((r) => r.statusCode).sort(), [201, 400, 400, 400, 400, 400]);
@@ -216,11 +251,17 @@ describe('lessons', () => {
     assert.equal(page1.statusCode, 200);
     const body = page1.json();
     assert.equal(body.count, 5);
-    assert.deepEqual(body.results.map((l: { order: number }) => l.order), [1, 2]);
+    assert.deepEqual(
+      body.results.map((l: { order: number }) => l.order),
+      [1, 2],
+    );
     assert.match(body.next, /page=2/);
     assert.equal(body.previous, null);
     const page3 = await app.inject({ method: 'GET', url: `/api/lessons/?course=${course.id}&page_size=2&page=3`, headers: owner.headers });
-    assert.deepEqual(page3.json().results.map((l: { order: number }) => l.order), [5]);
+    assert.deepEqual(
+      page3.json().results.map((l: { order: number }) => l.order),
+      [5],
+    );
     const past = await app.inject({ method: 'GET', url: `/api/lessons/?course=${course.id}&page=9`, headers: owner.headers });
     assert.equal(past.statusCode, 404);
     assert.deepEqual(past.json(), { detail: 'Invalid page.' });

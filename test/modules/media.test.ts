@@ -69,7 +69,9 @@ describe('lesson uploads and media delivery', () => {
     it(`refuses ${name}: 400 on the field, no file and no row left`, async () => {
       const before = await lessonsOfCourse();
       const files = mediaFiles(app.mediaRoot);
-      const res = await upload({ [field]: { filename: `x.${field === 'video' ? 'mp4' : 'pdf'}`, contentType: declared, data: await sample() } });
+      const res = await upload({
+        [field]: { filename: `x.${field === 'video' ? 'mp4' : 'pdf'}`, contentType: declared, data: await sample() },
+      });
       assert.equal(res.statusCode, 400, res.body);
       assert.ok(Array.isArray(res.json()[field]), res.body);
       assert.equal(await lessonsOfCourse(), before);
@@ -205,7 +207,10 @@ describe('lesson uploads and media delivery', () => {
       const signed = new URL(url, 'http://x');
       const signature = signed.searchParams.get('signature') ?? '';
       const flipped = signature.slice(0, -1) + (signature.endsWith('A') ? 'B' : 'A');
-      const tampered = await app.inject({ method: 'GET', url: `/media/${key}?expires=${signed.searchParams.get('expires')}&signature=${flipped}` });
+      const tampered = await app.inject({
+        method: 'GET',
+        url: `/media/${key}?expires=${signed.searchParams.get('expires')}&signature=${flipped}`,
+      });
       assert.equal(tampered.statusCode, 403);
       const later = Number(signed.searchParams.get('expires')) + 3600;
       const extended = await app.inject({ method: 'GET', url: `/media/${key}?expires=${later}&signature=${signature}` });
@@ -231,7 +236,13 @@ describe('lesson uploads and media delivery', () => {
       const ranged = await app.inject({ method: 'GET', url: '/media/thumbnails/public-sample.png', headers: { range: 'bytes=0-3' } });
       assert.equal(ranged.statusCode, 206);
       assert.deepEqual(ranged.rawPayload, png.subarray(0, 4));
-      for (const missing of ['/media/thumbnails/nope.png', '/media/profile-images/nope.png', '/media/../secret_key', '/media/thumbnails/..%2f..%2fsecret.png', '/media/']) {
+      for (const missing of [
+        '/media/thumbnails/nope.png',
+        '/media/profile-images/nope.png',
+        '/media/../secret_key',
+        '/media/thumbnails/..%2f..%2fsecret.png',
+        '/media/',
+      ]) {
         const r = await app.inject({ method: 'GET', url: missing });
         assert.equal(r.statusCode, 404, missing);
         assert.deepEqual(r.json(), { detail: 'Not found.' });
@@ -250,7 +261,12 @@ describe('lesson uploads and media delivery', () => {
     const oldAttachment = keyOf(lesson.attachment);
 
     const form = multipart({}, { video: { filename: 'w.webm', contentType: 'video/webm', data: samples.webm() } });
-    const replaced = await app.inject({ method: 'PATCH', url: `/api/lessons/${lesson.id}/`, headers: { ...owner.headers, ...form.headers }, payload: form.payload });
+    const replaced = await app.inject({
+      method: 'PATCH',
+      url: `/api/lessons/${lesson.id}/`,
+      headers: { ...owner.headers, ...form.headers },
+      payload: form.payload,
+    });
     assert.equal(replaced.statusCode, 200, replaced.body);
     const newVideo = keyOf(replaced.json().video);
     assert.notEqual(newVideo, oldVideo);
@@ -259,7 +275,12 @@ describe('lesson uploads and media delivery', () => {
     assert.equal(keyOf(replaced.json().attachment), oldAttachment);
     assert.ok(existsSync(path.join(app.mediaRoot, oldAttachment)));
 
-    const cleared = await app.inject({ method: 'PATCH', url: `/api/lessons/${lesson.id}/`, headers: owner.headers, payload: { attachment: null } });
+    const cleared = await app.inject({
+      method: 'PATCH',
+      url: `/api/lessons/${lesson.id}/`,
+      headers: owner.headers,
+      payload: { attachment: null },
+    });
     assert.equal(cleared.statusCode, 200, cleared.body);
     assert.equal(cleared.json().attachment, null);
     assert.ok(!existsSync(path.join(app.mediaRoot, oldAttachment)));
@@ -281,13 +302,24 @@ describe('lesson uploads and media delivery', () => {
     const deleted = await app.inject({ method: 'DELETE', url: `/api/lessons/${lesson.id}/`, headers: owner.headers });
     assert.equal(deleted.statusCode, 204);
     for (const key of keys) assert.ok(!existsSync(path.join(app.mediaRoot, key)), `${key} removed`);
-    assert.deepEqual(mediaFiles(app.mediaRoot).filter((f) => keys.includes(f)), []);
+    assert.deepEqual(
+      mediaFiles(app.mediaRoot).filter((f) => keys.includes(f)),
+      [],
+    );
   });
 
   it('lets an admin manage lesson files too', async () => {
     const admin = await createAdmin(app);
-    const form = multipart({ course: courseId, title: 'By admin' }, { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } });
-    const res = await app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...admin.headers, ...form.headers }, payload: form.payload });
+    const form = multipart(
+      { course: courseId, title: 'By admin' },
+      { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } },
+    );
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/lessons/',
+      headers: { ...admin.headers, ...form.headers },
+      payload: form.payload,
+    });
     assert.equal(res.statusCode, 201, res.body);
     assert.ok(res.json().attachment);
   });
@@ -298,8 +330,16 @@ describe('signed media URLs expire', () => {
     const app = await buildTestApp({ MEDIA_URL_TTL: '1' });
     try {
       const course = await createCourse(app, { is_published: true });
-      const form = multipart({ course: course.id, title: 'Short-lived' }, { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } });
-      const res = await app.inject({ method: 'POST', url: '/api/lessons/', headers: { ...course.owner.headers, ...form.headers }, payload: form.payload });
+      const form = multipart(
+        { course: course.id, title: 'Short-lived' },
+        { attachment: { filename: 'a.pdf', contentType: 'application/pdf', data: samples.pdf() } },
+      );
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/lessons/',
+        headers: { ...course.owner.headers, ...form.headers },
+        payload: form.payload,
+      });
       assert.equal(res.statusCode, 201, res.body);
       const url = String(res.json().attachment);
       const expires = Number(new URL(url).searchParams.get('expires'));
@@ -311,7 +351,10 @@ describe('signed media URLs expire', () => {
         const maxAge = Number(/max-age=(\d+)/.exec(String(early.headers['cache-control']))?.[1]);
         assert.ok(maxAge <= 1, `a short-lived URL is cached no longer than it lives: ${early.headers['cache-control']}`);
       }
-      assert.ok(await waitFor(async () => (await fetchIt()).statusCode === 403, { timeoutMs: 5000, intervalMs: 50 }), 'refused once expired');
+      assert.ok(
+        await waitFor(async () => (await fetchIt()).statusCode === 403, { timeoutMs: 5000, intervalMs: 50 }),
+        'refused once expired',
+      );
       assert.ok(Date.now() >= expires * 1000, 'not refused before its expiry');
       const late = await fetchIt();
       assert.equal(late.statusCode, 403);

@@ -21,7 +21,10 @@ const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 
 function operations(doc: Json): { path: string; method: string; op: Json }[] {
   return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
-    Object.entries(item as Json).filter(([m]) => METHODS.includes(m)).map(([method, op]) => ({ path, method, op: op as Json })));
+    Object.entries(item as Json)
+      .filter(([m]) => METHODS.includes(m))
+      .map(([method, op]) => ({ path, method, op: op as Json })),
+  );
 }
 
 describe('the OpenAPI document', () => {
@@ -68,12 +71,41 @@ describe('the OpenAPI document', () => {
   it('names every object shape in components.schemas, as drf-spectacular names serializers', () => {
     const names = Object.keys(doc.components.schemas);
     for (const name of [
-      'User', 'PublicUser', 'RegisterRequest', 'PatchedProfileRequest', 'ProfileRequest', 'TokenPair', 'LoginRequest', 'TokenRefreshRequest',
-      'Category', 'CategoryRequest', 'PatchedCategoryRequest', 'PaginatedCategoryList', 'CategoryRef',
-      'Course', 'CourseDetail', 'PaginatedCourseList', 'CourseRequest', 'PatchedCourseRequest',
-      'Lesson', 'LessonRequest', 'PatchedLessonRequest', 'Enrollment', 'Progress', 'ProgressDetail', 'Completion', 'CourseStudent',
-      'Review', 'ReviewRequest', 'PatchedReviewRequest', 'PaginatedReviewList', 'Detail', 'ValidationError', 'ErrorDetail',
-    ]) assert.ok(names.includes(name), name);
+      'User',
+      'PublicUser',
+      'RegisterRequest',
+      'PatchedProfileRequest',
+      'ProfileRequest',
+      'TokenPair',
+      'LoginRequest',
+      'TokenRefreshRequest',
+      'Category',
+      'CategoryRequest',
+      'PatchedCategoryRequest',
+      'PaginatedCategoryList',
+      'CategoryRef',
+      'Course',
+      'CourseDetail',
+      'PaginatedCourseList',
+      'CourseRequest',
+      'PatchedCourseRequest',
+      'Lesson',
+      'LessonRequest',
+      'PatchedLessonRequest',
+      'Enrollment',
+      'Progress',
+      'ProgressDetail',
+      'Completion',
+      'CourseStudent',
+      'Review',
+      'ReviewRequest',
+      'PatchedReviewRequest',
+      'PaginatedReviewList',
+      'Detail',
+      'ValidationError',
+      'ErrorDetail',
+    ])
+      assert.ok(names.includes(name), name);
     const list = doc.paths['/api/courses/'].get.responses['200'].content['application/json'].schema;
     assert.deepEqual(list, { $ref: '#/components/schemas/PaginatedCourseList' });
     assert.deepEqual(doc.components.schemas.Course.properties.instructor, { $ref: '#/components/schemas/PublicUser' });
@@ -100,13 +132,16 @@ describe('the OpenAPI document', () => {
     for (const media of Object.values<Json>(content)) assert.deepEqual(media.schema, { $ref: '#/components/schemas/CourseRequest' });
     const thumbnail = doc.components.schemas.CourseRequest.properties.thumbnail;
     assert.ok(thumbnail.anyOf.some((s: Json) => s.format === 'binary'));
-    assert.deepEqual(doc.paths['/api/courses/{id}/'].patch.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/PatchedCourseRequest' });
+    assert.deepEqual(doc.paths['/api/courses/{id}/'].patch.requestBody.content['application/json'].schema, {
+      $ref: '#/components/schemas/PatchedCourseRequest',
+    });
   });
 
   it('documents error responses with named schemas', () => {
     const create = doc.paths['/api/courses/'].post.responses;
     assert.deepEqual(create['400'].content['application/json'].schema, { $ref: '#/components/schemas/ValidationError' });
-    for (const status of ['401', '403', '429']) assert.deepEqual(create[status].content['application/json'].schema, { $ref: '#/components/schemas/ErrorDetail' });
+    for (const status of ['401', '403', '429'])
+      assert.deepEqual(create[status].content['application/json'].schema, { $ref: '#/components/schemas/ErrorDetail' });
     const detail = doc.paths['/api/courses/{id}/'].get.responses;
     assert.ok(detail['404'] && !detail['403'] && !detail['400']);
     assert.ok(!doc.paths['/api/courses/'].get.responses['404']);
@@ -141,9 +176,18 @@ describe('schema names', () => {
   it('refuses two different shapes under one name', () => {
     const a = { type: 'object', title: 'Thing', properties: { a: { type: 'string' } } };
     const b = { type: 'object', title: 'Thing', properties: { b: { type: 'string' } } };
-    const doc = { openapi: '3.1.0', paths: { '/a': { get: { responses: { 200: { content: { 'application/json': { schema: a } } } } } }, '/b': { get: { responses: { 200: { content: { 'application/json': { schema: b } } } } } } } };
+    const doc = {
+      openapi: '3.1.0',
+      paths: {
+        '/a': { get: { responses: { 200: { content: { 'application/json': { schema: a } } } } } },
+        '/b': { get: { responses: { 200: { content: { 'application/json': { schema: b } } } } } },
+      },
+    };
     assert.throws(() => hoistNamedSchemas(doc, new Map()), SchemaNameClash);
-    const same = { ...doc, paths: { ...doc.paths, '/b': { get: { responses: { 200: { content: { 'application/json': { schema: { ...a } } } } } } } } };
+    const same = {
+      ...doc,
+      paths: { ...doc.paths, '/b': { get: { responses: { 200: { content: { 'application/json': { schema: { ...a } } } } } } } },
+    };
     const hoisted: Json = hoistNamedSchemas(same, new Map());
     assert.deepEqual(Object.keys(hoisted.components.schemas), ['Thing']);
   });
@@ -153,9 +197,19 @@ describe('schema names', () => {
     const database = createDatabase(config.databaseUrl);
     await migrateToLatest(database.db);
     const app = await buildApp(config, { database, logger: false });
-    app.get('/api/clash-a/', { schema: { response: { 200: named('ClashingName', Type.Object({ a: Type.String() })) } }, config: { auth: 'public' } }, async () => ({ a: '' }));
-    app.get('/api/clash-b/', { schema: { response: { 200: named('ClashingName', Type.Object({ b: Type.String() })) } }, config: { auth: 'public' } }, async () => ({ b: '' }));
-    await assert.rejects(async () => { await app.ready(); }, /two different schemas are named "ClashingName"/);
+    app.get(
+      '/api/clash-a/',
+      { schema: { response: { 200: named('ClashingName', Type.Object({ a: Type.String() })) } }, config: { auth: 'public' } },
+      async () => ({ a: '' }),
+    );
+    app.get(
+      '/api/clash-b/',
+      { schema: { response: { 200: named('ClashingName', Type.Object({ b: Type.String() })) } }, config: { auth: 'public' } },
+      async () => ({ b: '' }),
+    );
+    await assert.rejects(async () => {
+      await app.ready();
+    }, /two different schemas are named "ClashingName"/);
     await app.close().catch(() => {});
   });
 });

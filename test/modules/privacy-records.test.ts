@@ -25,9 +25,13 @@ describe('personal data: quiz attempts and certificates', () => {
     const student = await createStudent(app);
     await enroll(app, student, course.id);
     const questionId = quiz.body.questions[0].id as number;
-    const failed = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: [{ question: questionId, text: 'Lyon' }] });
+    const failed = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, {
+      answers: [{ question: questionId, text: 'Lyon' }],
+    });
     assert.equal(failed.status, 201);
-    const passed = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: [{ question: questionId, text: 'paris' }] });
+    const passed = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, {
+      answers: [{ question: questionId, text: 'paris' }],
+    });
     assert.equal(passed.body.passed, true);
 
     const exported = await api(app, 'GET', '/api/profile/export/', student);

@@ -36,15 +36,23 @@ describe('personal data', () => {
       const [enrollment] = res.body.enrollments;
       assert.equal(enrollment.course.id, course.id);
       assert.equal(enrollment.progress, 50);
-      assert.deepEqual(enrollment.lesson_completions.map((c: { lesson: { id: number } }) => c.lesson.id), [first?.id]);
+      assert.deepEqual(
+        enrollment.lesson_completions.map((c: { lesson: { id: number } }) => c.lesson.id),
+        [first?.id],
+      );
       assert.equal(res.body.reviews[0].rating, 4);
       assert.deepEqual(res.body.quiz_attempts, []);
       assert.deepEqual(res.body.certificates, []);
       assert.equal(res.body.sessions.length, 2);
-      assert.ok(res.body.sessions.some((s: { ip: string }) => s.ip === '127.0.0.1'), 'the login address');
-      for (const session of res.body.sessions) assert.deepEqual(Object.keys(session).sort(), ['created_at', 'expires_at', 'ip', 'revoked_at']);
+      assert.ok(
+        res.body.sessions.some((s: { ip: string }) => s.ip === '127.0.0.1'),
+        'the login address',
+      );
+      for (const session of res.body.sessions)
+        assert.deepEqual(Object.keys(session).sort(), ['created_at', 'expires_at', 'ip', 'revoked_at']);
       const text = JSON.stringify(res.body);
-      for (const secret of [student.access, student.refresh, logged.body.access, logged.body.refresh, 'password']) assert.equal(text.includes(secret), false);
+      for (const secret of [student.access, student.refresh, logged.body.access, logged.body.refresh, 'password'])
+        assert.equal(text.includes(secret), false);
     });
 
     it('answers 401 to anonymous callers', async () => {
@@ -94,7 +102,10 @@ describe('personal data', () => {
       assert.equal(res.body, '');
       // Every session is dead.
       assert.equal((await api(app, 'GET', '/api/profile/', student)).status, 401);
-      assert.equal((await app.inject({ method: 'GET', url: '/api/profile/', headers: { authorization: `Bearer ${second.body.access}` } })).statusCode, 401);
+      assert.equal(
+        (await app.inject({ method: 'GET', url: '/api/profile/', headers: { authorization: `Bearer ${second.body.access}` } })).statusCode,
+        401,
+      );
       assert.equal((await api(app, 'POST', '/api/token/refresh/', undefined, { refresh: student.refresh })).status, 401);
       // Never logs in again, by name, email or the new name.
       assert.equal((await login(app, username)).status, 401);
@@ -114,8 +125,16 @@ describe('personal data', () => {
       const reviews = await api(app, 'GET', `/api/reviews/?course=${course.id}`);
       const kept = reviews.body.results.find((r: { rating: number }) => r.rating === 2);
       assert.equal(kept.student.username, `deleted-${student.user.id}`);
-      assert.equal(await app.database.db.selectFrom('enrollments').select('id').where('student_id', '=', student.user.id).executeTakeFirst(), undefined);
-      const deleted = await app.database.db.selectFrom('events').select('type').where('course_id', '=', course.id).where('type', '=', 'enrollment.deleted').execute();
+      assert.equal(
+        await app.database.db.selectFrom('enrollments').select('id').where('student_id', '=', student.user.id).executeTakeFirst(),
+        undefined,
+      );
+      const deleted = await app.database.db
+        .selectFrom('events')
+        .select('type')
+        .where('course_id', '=', course.id)
+        .where('type', '=', 'enrollment.deleted')
+        .execute();
       assert.equal(deleted.length, 1);
       // The name and email are free again.
       const again = await api(app, 'POST', '/api/register/', undefined, { username, email, password: 'a-brand-new-passphrase' });
@@ -132,7 +151,10 @@ describe('personal data', () => {
       const hook = await api(app, 'POST', '/api/webhooks/', instructor, { url: 'http://93.184.216.34/hook', events: ['*'] });
       assert.equal(hook.status, 201, JSON.stringify(hook.body));
       assert.equal((await erase(instructor)).statusCode, 204);
-      assert.equal(await app.database.db.selectFrom('webhook_endpoints').select('id').where('owner_id', '=', instructor.user.id).executeTakeFirst(), undefined);
+      assert.equal(
+        await app.database.db.selectFrom('webhook_endpoints').select('id').where('owner_id', '=', instructor.user.id).executeTakeFirst(),
+        undefined,
+      );
     });
   });
 });

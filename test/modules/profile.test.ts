@@ -21,8 +21,20 @@ describe('profile', () => {
     const res = await call(app, 'GET', '/api/profile/', { token: s.access });
     assert.equal(res.status, 200);
     assert.deepEqual(Object.keys(res.body).sort(), [
-      'bio', 'date_joined', 'email', 'first_name', 'id', 'instructor_status', 'is_active', 'is_instructor',
-      'is_staff', 'is_student', 'last_name', 'profile_image', 'role', 'username',
+      'bio',
+      'date_joined',
+      'email',
+      'first_name',
+      'id',
+      'instructor_status',
+      'is_active',
+      'is_instructor',
+      'is_staff',
+      'is_student',
+      'last_name',
+      'profile_image',
+      'role',
+      'username',
     ]);
   });
 
@@ -41,7 +53,10 @@ describe('profile', () => {
       assert.equal(res.body.is_active, true);
       assert.equal(res.body.instructor_status, 'none');
     }
-    const put = await call(app, 'PUT', '/api/update-profile/', { token: s.access, body: { email: `new-${s.user.email}`, last_name: 'Hopper' } });
+    const put = await call(app, 'PUT', '/api/update-profile/', {
+      token: s.access,
+      body: { email: `new-${s.user.email}`, last_name: 'Hopper' },
+    });
     assert.equal(put.status, 200);
     assert.equal(put.body.email, `new-${s.user.email}`);
     const putWithoutEmail = await call(app, 'PUT', '/api/profile/', { token: s.access, body: { last_name: 'X' } });
@@ -68,8 +83,16 @@ describe('profile', () => {
 
   it('accepts a profile image judged by content, replaces and clears it, removing old files', async () => {
     const s = await createStudent(app);
-    const form = multipart({ bio: 'with picture' }, { profile_image: { filename: 'me.txt', contentType: 'text/plain', data: await png() } });
-    const res = await app.inject({ method: 'PATCH', url: '/api/profile/', headers: { ...form.headers, ...s.headers }, payload: form.payload });
+    const form = multipart(
+      { bio: 'with picture' },
+      { profile_image: { filename: 'me.txt', contentType: 'text/plain', data: await png() } },
+    );
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { ...form.headers, ...s.headers },
+      payload: form.payload,
+    });
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json();
     assert.equal(body.bio, 'with picture');
@@ -77,9 +100,16 @@ describe('profile', () => {
     const firstKey = new URL(body.profile_image).pathname.replace('/media/', '');
     assert.ok(existsSync(path.join(app.mediaRoot, firstKey)));
 
-    const jpeg = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } })
+      .jpeg()
+      .toBuffer();
     const form2 = multipart({}, { profile_image: { filename: 'x.png', contentType: 'image/png', data: jpeg } });
-    const replaced = await app.inject({ method: 'PATCH', url: '/api/update-profile/', headers: { ...form2.headers, ...s.headers }, payload: form2.payload });
+    const replaced = await app.inject({
+      method: 'PATCH',
+      url: '/api/update-profile/',
+      headers: { ...form2.headers, ...s.headers },
+      payload: form2.payload,
+    });
     assert.equal(replaced.statusCode, 200);
     assert.match(replaced.json().profile_image, /\.jpg$/);
     assert.ok(!existsSync(path.join(app.mediaRoot, firstKey)), 'old image removed');
@@ -102,7 +132,12 @@ describe('profile', () => {
     ];
     for (const [filename, contentType, data] of refused) {
       const form = multipart({ bio: 'should not stick' }, { profile_image: { filename, contentType, data } });
-      const res = await app.inject({ method: 'PATCH', url: '/api/profile/', headers: { ...form.headers, ...s.headers }, payload: form.payload });
+      const res = await app.inject({
+        method: 'PATCH',
+        url: '/api/profile/',
+        headers: { ...form.headers, ...s.headers },
+        payload: form.payload,
+      });
       assert.equal(res.statusCode, 400, `${filename}: ${res.body}`);
       assert.ok(Array.isArray(res.json().profile_image), res.body);
     }
@@ -119,7 +154,12 @@ describe('profile', () => {
       .toBuffer();
     assert.ok(big.length > 64 * 1024);
     const form = multipart({}, { profile_image: { filename: 'big.png', contentType: 'image/png', data: big } });
-    const res = await app.inject({ method: 'PATCH', url: '/api/profile/', headers: { ...form.headers, ...s.headers }, payload: form.payload });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { ...form.headers, ...s.headers },
+      payload: form.payload,
+    });
     assert.equal(res.statusCode, 413);
     assert.equal(typeof res.json().detail, 'string');
   });
@@ -127,7 +167,12 @@ describe('profile', () => {
   it('refuses a text value for the file field', async () => {
     const s = await createStudent(app);
     const form = multipart({ profile_image: 'http://evil.example/x.png' });
-    const res = await app.inject({ method: 'PATCH', url: '/api/profile/', headers: { ...form.headers, ...s.headers }, payload: form.payload });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { ...form.headers, ...s.headers },
+      payload: form.payload,
+    });
     assert.equal(res.statusCode, 400);
     assert.ok(res.json().profile_image);
   });
@@ -143,24 +188,39 @@ describe('change password', () => {
   it('changes it, keeps this session, revokes the others', async () => {
     const s = await createStudent(app);
     const other = await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: PASSWORD } });
-    const res = await call(app, 'POST', '/api/change-password/', { token: s.access, body: { old_password: PASSWORD, new_password: 'Quiet-Meadow-913' } });
+    const res = await call(app, 'POST', '/api/change-password/', {
+      token: s.access,
+      body: { old_password: PASSWORD, new_password: 'Quiet-Meadow-913' },
+    });
     assert.equal(res.status, 200);
     assert.equal(typeof res.body.detail, 'string');
     assert.equal((await call(app, 'GET', '/api/profile/', { token: s.access })).status, 200);
     assert.equal((await call(app, 'GET', '/api/profile/', { token: other.body.access })).status, 401);
     assert.equal((await call(app, 'POST', '/api/token/refresh/', { body: { refresh: other.body.refresh } })).status, 401);
     assert.equal((await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: PASSWORD } })).status, 401);
-    assert.equal((await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: 'Quiet-Meadow-913' } })).status, 200);
+    assert.equal(
+      (await call(app, 'POST', '/api/login/', { body: { username: s.user.username, password: 'Quiet-Meadow-913' } })).status,
+      200,
+    );
   });
 
   it('refuses a wrong old password on old_password and a weak new one on new_password', async () => {
     const s = await createStudent(app);
-    const wrong = await call(app, 'POST', '/api/change-password/', { token: s.access, body: { old_password: 'nope-nope-nope', new_password: 'Quiet-Meadow-913' } });
+    const wrong = await call(app, 'POST', '/api/change-password/', {
+      token: s.access,
+      body: { old_password: 'nope-nope-nope', new_password: 'Quiet-Meadow-913' },
+    });
     assert.equal(wrong.status, 400);
     assert.ok(wrong.body.old_password);
-    const weak = await call(app, 'POST', '/api/change-password/', { token: s.access, body: { old_password: PASSWORD, new_password: '12345678' } });
+    const weak = await call(app, 'POST', '/api/change-password/', {
+      token: s.access,
+      body: { old_password: PASSWORD, new_password: '12345678' },
+    });
     assert.equal(weak.status, 400);
     assert.ok(weak.body.new_password.length >= 1);
-    assert.equal((await call(app, 'POST', '/api/change-password/', { body: { old_password: PASSWORD, new_password: 'Quiet-Meadow-913' } })).status, 401);
+    assert.equal(
+      (await call(app, 'POST', '/api/change-password/', { body: { old_password: PASSWORD, new_password: 'Quiet-Meadow-913' } })).status,
+      401,
+    );
   });
 });

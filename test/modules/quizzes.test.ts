@@ -14,9 +14,26 @@ const SECRET_CHOICE_EXPLANATION = 'Choice-explained-9190';
 const quizDocument = (extra: Record<string, unknown> = {}) => ({
   pass_mark: 75,
   questions: [
-    { kind: 'single', prompt: 'Pick B', choices: [{ text: 'A' }, { text: 'B', correct: true }, { text: 'C' }], explanation: SECRET_CHOICE_EXPLANATION },
-    { kind: 'multiple', prompt: 'Pick A and C', points: 2, choices: [{ text: 'A', correct: true }, { text: 'B' }, { text: 'C', correct: true }] },
-    { kind: 'true_false', prompt: 'True?', choices: [{ text: 'True', correct: true }, { text: 'False', correct: false }] },
+    {
+      kind: 'single',
+      prompt: 'Pick B',
+      choices: [{ text: 'A' }, { text: 'B', correct: true }, { text: 'C' }],
+      explanation: SECRET_CHOICE_EXPLANATION,
+    },
+    {
+      kind: 'multiple',
+      prompt: 'Pick A and C',
+      points: 2,
+      choices: [{ text: 'A', correct: true }, { text: 'B' }, { text: 'C', correct: true }],
+    },
+    {
+      kind: 'true_false',
+      prompt: 'True?',
+      choices: [
+        { text: 'True', correct: true },
+        { text: 'False', correct: false },
+      ],
+    },
     { kind: 'short_text', prompt: 'Where?', accepted_answers: [SECRET_ANSWER, 'Other-Place'], explanation: SECRET_EXPLANATION },
   ],
   ...extra,
@@ -69,7 +86,13 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const [q] = res.body.questions;
       assert.equal(q.order, 1);
       assert.equal(q.points, 1);
-      assert.deepEqual(q.choices.map((c: { text: string; correct: boolean }) => [c.text, c.correct]), [['True', true], ['False', false]]);
+      assert.deepEqual(
+        q.choices.map((c: { text: string; correct: boolean }) => [c.text, c.correct]),
+        [
+          ['True', true],
+          ['False', false],
+        ],
+      );
       assert.deepEqual(q.accepted_answers, []);
       assert.equal(q.explanation, '');
       for (const who of [course.owner, await createAdmin(app)]) {
@@ -97,7 +120,10 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal(list.body.results[0].score, attempt.body.score);
       // A failing replacement changes nothing.
       const bad = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, {
-        questions: [{ kind: 'single', prompt: 'ok', choices: [{ text: 'a', correct: true }, { text: 'b' }] }, { kind: 'single', prompt: 'bad', choices: [{ text: 'a' }] }],
+        questions: [
+          { kind: 'single', prompt: 'ok', choices: [{ text: 'a', correct: true }, { text: 'b' }] },
+          { kind: 'single', prompt: 'bad', choices: [{ text: 'a' }] },
+        ],
       });
       assert.equal(bad.status, 400);
       assert.deepEqual((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, course.owner)).body, replaced.body);
@@ -109,15 +135,49 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const put = (body: unknown) => api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, body as Record<string, unknown>);
       const ok = { kind: 'single', prompt: 'fine', choices: [{ text: 'a', correct: true }, { text: 'b' }] };
       const cases: [string, unknown, string][] = [
-        ['single with two correct', { kind: 'single', prompt: 'p', choices: [{ text: 'a', correct: true }, { text: 'b', correct: true }] }, 'choices'],
+        [
+          'single with two correct',
+          {
+            kind: 'single',
+            prompt: 'p',
+            choices: [
+              { text: 'a', correct: true },
+              { text: 'b', correct: true },
+            ],
+          },
+          'choices',
+        ],
         ['single with none correct', { kind: 'single', prompt: 'p', choices: [{ text: 'a' }, { text: 'b' }] }, 'choices'],
         ['single with one choice', { kind: 'single', prompt: 'p', choices: [{ text: 'a', correct: true }] }, 'choices'],
         ['multiple with none correct', { kind: 'multiple', prompt: 'p', choices: [{ text: 'a' }, { text: 'b' }] }, 'choices'],
-        ['true_false with three choices', { kind: 'true_false', prompt: 'p', choices: [{ text: 'a', correct: true }, { text: 'b' }, { text: 'c' }] }, 'choices'],
-        ['true_false with both correct', { kind: 'true_false', prompt: 'p', choices: [{ text: 'a', correct: true }, { text: 'b', correct: true }] }, 'choices'],
+        [
+          'true_false with three choices',
+          { kind: 'true_false', prompt: 'p', choices: [{ text: 'a', correct: true }, { text: 'b' }, { text: 'c' }] },
+          'choices',
+        ],
+        [
+          'true_false with both correct',
+          {
+            kind: 'true_false',
+            prompt: 'p',
+            choices: [
+              { text: 'a', correct: true },
+              { text: 'b', correct: true },
+            ],
+          },
+          'choices',
+        ],
         ['short_text without accepted answers', { kind: 'short_text', prompt: 'p' }, 'accepted_answers'],
-        ['short_text with choices', { kind: 'short_text', prompt: 'p', accepted_answers: ['a'], choices: [{ text: 'a', correct: true }] }, 'choices'],
-        ['short_text with 21 accepted answers', { kind: 'short_text', prompt: 'p', accepted_answers: Array.from({ length: 21 }, (_, i) => `a${i}`) }, 'accepted_answers'],
+        [
+          'short_text with choices',
+          { kind: 'short_text', prompt: 'p', accepted_answers: ['a'], choices: [{ text: 'a', correct: true }] },
+          'choices',
+        ],
+        [
+          'short_text with 21 accepted answers',
+          { kind: 'short_text', prompt: 'p', accepted_answers: Array.from({ length: 21 }, (_, i) => `a${i}`) },
+          'accepted_answers',
+        ],
         ['a choice question with accepted answers', { ...ok, accepted_answers: ['x'] }, 'accepted_answers'],
         ['an unknown kind', { ...ok, kind: 'essay' }, 'kind'],
         ['zero points', { ...ok, points: 0 }, 'points'],
@@ -125,7 +185,11 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         ['a missing prompt', { kind: 'single', choices: ok.choices }, 'prompt'],
       ];
       // A NUL anywhere in a body is refused by the one shared check, on the top-level field.
-      for (const question of [{ ...ok, prompt: 'a\u0000b' }, { ...ok, choices: [{ text: 'a\u0000', correct: true }, { text: 'b' }] }, { kind: 'short_text', prompt: 'p', accepted_answers: ['a\u0000'] }]) {
+      for (const question of [
+        { ...ok, prompt: 'a\u0000b' },
+        { ...ok, choices: [{ text: 'a\u0000', correct: true }, { text: 'b' }] },
+        { kind: 'short_text', prompt: 'p', accepted_answers: ['a\u0000'] },
+      ]) {
         const res = await put({ questions: [ok, question] });
         assert.equal(res.status, 400);
         assert.equal(res.headers['x-error-code'], 'null_characters_not_allowed');
@@ -153,7 +217,7 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, course.owner)).status, 404, 'nothing was created');
     });
 
-    it('who may change it: another instructor 403, a student 403, anonymous 401, someone else\'s draft 404, unknown lesson 404', async () => {
+    it("who may change it: another instructor 403, a student 403, anonymous 401, someone else's draft 404, unknown lesson 404", async () => {
       const course = await createCourse(app);
       const lesson = await createLesson(app, course.id);
       const draft = await createCourse(app, { is_published: false });
@@ -167,7 +231,11 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal((await api(app, 'PUT', '/api/lessons/999999/quiz/', other, doc)).status, 404);
       assert.equal((await api(app, 'PUT', '/api/lessons/99999999999/quiz/', other, doc)).status, 404);
       assert.equal((await api(app, 'DELETE', `/api/lessons/${lesson.id}/quiz/`, other)).status, 403);
-      assert.equal((await api(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, draft.owner, doc)).status, 200, 'the owner edits their draft');
+      assert.equal(
+        (await api(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, draft.owner, doc)).status,
+        200,
+        'the owner edits their draft',
+      );
       assert.equal((await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, await createAdmin(app), doc)).status, 200);
     });
 
@@ -212,7 +280,10 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const course = await createCourse(app);
       const lesson = await createLesson(app, course.id);
       const results = await Promise.all([1, 2].map(() => api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, quizDocument())));
-      assert.deepEqual(results.map((r) => r.status), [200, 200]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [200, 200],
+      );
       const quizzes = await app.database.db.selectFrom('quizzes').select('id').where('lesson_id', '=', lesson.id).execute();
       assert.equal(quizzes.length, 1);
       const questions = await app.database.db.selectFrom('quiz_questions').select('id').where('quiz_id', '=', quizzes[0]!.id).execute();
@@ -231,7 +302,10 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal(all.body.passed, true);
       assert.equal(all.body.quiz, quiz.id);
       assert.equal(all.body.student.id, student.user.id);
-      assert.deepEqual(all.body.results.map((r: { correct: boolean }) => r.correct), [true, true, true, true]);
+      assert.deepEqual(
+        all.body.results.map((r: { correct: boolean }) => r.correct),
+        [true, true, true, true],
+      );
       // Multiple (2 points) wrong: 3 of 5 = 60 < 75.
       const some = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [1]) });
       assert.equal(some.body.score, 60);
@@ -240,11 +314,18 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const one = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz).slice(0, 1) });
       assert.equal(one.status, 201);
       assert.equal(one.body.score, 20);
-      assert.deepEqual(one.body.results.map((r: { points: number }) => r.points), [1, 0, 0, 0]);
+      assert.deepEqual(
+        one.body.results.map((r: { points: number }) => r.points),
+        [1, 0, 0, 0],
+      );
       const none = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: [] });
       assert.equal(none.body.score, 0);
       // Stored with the answers as given.
-      const row = await app.database.db.selectFrom('quiz_attempts').select(['answers', 'attempt_number']).where('id', '=', one.body.id).executeTakeFirstOrThrow();
+      const row = await app.database.db
+        .selectFrom('quiz_attempts')
+        .select(['answers', 'attempt_number'])
+        .where('id', '=', one.body.id)
+        .executeTakeFirstOrThrow();
       assert.deepEqual(JSON.parse(row.answers), answersFor(quiz).slice(0, 1));
       assert.equal(row.attempt_number, 3);
     });
@@ -258,23 +339,45 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const put = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, { pass_mark: 66, questions: [tf, tf, tf] });
       const [a, b, c] = put.body.questions as Quiz['questions'];
       const res = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, {
-        answers: [{ question: a!.id, choices: [a!.choices[0]!.id] }, { question: b!.id, choices: [b!.choices[0]!.id] }, { question: c!.id, choices: [c!.choices[1]!.id] }],
+        answers: [
+          { question: a!.id, choices: [a!.choices[0]!.id] },
+          { question: b!.id, choices: [b!.choices[0]!.id] },
+          { question: c!.id, choices: [c!.choices[1]!.id] },
+        ],
       });
       assert.equal(res.body.score, 66.67);
       assert.equal(res.body.passed, true);
     });
 
-    it('bad answers are 400 keyed by the answer index: another quiz\'s question, another question\'s choice, twice, wrong form, NUL', async () => {
+    it("bad answers are 400 keyed by the answer index: another quiz's question, another question's choice, twice, wrong form, NUL", async () => {
       const { lesson, student, quiz } = await setup();
       const other = await setup();
       const [single, multiple, , short] = quiz.questions;
       const post = (answers: unknown[]) => api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers });
       const cases: [string, unknown[], string, string][] = [
-        ['a question of another quiz', [{ question: other.quiz.questions[0]!.id, choices: [other.quiz.questions[0]!.choices[0]!.id] }], '0', 'question'],
+        [
+          'a question of another quiz',
+          [{ question: other.quiz.questions[0]!.id, choices: [other.quiz.questions[0]!.choices[0]!.id] }],
+          '0',
+          'question',
+        ],
         ['an unknown question', [{ question: 99999999, choices: [] }], '0', 'question'],
         ['a choice of another question', [{ question: single!.id, choices: [multiple!.choices[0]!.id] }], '0', 'choices'],
-        ['a question answered twice', [{ question: single!.id, choices: [] }, { question: single!.id, choices: [] }], '1', 'question'],
-        ['a choice given twice', [{ question: multiple!.id, choices: [multiple!.choices[0]!.id, multiple!.choices[0]!.id] }], '0', 'choices'],
+        [
+          'a question answered twice',
+          [
+            { question: single!.id, choices: [] },
+            { question: single!.id, choices: [] },
+          ],
+          '1',
+          'question',
+        ],
+        [
+          'a choice given twice',
+          [{ question: multiple!.id, choices: [multiple!.choices[0]!.id, multiple!.choices[0]!.id] }],
+          '0',
+          'choices',
+        ],
         ['text for a choice question', [{ question: single!.id, text: 'B' }], '0', 'text'],
         ['choices for a short_text question', [{ question: short!.id, choices: [single!.choices[0]!.id] }], '0', 'choices'],
         ['a choice id that is not an integer', [{ question: single!.id, choices: ['x'] }], '0', 'choices'],
@@ -314,7 +417,11 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
     it('max_attempts: the attempt past the limit is 409 no_attempts_left; the student view counts them', async () => {
       const { lesson, student, quiz } = await setup({ max_attempts: 2 });
-      for (let i = 0; i < 2; i++) assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [0]) })).status, 201);
+      for (let i = 0; i < 2; i++)
+        assert.equal(
+          (await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [0]) })).status,
+          201,
+        );
       const third = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz) });
       assert.equal(third.status, 409);
       assert.equal(third.headers['x-error-code'], 'no_attempts_left');
@@ -324,11 +431,14 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     });
 
     it('reveal_answers: after_pass hides until the student passes, always shows, never hides; authors always see', async () => {
-      const revealed = (attempt: { results: Record<string, unknown>[] }) => attempt.results.every((r) => 'explanation' in r && 'accepted_answers' in r && 'choices' in r);
-      const hidden = (attempt: { results: Record<string, unknown>[] }) => attempt.results.every((r) => Object.keys(r).sort().join() === 'correct,points,question');
+      const revealed = (attempt: { results: Record<string, unknown>[] }) =>
+        attempt.results.every((r) => 'explanation' in r && 'accepted_answers' in r && 'choices' in r);
+      const hidden = (attempt: { results: Record<string, unknown>[] }) =>
+        attempt.results.every((r) => Object.keys(r).sort().join() === 'correct,points,question');
 
       const after = await setup();
-      const post = (s: typeof after, wrong: number[]) => api(app, 'POST', `/api/lessons/${s.lesson.id}/quiz/attempts/`, s.student, { answers: answersFor(s.quiz, wrong) });
+      const post = (s: typeof after, wrong: number[]) =>
+        api(app, 'POST', `/api/lessons/${s.lesson.id}/quiz/attempts/`, s.student, { answers: answersFor(s.quiz, wrong) });
       const failed = await post(after, [0, 1]);
       assert.ok(hidden(failed.body), JSON.stringify(failed.body));
       assert.ok(hidden((await api(app, 'GET', `/api/lessons/${after.lesson.id}/quiz/attempts/`, after.student)).body.results[0]));
@@ -337,7 +447,10 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const short = passed.body.results[3];
       assert.deepEqual(short.accepted_answers, [SECRET_ANSWER, 'Other-Place']);
       assert.equal(short.explanation, SECRET_EXPLANATION);
-      assert.deepEqual(passed.body.results[1].choices, after.quiz.questions[1]!.choices.filter((c) => c.correct).map((c) => c.id));
+      assert.deepEqual(
+        passed.body.results[1].choices,
+        after.quiz.questions[1]!.choices.filter((c) => c.correct).map((c) => c.id),
+      );
       const list = await api(app, 'GET', `/api/lessons/${after.lesson.id}/quiz/attempts/`, after.student);
       assert.ok(list.body.results.every(revealed), 'once passed, earlier attempts show the answers too');
 
@@ -350,12 +463,15 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.ok(owner.body.results.every(revealed));
     });
 
-    it('lists: a student their own, newest first; the owner and admins everyone\'s, filtered by student; a huge page 404', async () => {
+    it("lists: a student their own, newest first; the owner and admins everyone's, filtered by student; a huge page 404", async () => {
       const { lesson, student, quiz, course } = await setup();
       const other = await createStudent(app);
       await enroll(app, other, course.id);
       const mine = [];
-      for (let i = 0; i < 3; i++) mine.push((await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [i]) })).body.id);
+      for (let i = 0; i < 3; i++)
+        mine.push(
+          (await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [i]) })).body.id,
+        );
       await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, other, { answers: [] });
       const own = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, student);
       assert.equal(own.body.count, 3);
@@ -382,7 +498,11 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal(refused.headers['x-error-code'], 'quiz_required');
       assert.equal((await completeLesson(app, student, plain.id)).status, 200);
       await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [1]) });
-      assert.equal((await api(app, 'GET', `/api/my-progress/${course.id}/`, student)).body.completed_lessons, 1, 'a failed attempt completes nothing');
+      assert.equal(
+        (await api(app, 'GET', `/api/my-progress/${course.id}/`, student)).body.completed_lessons,
+        1,
+        'a failed attempt completes nothing',
+      );
       assert.equal((await api(app, 'GET', '/api/my-certificates/', student)).body.count, 0);
       const pass = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz) });
       assert.equal(pass.body.passed, true);
@@ -395,14 +515,25 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal(certificates.body.results[0].course.id, course.id);
       // Passing again changes nothing.
       await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz) });
-      const events = await app.database.db.selectFrom('events').select(['type', 'data']).where('course_id', '=', course.id).orderBy('created_at').execute();
+      const events = await app.database.db
+        .selectFrom('events')
+        .select(['type', 'data'])
+        .where('course_id', '=', course.id)
+        .orderBy('created_at')
+        .execute();
       const types = events.map((e) => e.type);
       assert.equal(types.filter((t) => t === 'quiz.attempted').length, 3);
       assert.equal(types.filter((t) => t === 'lesson.completed').length, 2);
       assert.equal(types.filter((t) => t === 'course.completed').length, 1);
       assert.equal(types.filter((t) => t === 'certificate.issued').length, 1);
-      const attempted = events.filter((e) => e.type === 'quiz.attempted').map((e) => e.data).join('\n');
-      assert.ok(!attempted.includes(SECRET_ANSWER) && !attempted.includes(SECRET_EXPLANATION) && !attempted.includes('"correct"'), attempted);
+      const attempted = events
+        .filter((e) => e.type === 'quiz.attempted')
+        .map((e) => e.data)
+        .join('\n');
+      assert.ok(
+        !attempted.includes(SECRET_ANSWER) && !attempted.includes(SECRET_EXPLANATION) && !attempted.includes('"correct"'),
+        attempted,
+      );
     });
   });
 
@@ -420,7 +551,12 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       await get('passing attempt', 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { answers: answersFor(quiz) });
       await get('no attempts left', 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { answers: answersFor(quiz) });
       await get('attempts', 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`);
-      await get('bad answers', 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { answers: [{ question: quiz.questions[3]!.id, choices: [quiz.questions[0]!.choices[1]!.id] }, { question: quiz.questions[0]!.id, text: 'x' }] });
+      await get('bad answers', 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+        answers: [
+          { question: quiz.questions[3]!.id, choices: [quiz.questions[0]!.choices[1]!.id] },
+          { question: quiz.questions[0]!.id, text: 'x' },
+        ],
+      });
       await get('complete refused', 'POST', `/api/lessons/${lesson.id}/complete/`);
       await get('quiz PUT refused', 'PUT', `/api/lessons/${lesson.id}/quiz/`, quizDocument());
       await get('lesson', 'GET', `/api/lessons/${lesson.id}/`);
@@ -433,7 +569,10 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       await get('plain lesson', 'GET', `/api/lessons/${plain.id}/`);
       await get('my certificates', 'GET', '/api/my-certificates/');
       const statuses = responses.map(([label]) => label);
-      assert.ok(responses.every(([, r]) => r.status < 500), statuses.join(', '));
+      assert.ok(
+        responses.every(([, r]) => r.status < 500),
+        statuses.join(', '),
+      );
       assert.equal(responses[2]![1].status, 201, 'the passing attempt was taken');
       for (const [label, res] of responses) {
         const text = JSON.stringify(res.body ?? '');

@@ -25,13 +25,20 @@ describe('review replies and moderation', () => {
     }
     assert.equal((await enroll(app, author, course.id)).status, 201);
     const res = await api(app, 'POST', '/api/reviews/', author, { course: course.id, rating, comment: 'Fine' });
-    if (options.is_published === false) await app.database.db.updateTable('courses').set({ is_published: false }).where('id', '=', course.id).execute();
+    if (options.is_published === false)
+      await app.database.db.updateTable('courses').set({ is_published: false }).where('id', '=', course.id).execute();
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return { course, author, review: res.body as { id: number; created_at: string }, url: `/api/reviews/${res.body.id}/` };
   }
 
   const audit = (reviewId: number) =>
-    app.database.db.selectFrom('audit_log').select(['action', 'actor_id']).where('target_type', '=', 'review').where('target_id', '=', reviewId).orderBy('id').execute();
+    app.database.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_id'])
+      .where('target_type', '=', 'review')
+      .where('target_id', '=', reviewId)
+      .orderBy('id')
+      .execute();
 
   describe('replies', () => {
     it("lets the course's owner reply and replace the reply (created_at kept, updated_at moves); everyone reads it", async () => {
@@ -101,7 +108,10 @@ describe('review replies and moderation', () => {
       assert.equal(again.status, 202);
       assert.deepEqual(again.body, first.body);
       const twice = await Promise.all([1, 2, 3].map(() => api(app, 'POST', `${url}report/`, admin, { reason: 'Abuse' })));
-      assert.deepEqual(twice.map((r) => r.status), [202, 202, 202]);
+      assert.deepEqual(
+        twice.map((r) => r.status),
+        [202, 202, 202],
+      );
       const rows = await app.database.db.selectFrom('review_reports').select('id').where('review_id', '=', review.id).execute();
       assert.equal(rows.length, 2);
 
@@ -125,17 +135,27 @@ describe('review replies and moderation', () => {
     it('lists reports for admins, newest first, filtered by resolved; hiding resolves them', async () => {
       const { url, review } = await reviewed();
       const reporters = [await createStudent(app), await createInstructor(app)];
-      for (const r of reporters) assert.equal((await api(app, 'POST', `${url}report/`, r, { reason: `by ${r.user.username}` })).status, 202);
+      for (const r of reporters)
+        assert.equal((await api(app, 'POST', `${url}report/`, r, { reason: `by ${r.user.username}` })).status, 202);
       const open = await api(app, 'GET', '/api/admin/reports/?resolved=false&page_size=100', admin);
       assert.equal(open.status, 200);
       const mine = open.body.results.filter((r: { review: number }) => r.review === review.id);
-      assert.deepEqual(mine.map((r: { reporter: { id: number } }) => r.reporter.id), [reporters[1]!.user.id, reporters[0]!.user.id]);
+      assert.deepEqual(
+        mine.map((r: { reporter: { id: number } }) => r.reporter.id),
+        [reporters[1]!.user.id, reporters[0]!.user.id],
+      );
       assert.deepEqual(Object.keys(mine[0]).sort(), ['created_at', 'id', 'reason', 'reporter', 'resolved', 'review']);
       assert.equal((await api(app, 'POST', `/api/admin/reviews/${review.id}/hide/`, admin)).status, 200);
       const resolved = await api(app, 'GET', '/api/admin/reports/?resolved=true&page_size=100', admin);
-      assert.deepEqual(resolved.body.results.filter((r: { review: number }) => r.review === review.id).map((r: { resolved: boolean }) => r.resolved), [true, true]);
+      assert.deepEqual(
+        resolved.body.results.filter((r: { review: number }) => r.review === review.id).map((r: { resolved: boolean }) => r.resolved),
+        [true, true],
+      );
       const stillOpen = await api(app, 'GET', '/api/admin/reports/?resolved=false&page_size=100', admin);
-      assert.equal(stillOpen.body.results.some((r: { review: number }) => r.review === review.id), false);
+      assert.equal(
+        stillOpen.body.results.some((r: { review: number }) => r.review === review.id),
+        false,
+      );
       const bad = await api(app, 'GET', '/api/admin/reports/?resolved=maybe', admin);
       assert.equal(bad.status, 400);
       assert.ok(Array.isArray(bad.body.resolved));
@@ -151,7 +171,10 @@ describe('review replies and moderation', () => {
       const other = await createStudent(app);
       assert.equal((await enroll(app, other, course.id)).status, 201);
       assert.equal((await api(app, 'POST', '/api/reviews/', other, { course: course.id, rating: 5 })).status, 201);
-      assert.deepEqual((({ reviews_count, average_rating }) => ({ reviews_count, average_rating }))(await courseCounters(app, course.id)), { reviews_count: 2, average_rating: 3 });
+      assert.deepEqual((({ reviews_count, average_rating }) => ({ reviews_count, average_rating }))(await courseCounters(app, course.id)), {
+        reviews_count: 2,
+        average_rating: 3,
+      });
 
       const hidden = await api(app, 'POST', `/api/admin/reviews/${review.id}/hide/`, admin);
       assert.equal(hidden.status, 200);
@@ -165,7 +188,7 @@ describe('review replies and moderation', () => {
         assert.deepEqual(list.body.results.map((r: { id: number }) => r.id).includes(review.id), false);
         assert.equal(list.body.count, 1);
         // is_hidden only on the viewer's own review.
-        assert.ok(list.body.results.every((r: { student: { id: number } }) => ('is_hidden' in r) === (r.student.id === who?.user.id)));
+        assert.ok(list.body.results.every((r: { student: { id: number } }) => 'is_hidden' in r === (r.student.id === who?.user.id)));
       }
       for (const who of [author, admin]) {
         const res = await api(app, 'GET', url, who);
@@ -182,7 +205,10 @@ describe('review replies and moderation', () => {
       const edited = await api(app, 'PATCH', url, author, { rating: 2 });
       assert.equal(edited.status, 200);
       assert.equal(edited.body.is_hidden, true);
-      assert.deepEqual((({ reviews_count, rating_sum }) => ({ reviews_count, rating_sum }))(await courseCounters(app, course.id)), { reviews_count: 1, rating_sum: 5 });
+      assert.deepEqual((({ reviews_count, rating_sum }) => ({ reviews_count, rating_sum }))(await courseCounters(app, course.id)), {
+        reviews_count: 1,
+        rating_sum: 5,
+      });
       // Hiding again changes nothing and records nothing new.
       assert.equal((await api(app, 'POST', `/api/admin/reviews/${review.id}/hide/`, admin)).status, 200);
 
@@ -210,13 +236,21 @@ describe('review replies and moderation', () => {
   });
 
   describe('events and audit', () => {
-    it('records review.created/updated/deleted in the outbox; an admin deletion is audited, the author\'s is not', async () => {
+    it("records review.created/updated/deleted in the outbox; an admin deletion is audited, the author's is not", async () => {
       const { course, author, url, review } = await reviewed(4);
       assert.equal((await api(app, 'PATCH', url, author, { comment: 'Changed' })).status, 200);
       assert.equal((await api(app, 'DELETE', url, author)).status, 204);
-      const events = await app.database.db.selectFrom('events').select(['type', 'data', 'course_id']).where('course_id', '=', course.id).orderBy('created_at').execute();
+      const events = await app.database.db
+        .selectFrom('events')
+        .select(['type', 'data', 'course_id'])
+        .where('course_id', '=', course.id)
+        .orderBy('created_at')
+        .execute();
       const reviewEvents = events.filter((e) => e.type.startsWith('review.'));
-      assert.deepEqual(reviewEvents.map((e) => e.type), ['review.created', 'review.updated', 'review.deleted']);
+      assert.deepEqual(
+        reviewEvents.map((e) => e.type),
+        ['review.created', 'review.updated', 'review.deleted'],
+      );
       assert.deepEqual(JSON.parse(reviewEvents[0]!.data), { id: review.id, course: course.id, student: author.user.id, rating: 4 });
       assert.deepEqual(await audit(review.id), []);
 

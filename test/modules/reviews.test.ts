@@ -29,7 +29,17 @@ describe('reviews', () => {
       const res = await reviewViaApi(app, student, { course: course.id, rating: 4, comment: 'Clear and practical.' });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       // The author also sees is_hidden (review moderation); everyone sees the reply.
-      assert.deepEqual(Object.keys(res.body).sort(), ['comment', 'course', 'created_at', 'id', 'is_hidden', 'rating', 'reply', 'student', 'updated_at']);
+      assert.deepEqual(Object.keys(res.body).sort(), [
+        'comment',
+        'course',
+        'created_at',
+        'id',
+        'is_hidden',
+        'rating',
+        'reply',
+        'student',
+        'updated_at',
+      ]);
       assert.equal(res.body.course, course.id);
       assert.equal(res.body.rating, 4);
       assert.equal(res.body.comment, 'Clear and practical.');
@@ -114,7 +124,11 @@ describe('reviews', () => {
       const course = await createCourse(app);
       const other = await createCourse(app);
       const draft = await createCourse(app);
-      const students = [await enrolledStudent(app, course.id), await enrolledStudent(app, course.id), await enrolledStudent(app, course.id)];
+      const students = [
+        await enrolledStudent(app, course.id),
+        await enrolledStudent(app, course.id),
+        await enrolledStudent(app, course.id),
+      ];
       const ids: number[] = [];
       for (const [i, rating] of [3, 5, 1].entries()) {
         ids.push((await reviewViaApi(app, students[i], { course: course.id, rating })).body.id);
@@ -128,7 +142,10 @@ describe('reviews', () => {
       const ofCourse = await call(app, 'GET', `/api/reviews/?course=${course.id}`);
       assert.equal(ofCourse.status, 200);
       assert.equal(ofCourse.body.count, 3);
-      assert.deepEqual(ofCourse.body.results.map((r: { id: number }) => r.id), [ids[2], ids[1], ids[0]]);
+      assert.deepEqual(
+        ofCourse.body.results.map((r: { id: number }) => r.id),
+        [ids[2], ids[1], ids[0]],
+      );
 
       const all = await call(app, 'GET', '/api/reviews/?page_size=100');
       const allIds = all.body.results.map((r: { id: number }) => r.id);
@@ -136,13 +153,25 @@ describe('reviews', () => {
       assert.ok(!allIds.includes(hidden));
 
       const byRating = await call(app, 'GET', `/api/reviews/?course=${course.id}&ordering=-rating`);
-      assert.deepEqual(byRating.body.results.map((r: { rating: number }) => r.rating), [5, 3, 1]);
+      assert.deepEqual(
+        byRating.body.results.map((r: { rating: number }) => r.rating),
+        [5, 3, 1],
+      );
       const oldest = await call(app, 'GET', `/api/reviews/?course=${course.id}&ordering=created_at`);
-      assert.deepEqual(oldest.body.results.map((r: { id: number }) => r.id), ids);
+      assert.deepEqual(
+        oldest.body.results.map((r: { id: number }) => r.id),
+        ids,
+      );
       const five = await call(app, 'GET', `/api/reviews/?course=${course.id}&rating=5`);
-      assert.deepEqual(five.body.results.map((r: { id: number }) => r.id), [ids[1]]);
+      assert.deepEqual(
+        five.body.results.map((r: { id: number }) => r.id),
+        [ids[1]],
+      );
       const byStudent = await call(app, 'GET', `/api/reviews/?student=${students[0]!.user.id}`);
-      assert.deepEqual(byStudent.body.results.map((r: { id: number }) => r.id), [ids[0]]);
+      assert.deepEqual(
+        byStudent.body.results.map((r: { id: number }) => r.id),
+        [ids[0]],
+      );
       const page = await call(app, 'GET', `/api/reviews/?course=${course.id}&page_size=2`);
       assert.equal(page.body.results.length, 2);
       assert.ok(page.body.next);
@@ -197,7 +226,9 @@ describe('reviews', () => {
       assert.equal(patched.body.comment, 'Great');
       assert.ok(patched.body.updated_at >= created.body.updated_at);
       assert.deepEqual(
-        (({ reviews_count, rating_sum, average_rating }) => ({ reviews_count, rating_sum, average_rating }))(await courseCounters(app, course.id)),
+        (({ reviews_count, rating_sum, average_rating }) => ({ reviews_count, rating_sum, average_rating }))(
+          await courseCounters(app, course.id),
+        ),
         { reviews_count: 2, rating_sum: 7, average_rating: 3.5 },
       );
 

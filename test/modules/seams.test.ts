@@ -27,11 +27,17 @@ describe('seams', () => {
     const tooLong = 't'.repeat(201);
 
     it('accepts 200 characters with surrounding spaces and refuses 201 or blank, for a course', async () => {
-      const ok = await call(app, 'POST', '/api/courses/', { token: owner.access, body: { title: padded, description: '', price: '1.00', category: categoryId } });
+      const ok = await call(app, 'POST', '/api/courses/', {
+        token: owner.access,
+        body: { title: padded, description: '', price: '1.00', category: categoryId },
+      });
       assert.equal(ok.status, 201);
       assert.equal(ok.body.title, 't'.repeat(200));
       for (const title of [tooLong, '   ']) {
-        const bad = await call(app, 'POST', '/api/courses/', { token: owner.access, body: { title, description: '', price: '1.00', category: categoryId } });
+        const bad = await call(app, 'POST', '/api/courses/', {
+          token: owner.access,
+          body: { title, description: '', price: '1.00', category: categoryId },
+        });
         assert.equal(bad.status, 400);
         assert.ok(bad.body.title);
         assert.equal(bad.headers['x-error-code'], 'invalid');
@@ -39,7 +45,10 @@ describe('seams', () => {
     });
 
     it('accepts and refuses exactly the same titles for a lesson', async () => {
-      const course = await call(app, 'POST', '/api/courses/', { token: owner.access, body: { title: 'C', description: '', price: '0', category: categoryId } });
+      const course = await call(app, 'POST', '/api/courses/', {
+        token: owner.access,
+        body: { title: 'C', description: '', price: '0', category: categoryId },
+      });
       const ok = await call(app, 'POST', '/api/lessons/', { token: owner.access, body: { course: course.body.id, title: padded } });
       assert.equal(ok.status, 201);
       assert.equal(ok.body.title, 't'.repeat(200));

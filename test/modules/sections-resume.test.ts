@@ -33,7 +33,10 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
     const before = await progress(student, course.id);
     assert.equal(before.resume, null);
     assert.equal(before.next_lesson, lessons[0]!.id);
-    assert.deepEqual(before.lessons.map((l: { position: number | null }) => l.position), [null, null, null]);
+    assert.deepEqual(
+      before.lessons.map((l: { position: number | null }) => l.position),
+      [null, null, null],
+    );
 
     const res = await report(student, lessons[1]!.id, 12.5);
     assert.equal(res.status, 200);
@@ -41,7 +44,10 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
     const moved = await report(student, lessons[1]!.id, 30);
     assert.equal(moved.body.position, 30);
     const after = await progress(student, course.id);
-    assert.deepEqual(after.lessons.map((l: { position: number | null }) => l.position), [null, 30, null]);
+    assert.deepEqual(
+      after.lessons.map((l: { position: number | null }) => l.position),
+      [null, 30, null],
+    );
     assert.deepEqual(after.resume, { lesson: lessons[1]!.id, position: 30 });
     assert.equal(after.next_lesson, lessons[0]!.id);
     assert.equal(after.progress, 0);
@@ -80,7 +86,12 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
     assert.equal(p.completed_lessons, 1);
     assert.equal(p.progress, 33.33);
     assert.equal(p.lessons[0].completed, true);
-    const events = await app.database.db.selectFrom('events').select('data').where('type', '=', 'lesson.completed').where('course_id', '=', course.id).execute();
+    const events = await app.database.db
+      .selectFrom('events')
+      .select('data')
+      .where('type', '=', 'lesson.completed')
+      .where('course_id', '=', course.id)
+      .execute();
     assert.equal(events.length, 1);
     // Going back below 90% does not uncomplete it.
     assert.equal((await report(student, lessons[0]!.id, 3)).body.completed, true);

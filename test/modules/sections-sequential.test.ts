@@ -39,10 +39,22 @@ describe(`sequential courses (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     assert.equal((await api(app, 'GET', `/api/courses/${course.id}/`)).body.sequential, false);
     const category = course.category_id;
-    const created = await api(app, 'POST', '/api/courses/', course.owner, { title: 'Seq', description: '', price: 0, category, sequential: true });
+    const created = await api(app, 'POST', '/api/courses/', course.owner, {
+      title: 'Seq',
+      description: '',
+      price: 0,
+      category,
+      sequential: true,
+    });
     assert.equal(created.status, 201);
     assert.equal(created.body.sequential, true);
-    const put = await api(app, 'PUT', `/api/courses/${created.body.id}/`, course.owner, { title: 'Seq', description: '', price: 0, category, sequential: false });
+    const put = await api(app, 'PUT', `/api/courses/${created.body.id}/`, course.owner, {
+      title: 'Seq',
+      description: '',
+      price: 0,
+      category,
+      sequential: false,
+    });
     assert.equal(put.body.sequential, false);
     const other = await createStudent(app);
     assert.equal((await api(app, 'PATCH', `/api/courses/${course.id}/`, other, { sequential: true })).status, 403);
@@ -52,15 +64,35 @@ describe(`sequential courses (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
   it('course detail: for the enrolled student each lesson says completed and locked; a preview is never locked', async () => {
     const { course, lessons, student } = await setup();
-    assert.deepEqual(await locksOf(course.id, student), [[false, false], [false, true], [false, false], [false, true]]);
+    assert.deepEqual(await locksOf(course.id, student), [
+      [false, false],
+      [false, true],
+      [false, false],
+      [false, true],
+    ]);
     assert.equal((await completeLesson(app, student, lessons[0]!.id)).status, 200);
-    assert.deepEqual(await locksOf(course.id, student), [[true, false], [false, false], [false, false], [false, true]]);
+    assert.deepEqual(await locksOf(course.id, student), [
+      [true, false],
+      [false, false],
+      [false, false],
+      [false, true],
+    ]);
     assert.equal((await completeLesson(app, student, lessons[1]!.id)).status, 200);
     assert.equal((await completeLesson(app, student, lessons[2]!.id)).status, 200);
-    assert.deepEqual(await locksOf(course.id, student), [[true, false], [true, false], [true, false], [false, false]]);
+    assert.deepEqual(await locksOf(course.id, student), [
+      [true, false],
+      [true, false],
+      [true, false],
+      [false, false],
+    ]);
     // Unmarking an earlier lesson locks the later ones again.
     assert.equal((await api(app, 'DELETE', `/api/lessons/${lessons[0]!.id}/complete/`, student)).status, 200);
-    assert.deepEqual(await locksOf(course.id, student), [[false, false], [true, true], [true, false], [false, true]]);
+    assert.deepEqual(await locksOf(course.id, student), [
+      [false, false],
+      [true, true],
+      [true, false],
+      [false, true],
+    ]);
     // The owner, admins, anonymous and not-enrolled callers see no completed/locked fields.
     for (const viewer of [course.owner, admin, undefined, await createStudent(app)]) {
       const detail = await api(app, 'GET', `/api/courses/${course.id}/`, viewer);
@@ -108,17 +140,24 @@ describe(`sequential courses (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       none.body.results.filter((l: { course: number }) => l.course === course.id).map((l: { id: number }) => l.id),
       [lessons[0]!.id, lessons[2]!.id],
     );
-    const ids = async () => (await api(app, 'GET', `/api/lessons/?course=${course.id}`, student)).body.results.map((l: { id: number }) => l.id);
+    const ids = async () =>
+      (await api(app, 'GET', `/api/lessons/?course=${course.id}`, student)).body.results.map((l: { id: number }) => l.id);
     assert.deepEqual(await ids(), [lessons[0]!.id, lessons[2]!.id]);
     await completeLesson(app, student, lessons[0]!.id);
     assert.deepEqual(await ids(), [lessons[0]!.id, lessons[1]!.id, lessons[2]!.id]);
     await completeLesson(app, student, lessons[1]!.id);
     await completeLesson(app, student, lessons[2]!.id);
-    assert.deepEqual(await ids(), lessons.map((l) => l.id));
+    assert.deepEqual(
+      await ids(),
+      lessons.map((l) => l.id),
+    );
     // Without course (other tests' preview lessons aside): the same rule.
     const all = await api(app, 'GET', '/api/lessons/?page_size=100', student);
     const ofCourse = all.body.results.filter((l: { course: number }) => l.course === course.id);
-    assert.deepEqual(ofCourse.map((l: { id: number }) => l.id), lessons.map((l) => l.id));
+    assert.deepEqual(
+      ofCourse.map((l: { id: number }) => l.id),
+      lessons.map((l) => l.id),
+    );
     // Every URL the list gives is for a lesson the student may read.
     const list = await api(app, 'GET', `/api/lessons/?course=${course.id}`, student);
     assert.ok(list.body.results.every((l: { video: string }) => /signature=/.test(l.video)));
@@ -162,11 +201,21 @@ describe(`sequential courses (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       lessons: [lessons[3]!.id, lessons[0]!.id, lessons[1]!.id, lessons[2]!.id],
     });
     assert.equal(reordered.status, 200);
-    assert.deepEqual(await locksOf(course.id, student), [[false, false], [true, true], [true, true], [false, false]]);
+    assert.deepEqual(await locksOf(course.id, student), [
+      [false, false],
+      [true, true],
+      [true, true],
+      [false, false],
+    ]);
     assert.equal((await api(app, 'GET', `/api/lessons/${lessons[0]!.id}/`, student)).headers['x-error-code'], 'lesson_locked');
     await api(app, 'PATCH', `/api/courses/${course.id}/`, course.owner, { sequential: false });
     assert.equal((await api(app, 'GET', `/api/lessons/${lessons[0]!.id}/`, student)).status, 200);
-    assert.deepEqual(await locksOf(course.id, student), [[false, false], [true, false], [true, false], [false, false]]);
+    assert.deepEqual(await locksOf(course.id, student), [
+      [false, false],
+      [true, false],
+      [true, false],
+      [false, false],
+    ]);
   });
 
   it('a course that is not sequential locks nothing', async () => {
@@ -176,6 +225,9 @@ describe(`sequential courses (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     await enroll(app, student, course.id);
     assert.equal((await api(app, 'GET', `/api/lessons/${lessons[1]!.id}/`, student)).status, 200);
     assert.equal((await completeLesson(app, student, lessons[1]!.id)).status, 200);
-    assert.deepEqual(await locksOf(course.id, student), [[false, false], [true, false]]);
+    assert.deepEqual(await locksOf(course.id, student), [
+      [false, false],
+      [true, false],
+    ]);
   });
 });

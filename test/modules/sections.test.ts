@@ -43,7 +43,10 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         const list = await api(app, 'GET', `/api/sections/?course=${course.id}`, viewer);
         assert.equal(list.status, 200);
         assert.equal(list.body.count, 4);
-        assert.deepEqual(list.body.results.map((s: { id: number }) => s.id), [first.body.id, between.body.id, third.body.id, next.body.id]);
+        assert.deepEqual(
+          list.body.results.map((s: { id: number }) => s.id),
+          [first.body.id, between.body.id, third.body.id, next.body.id],
+        );
       }
       const one = await api(app, 'GET', `/api/sections/${first.body.id}/`);
       assert.equal(one.status, 200);
@@ -100,7 +103,10 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         assert.equal((await api(app, 'GET', `/api/sections/${section.body.id}/`, viewer)).status, 404);
         // Someone else's draft does not exist for them: its sections cannot be changed or deleted either.
         if (viewer) {
-          assert.equal((await api(app, 'PATCH', `/api/sections/${section.body.id}/`, viewer, { title: 'x' })).status, viewer === stranger ? 404 : 403);
+          assert.equal(
+            (await api(app, 'PATCH', `/api/sections/${section.body.id}/`, viewer, { title: 'x' })).status,
+            viewer === stranger ? 404 : 403,
+          );
         }
       }
       // Without course: the drafts' sections only for their owner and admins.
@@ -233,7 +239,13 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         { id: s2.body.id, title: 'Two', order: 2 },
       ]);
       assert.equal(detail.body.sequential, false);
-      assert.deepEqual(detail.body.lessons.map((l: { id: number; section: number | null }) => [l.id, l.section]), [[l1.body.id, s1.body.id], [l2.body.id, null]]);
+      assert.deepEqual(
+        detail.body.lessons.map((l: { id: number; section: number | null }) => [l.id, l.section]),
+        [
+          [l1.body.id, s1.body.id],
+          [l2.body.id, null],
+        ],
+      );
       // Nobody enrolled: no completed/locked fields.
       assert.equal('locked' in detail.body.lessons[0], false);
     });
@@ -241,11 +253,21 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
   describe('reorder', () => {
     const orderOf = async (courseId: number) => {
-      const rows = await app.database.db.selectFrom('lessons').select(['id', 'position']).where('course_id', '=', courseId).orderBy('position').execute();
+      const rows = await app.database.db
+        .selectFrom('lessons')
+        .select(['id', 'position'])
+        .where('course_id', '=', courseId)
+        .orderBy('position')
+        .execute();
       return rows.map((r) => [r.id, r.position]);
     };
     const sectionOrderOf = async (courseId: number) => {
-      const rows = await app.database.db.selectFrom('sections').select(['id', 'position']).where('course_id', '=', courseId).orderBy('position').execute();
+      const rows = await app.database.db
+        .selectFrom('sections')
+        .select(['id', 'position'])
+        .where('course_id', '=', courseId)
+        .orderBy('position')
+        .execute();
       return rows.map((r) => [r.id, r.position]);
     };
 
@@ -257,15 +279,33 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const sa = await newSection(course.owner, course.id, 'A', 10);
       const sb = await newSection(course.owner, course.id, 'B', 20);
       const ids = [lessons[3]!.id, lessons[0]!.id, lessons[4]!.id, lessons[2]!.id, lessons[1]!.id];
-      const res = await api(app, 'POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids, sections: [sb.body.id, sa.body.id] });
+      const res = await api(app, 'POST', `/api/courses/${course.id}/reorder/`, course.owner, {
+        lessons: ids,
+        sections: [sb.body.id, sa.body.id],
+      });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.body.lessons.map((l: { id: number; order: number }) => [l.id, l.order]), ids.map((id, i) => [id, i + 1]));
-      assert.deepEqual(res.body.sections.map((s: { id: number; order: number }) => [s.id, s.order]), [[sb.body.id, 1], [sa.body.id, 2]]);
-      assert.deepEqual(await orderOf(course.id), ids.map((id, i) => [id, i + 1]));
+      assert.deepEqual(
+        res.body.lessons.map((l: { id: number; order: number }) => [l.id, l.order]),
+        ids.map((id, i) => [id, i + 1]),
+      );
+      assert.deepEqual(
+        res.body.sections.map((s: { id: number; order: number }) => [s.id, s.order]),
+        [
+          [sb.body.id, 1],
+          [sa.body.id, 2],
+        ],
+      );
+      assert.deepEqual(
+        await orderOf(course.id),
+        ids.map((id, i) => [id, i + 1]),
+      );
       // The same order again changes nothing and still answers 200; sections may be left out.
       const again = await api(app, 'POST', `/api/courses/${course.id}/reorder/`, admin, { lessons: ids });
       assert.equal(again.status, 200);
-      assert.deepEqual(await sectionOrderOf(course.id), [[sb.body.id, 1], [sa.body.id, 2]]);
+      assert.deepEqual(await sectionOrderOf(course.id), [
+        [sb.body.id, 1],
+        [sa.body.id, 2],
+      ]);
       // A new lesson lands after the last.
       const added = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'new' });
       assert.equal(added.body.order, 6);
@@ -326,7 +366,15 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   it('the OpenAPI document names the schemas', async () => {
     const res = await api(app, 'GET', '/api/schema/');
     const text = JSON.stringify(res.body);
-    for (const name of ['"Section"', '"SectionRequest"', '"PatchedSectionRequest"', '"PaginatedSectionList"', '"ReorderRequest"', '"LessonPosition"', '"LessonPositionRequest"']) {
+    for (const name of [
+      '"Section"',
+      '"SectionRequest"',
+      '"PatchedSectionRequest"',
+      '"PaginatedSectionList"',
+      '"ReorderRequest"',
+      '"LessonPosition"',
+      '"LessonPositionRequest"',
+    ]) {
       assert.ok(text.includes(name), name);
     }
     assert.ok(res.body.paths['/api/sections/']);

@@ -34,14 +34,36 @@ describe('webhooks: SSRF defence with WEBHOOK_ALLOW_PRIVATE off', () => {
   it('refuses non-public addresses at registration: 400 url_not_allowed', async () => {
     const owner = await createInstructor(app);
     dns.set('internal.test', [{ address: '10.0.0.5', family: 4 }]);
-    dns.set('mixed.test', [{ address: PUBLIC, family: 4 }, { address: '127.0.0.1', family: 4 }]);
+    dns.set('mixed.test', [
+      { address: PUBLIC, family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ]);
     dns.set('v6local.test', [{ address: 'fd00::1', family: 6 }]);
     const refused = [
-      'http://127.0.0.1/', 'http://127.1.2.3:8080/x', 'http://localhost.test/', 'http://10.1.2.3/', 'http://172.16.0.1/',
-      'http://192.168.1.1/', 'http://169.254.169.254/latest/meta-data/', 'http://100.64.0.1/', 'http://0.0.0.0/',
-      'http://224.0.0.1/', 'http://255.255.255.255/', 'http://[::1]/', 'http://[::]/', 'http://[fe80::1]/', 'http://[fc00::1]/',
-      'http://[ff02::1]/', 'http://[::ffff:127.0.0.1]/', 'http://[::ffff:a9fe:a9fe]/', 'http://[64:ff9b::7f00:1]/',
-      'http://internal.test/', 'http://mixed.test/', 'http://v6local.test/', 'http://2130706433/', 'http://0x7f.1/',
+      'http://127.0.0.1/',
+      'http://127.1.2.3:8080/x',
+      'http://localhost.test/',
+      'http://10.1.2.3/',
+      'http://172.16.0.1/',
+      'http://192.168.1.1/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://100.64.0.1/',
+      'http://0.0.0.0/',
+      'http://224.0.0.1/',
+      'http://255.255.255.255/',
+      'http://[::1]/',
+      'http://[::]/',
+      'http://[fe80::1]/',
+      'http://[fc00::1]/',
+      'http://[ff02::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://[::ffff:a9fe:a9fe]/',
+      'http://[64:ff9b::7f00:1]/',
+      'http://internal.test/',
+      'http://mixed.test/',
+      'http://v6local.test/',
+      'http://2130706433/',
+      'http://0x7f.1/',
     ];
     for (const url of refused) {
       const res = await api(app, 'POST', '/api/webhooks/', owner, { url, events: ['*'] });
@@ -55,7 +77,10 @@ describe('webhooks: SSRF defence with WEBHOOK_ALLOW_PRIVATE off', () => {
 
   it('accepts a public address (a literal, or a name that resolves to one)', async () => {
     const owner = await createInstructor(app);
-    dns.set('public.test', [{ address: PUBLIC, family: 4 }, { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 }]);
+    dns.set('public.test', [
+      { address: PUBLIC, family: 4 },
+      { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 },
+    ]);
     assert.equal((await api(app, 'POST', '/api/webhooks/', owner, { url: 'https://public.test/hook', events: ['*'] })).status, 201);
     assert.equal((await api(app, 'POST', '/api/webhooks/', owner, { url: `http://${PUBLIC}/hook`, events: ['*'] })).status, 201);
   });
@@ -63,7 +88,10 @@ describe('webhooks: SSRF defence with WEBHOOK_ALLOW_PRIVATE off', () => {
   it('refuses again at delivery after resolution: a name rebound to 127.0.0.1 never reaches the loopback receiver', async () => {
     const course = await createCourse(app);
     dns.set('rebind.test', [{ address: PUBLIC, family: 4 }]);
-    const created = await api(app, 'POST', '/api/webhooks/', course.owner, { url: `http://rebind.test:${receiver.port}/rebound`, events: ['*'] });
+    const created = await api(app, 'POST', '/api/webhooks/', course.owner, {
+      url: `http://rebind.test:${receiver.port}/rebound`,
+      events: ['*'],
+    });
     assert.equal(created.status, 201);
     // The attacker's DNS now answers with the loopback address.
     dns.set('rebind.test', [{ address: '127.0.0.1', family: 4 }]);
@@ -83,7 +111,11 @@ describe('webhooks: SSRF defence with WEBHOOK_ALLOW_PRIVATE off', () => {
   it('refuses at delivery an address literal that became private (a row written around the API)', async () => {
     const course = await createCourse(app);
     const created = await api(app, 'POST', '/api/webhooks/', course.owner, { url: `http://${PUBLIC}/x`, events: ['*'] });
-    await app.database.db.updateTable('webhook_endpoints').set({ url: `http://127.0.0.1:${receiver.port}/literal` }).where('id', '=', created.body.id).execute();
+    await app.database.db
+      .updateTable('webhook_endpoints')
+      .set({ url: `http://127.0.0.1:${receiver.port}/literal` })
+      .where('id', '=', created.body.id)
+      .execute();
     await enroll(app, await createStudent(app), course.id);
     await app.services.webhookWorker.runOnce();
     assert.equal(receiver.received.length, 0);

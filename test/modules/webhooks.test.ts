@@ -16,7 +16,17 @@ async function register(app: TestApp, as: TestUser, body: Record<string, unknown
 async function deliveries(app: TestApp, as: TestUser, endpointId: number) {
   const res = await api(app, 'GET', `/api/webhooks/${endpointId}/deliveries/?page_size=100`, as);
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body.results as { id: number; event_id: string; type: string; status: string; attempts: number; last_status_code: number | null; last_error: string | null; next_attempt_at: string | null; delivered_at: string | null }[];
+  return res.body.results as {
+    id: number;
+    event_id: string;
+    type: string;
+    status: string;
+    attempts: number;
+    last_status_code: number | null;
+    last_error: string | null;
+    next_attempt_at: string | null;
+    delivered_at: string | null;
+  }[];
 }
 
 describe('webhooks', () => {
@@ -86,7 +96,7 @@ describe('webhooks', () => {
       assert.deepEqual(dupes.body.events, ['lesson.completed']);
     });
 
-    it('is its creator\'s and admins\': anyone else gets 404 on get, patch, delete, deliveries and retry', async () => {
+    it("is its creator's and admins': anyone else gets 404 on get, patch, delete, deliveries and retry", async () => {
       const owner = await createInstructor(app);
       const other = await createInstructor(app);
       const created = await register(app, owner, { url: receiver.url(), events: ['*'] });
@@ -109,8 +119,18 @@ describe('webhooks', () => {
       const { body: created } = await register(app, owner, { url: receiver.url(), events: ['*'] });
       const same = await api(app, 'PATCH', `/api/webhooks/${created.id}/`, owner, {});
       assert.equal(same.status, 200);
-      assert.deepEqual(same.body, { id: created.id, url: created.url, events: created.events, is_active: true, created_at: created.created_at });
-      const patched = await api(app, 'PATCH', `/api/webhooks/${created.id}/`, owner, { url: receiver.url('/other'), events: ['course.completed'], is_active: false });
+      assert.deepEqual(same.body, {
+        id: created.id,
+        url: created.url,
+        events: created.events,
+        is_active: true,
+        created_at: created.created_at,
+      });
+      const patched = await api(app, 'PATCH', `/api/webhooks/${created.id}/`, owner, {
+        url: receiver.url('/other'),
+        events: ['course.completed'],
+        is_active: false,
+      });
       assert.equal(patched.status, 200);
       assert.equal(patched.body.url, receiver.url('/other'));
       assert.deepEqual(patched.body.events, ['course.completed']);
@@ -132,7 +152,10 @@ describe('webhooks', () => {
       assert.equal(got.length, 1);
       const [message] = got;
       assert.ok(message);
-      const verified = new Webhook(endpoint.secret).verify(message.body, message.headers as Record<string, string>) as Record<string, unknown>;
+      const verified = new Webhook(endpoint.secret).verify(message.body, message.headers as Record<string, string>) as Record<
+        string,
+        unknown
+      >;
       assert.deepEqual(Object.keys(verified).sort(), ['created_at', 'data', 'id', 'type']);
       assert.equal(verified.type, 'enrollment.created');
       assert.equal(verified.id, message.headers['webhook-id']);
@@ -140,7 +163,9 @@ describe('webhooks', () => {
       assert.deepEqual((verified.data as { enrollment: { course: number; student: number } }).enrollment.course, course.id);
       assert.equal(message.body.includes('@'), false, 'no email in the body');
       // A wrong secret does not verify.
-      assert.throws(() => new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(message.body, message.headers as Record<string, string>));
+      assert.throws(() =>
+        new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(message.body, message.headers as Record<string, string>),
+      );
       const log = await deliveries(app, course.owner, endpoint.id);
       assert.equal(log.length, 1);
       assert.equal(log[0]?.status, 'delivered');
@@ -155,7 +180,11 @@ describe('webhooks', () => {
       const owner = await createInstructor(app);
       const { body: endpoint } = await register(app, owner, { url: receiver.url('/all'), events: ['*'] });
       const created = await api(app, 'POST', '/api/courses/', owner, {
-        title: 'Published on create', description: 'x', price: '0', category: (await createCourse(app, { instructor: owner })).category_id, is_published: true,
+        title: 'Published on create',
+        description: 'x',
+        price: '0',
+        category: (await createCourse(app, { instructor: owner })).category_id,
+        is_published: true,
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const course = await createCourse(app, { instructor: owner, is_published: false });
@@ -167,14 +196,24 @@ describe('webhooks', () => {
       assert.equal((await api(app, 'DELETE', `/api/enroll/${course.id}/`, student)).status, 204);
       await app.services.webhookWorker.runOnce();
       const types = receiver.received.filter((r) => r.path === '/all').map((r) => r.json.type);
-      assert.deepEqual(types.sort(), ['certificate.issued', 'course.completed', 'course.published', 'course.published', 'enrollment.created', 'enrollment.deleted', 'lesson.completed']);
+      assert.deepEqual(types.sort(), [
+        'certificate.issued',
+        'course.completed',
+        'course.published',
+        'course.published',
+        'enrollment.created',
+        'enrollment.deleted',
+        'lesson.completed',
+      ]);
       const log = await deliveries(app, owner, endpoint.id);
       assert.ok(log.every((d) => d.status === 'delivered'));
-      const published = receiver.received.find((r) => r.path === '/all' && r.json.data.course && (r.json.data.course as { id: number }).id === course.id);
+      const published = receiver.received.find(
+        (r) => r.path === '/all' && r.json.data.course && (r.json.data.course as { id: number }).id === course.id,
+      );
       assert.deepEqual(published?.json.data, { course: { id: course.id, title: course.title, instructor: owner.user.id } });
     });
 
-    it('instructors receive their own courses\' events only; admins every event; subscriptions filter by type', async () => {
+    it("instructors receive their own courses' events only; admins every event; subscriptions filter by type", async () => {
       const mine = await createCourse(app);
       const theirs = await createCourse(app);
       await register(app, mine.owner, { url: receiver.url('/mine'), events: ['enrollment.created'] });
@@ -184,10 +223,16 @@ describe('webhooks', () => {
       await enroll(app, student, mine.id);
       await enroll(app, student, theirs.id);
       await app.services.webhookWorker.runOnce();
-      const at = (p: string) => receiver.received.filter((r) => r.path === p).map((r) => (r.json.data.enrollment as { course: number }).course);
+      const at = (p: string) =>
+        receiver.received.filter((r) => r.path === p).map((r) => (r.json.data.enrollment as { course: number }).course);
       assert.deepEqual(at('/mine'), [mine.id]);
       assert.deepEqual(at('/mine-completed'), []);
-      assert.deepEqual(at('/admin').filter((id) => id === mine.id || id === theirs.id).sort(), [mine.id, theirs.id].sort());
+      assert.deepEqual(
+        at('/admin')
+          .filter((id) => id === mine.id || id === theirs.id)
+          .sort(),
+        [mine.id, theirs.id].sort(),
+      );
     });
 
     it('a rolled-back change sends nothing (a second enrollment fails on its unique index)', async () => {
@@ -286,7 +331,7 @@ describe('webhooks', () => {
       assert.match(d?.last_error ?? '', /ECONNREFUSED|connect/i);
     });
 
-    it('an inactive endpoint gets nothing new; a crashed instance\'s claim expires and another delivers it', async () => {
+    it("an inactive endpoint gets nothing new; a crashed instance's claim expires and another delivers it", async () => {
       const course = await createCourse(app);
       const { body: off } = await register(app, course.owner, { url: receiver.url('/off'), events: ['*'] });
       await api(app, 'PATCH', `/api/webhooks/${off.id}/`, course.owner, { is_active: false });
@@ -297,7 +342,11 @@ describe('webhooks', () => {
       await app.services.webhookWorker.runOnce().catch(() => undefined);
       const before = receiver.received.filter((r) => r.path === '/lease').length;
       assert.equal(before, 1);
-      await app.database.db.updateTable('webhook_deliveries').set({ status: 'pending', next_attempt_at: clock.now().toISOString(), locked_until: lockedUntil, claim: 'dead-instance' }).where('endpoint_id', '=', on.id).execute();
+      await app.database.db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'pending', next_attempt_at: clock.now().toISOString(), locked_until: lockedUntil, claim: 'dead-instance' })
+        .where('endpoint_id', '=', on.id)
+        .execute();
       await app.services.webhookWorker.runOnce();
       assert.equal(receiver.received.filter((r) => r.path === '/lease').length, 1, 'claimed by another: not sent');
       clock.advance(60_001);
@@ -316,7 +365,11 @@ describe('webhooks', () => {
       const admin = await createAdmin(app);
       const log = await api(app, 'GET', `/api/admin/audit/?target_type=webhook&target_id=${endpoint.id}`, admin);
       assert.equal(log.status, 200);
-      assert.deepEqual(log.body.results.map((e: { action: string }) => e.action).sort(), ['webhook.created', 'webhook.deleted', 'webhook.updated']);
+      assert.deepEqual(log.body.results.map((e: { action: string }) => e.action).sort(), [
+        'webhook.created',
+        'webhook.deleted',
+        'webhook.updated',
+      ]);
       for (const entry of log.body.results) {
         assert.equal(entry.actor.id, owner.user.id);
         const text = JSON.stringify(entry.data);

@@ -66,8 +66,14 @@ before(async () => {
   fixture = await loadFixture(database.db, SECRET);
   capture = captureSql(url);
   const config = loadConfig({
-    NODE_ENV: 'test', DATABASE_URL: url, SECRET_KEY: SECRET, ACCESS_TOKEN_TTL: String(BENCH_TOKEN_TTL),
-    MEDIA_ROOT: path.join(tmpdir(), 'lp-bench-media'), RATE_LIMIT_ANON: 'off', RATE_LIMIT_USER: 'off', RATE_LIMIT_LOGIN: 'off',
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    SECRET_KEY: SECRET,
+    ACCESS_TOKEN_TTL: String(BENCH_TOKEN_TTL),
+    MEDIA_ROOT: path.join(tmpdir(), 'lp-bench-media'),
+    RATE_LIMIT_ANON: 'off',
+    RATE_LIMIT_USER: 'off',
+    RATE_LIMIT_LOGIN: 'off',
   });
   app = await buildApp(config, { database: capture.database, logger: false });
   await app.ready();
@@ -88,7 +94,14 @@ describe('data generator', () => {
   it('writes the requested sizes with the aggregates of courses and enrollments matching their rows', async () => {
     const { db } = database;
     const count = async (table: 'courses' | 'users' | 'enrollments' | 'reviews' | 'lessons') =>
-      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     assert.equal(await count('courses'), TINY.courses);
     assert.equal(await count('users'), TINY.instructors + TINY.students);
     assert.equal(await count('enrollments'), TINY.enrollments);
@@ -108,7 +121,9 @@ describe('data generator', () => {
       select count(*) as n from enrollments e where
         completed_lessons <> (select count(*) from lesson_completions lc where lc.enrollment_id = e.id)
         or abs(progress - case when (select count(*) from lessons l where l.course_id = e.course_id) = 0 then 0
-          else round(100.0 * completed_lessons / (select count(*) from lessons l where l.course_id = e.course_id), 2) end) > 1e-9`.execute(db);
+          else round(100.0 * completed_lessons / (select count(*) from lessons l where l.course_id = e.course_id), 2) end) > 1e-9`.execute(
+      db,
+    );
     assert.equal(Number(progress.rows[0]?.n), 0);
     const categories = await sql<{ n: number }>`
       select count(*) as n from categories cat
@@ -116,7 +131,7 @@ describe('data generator', () => {
     assert.equal(Number(categories.rows[0]?.n), 0);
   });
 
-  it('fills the search index (through the catalog migration\'s triggers) with text that search finds', async () => {
+  it("fills the search index (through the catalog migration's triggers) with text that search finds", async () => {
     // Not python: the floor test below must find the project's cache for that search empty.
     const response = await app.inject({ method: 'GET', url: '/api/courses/?search=kotlin' });
     assert.equal(response.statusCode, 200);
@@ -162,20 +177,24 @@ describe('the floor', () => {
 });
 
 describe('database layer, as the benchmark found it must be', () => {
-  it('SQLite: keeps planner statistics, so a student\'s enrollments are counted from the student\'s index', { skip: onPostgres }, async () => {
-    // A second connection opens the generated file as the server would at start.
-    const reopened = createDatabase(url);
-    try {
-      const stats = await sql<{ n: number }>`select count(*) as n from sqlite_stat1 where tbl = 'enrollments'`.execute(reopened.db);
-      assert.ok(Number(stats.rows[0]?.n) > 0, 'no statistics for enrollments');
-      const plan = await sql<{ detail: string }>`explain query plan
+  it(
+    "SQLite: keeps planner statistics, so a student's enrollments are counted from the student's index",
+    { skip: onPostgres },
+    async () => {
+      // A second connection opens the generated file as the server would at start.
+      const reopened = createDatabase(url);
+      try {
+        const stats = await sql<{ n: number }>`select count(*) as n from sqlite_stat1 where tbl = 'enrollments'`.execute(reopened.db);
+        assert.ok(Number(stats.rows[0]?.n) > 0, 'no statistics for enrollments');
+        const plan = await sql<{ detail: string }>`explain query plan
         select count(*) from enrollments inner join courses on courses.id = enrollments.course_id
         where enrollments.student_id = ${1} and courses.is_published = ${true}`.execute(reopened.db);
-      assert.match(plan.rows[0]?.detail ?? '', /^SEARCH enrollments/, JSON.stringify(plan.rows));
-    } finally {
-      await reopened.close();
-    }
-  });
+        assert.match(plan.rows[0]?.detail ?? '', /^SEARCH enrollments/, JSON.stringify(plan.rows));
+      } finally {
+        await reopened.close();
+      }
+    },
+  );
 
   it('PostgreSQL: runs the same query text as one named statement per connection', { skip: !onPostgres }, async () => {
     const query = (db: typeof database.db) => db.selectFrom('courses').select('id').where('id', '=', 1).execute();
@@ -200,7 +219,10 @@ describe('load driver', () => {
 
   it('flags a run in which any response is not a 2xx', async () => {
     const result = await measure({
-      origin: floorOrigin, connections: 2, seconds: 1, warmupSeconds: 0,
+      origin: floorOrigin,
+      connections: 2,
+      seconds: 1,
+      warmupSeconds: 0,
       next: () => ({ method: 'GET', path: '/api/no-such-endpoint/' }),
     });
     assert.equal(result.flagged, true);

@@ -102,7 +102,9 @@ describe('the docs page and CORS in headless Chromium', { skip }, () => {
       await operation.locator('.opblock-summary').click();
       await operation.locator('button.try-out__btn').click();
       await operation.locator('tr[data-param-name="mine"] select').selectOption('true');
-      const answered = page.waitForResponse((response) => response.url().includes('/api/courses/?') && response.request().method() === 'GET');
+      const answered = page.waitForResponse(
+        (response) => response.url().includes('/api/courses/?') && response.request().method() === 'GET',
+      );
       await operation.locator('button.execute').click();
       const response = await answered;
       assert.equal(response.status(), 200);
@@ -130,11 +132,21 @@ describe('the docs page and CORS in headless Chromium', { skip }, () => {
           const requestId = patch.headers.get('x-request-id');
           const del = await fetch(`${api}/api/courses/${id}/`, { method: 'DELETE', headers: { authorization: headers.authorization } });
           const gone = await fetch(`${api}/api/courses/${id}/`);
-          return { patch: patch.status, title: patched.title, requestId, del: del.status, gone: gone.status, code: gone.headers.get('x-error-code') };
+          return {
+            patch: patch.status,
+            title: patched.title,
+            requestId,
+            del: del.status,
+            gone: gone.status,
+            code: gone.headers.get('x-error-code'),
+          };
         },
         { api: `http://127.0.0.1:${port}`, token: teacher.access, id: course.id },
       );
-      assert.deepEqual({ ...result, requestId: typeof result.requestId }, { patch: 200, title: 'After', requestId: 'string', del: 204, gone: 404, code: 'not_found' });
+      assert.deepEqual(
+        { ...result, requestId: typeof result.requestId },
+        { patch: 200, title: 'After', requestId: 'string', del: 204, gone: 404, code: 'not_found' },
+      );
     } finally {
       await page.close();
     }

@@ -41,7 +41,10 @@ describe('command line', () => {
     assert.equal(withFlag.code, 0, withFlag.out);
     assert.match(withFlag.out, /Admin "root" created/);
 
-    const fromEnv = cli(['create-admin', '--username', 'boss', '--email', 'boss@example.com'], { ...env, ADMIN_PASSWORD: 'Granite-Harbor-78' });
+    const fromEnv = cli(['create-admin', '--username', 'boss', '--email', 'boss@example.com'], {
+      ...env,
+      ADMIN_PASSWORD: 'Granite-Harbor-78',
+    });
     assert.equal(fromEnv.code, 0, fromEnv.out);
 
     const noPassword = cli(['create-admin', '--username', 'nopass', '--email', 'nopass@example.com'], env);
@@ -58,8 +61,16 @@ describe('command line', () => {
 
     const database = createDatabase(url);
     try {
-      const admins = await database.db.selectFrom('users').select(['username', 'role', 'password_hash']).where('role', '=', 'admin').orderBy('id').execute();
-      assert.deepEqual(admins.map((a) => a.username), ['root', 'boss']);
+      const admins = await database.db
+        .selectFrom('users')
+        .select(['username', 'role', 'password_hash'])
+        .where('role', '=', 'admin')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        admins.map((a) => a.username),
+        ['root', 'boss'],
+      );
       assert.ok(admins.every((a) => a.password_hash.startsWith('$argon2id$')));
     } finally {
       await database.close();

@@ -11,7 +11,7 @@ import type { Schemas } from '../../client/index.js';
  * The generated client (openapi-typescript types + openapi-fetch) against a real listening
  * server: an instructor's and a student's journey end to end, every call typed by the document.
  */
-describe('the typed client walks an instructor\'s and a student\'s journey', () => {
+describe("the typed client walks an instructor's and a student's journey", () => {
   let app: TestApp;
   let baseUrl: string;
   before(async () => {
@@ -39,7 +39,9 @@ describe('the typed client walks an instructor\'s and a student\'s journey', () 
     assert.equal(registered.response.status, 201);
     const ada: Schemas['User'] | undefined = registered.data;
     assert.equal(ada?.instructor_status, 'pending');
-    const duplicate = await teacherApi.POST('/api/register/', { body: { username: 'ada', email: 'other@example.com', password: PASSWORD } });
+    const duplicate = await teacherApi.POST('/api/register/', {
+      body: { username: 'ada', email: 'other@example.com', password: PASSWORD },
+    });
     assert.equal(duplicate.response.status, 400);
     const validation = duplicate.error as Schemas['ValidationError'];
     const usernameErrors = validation.username;
@@ -54,7 +56,13 @@ describe('the typed client walks an instructor\'s and a student\'s journey', () 
     teacherApi.setToken(tokens.access);
 
     const created = await teacherApi.POST('/api/courses/', {
-      body: { title: 'Statistics from scratch', description: 'Means, medians and more', price: '19.99', category: category.data.id, is_published: true },
+      body: {
+        title: 'Statistics from scratch',
+        description: 'Means, medians and more',
+        price: '19.99',
+        category: category.data.id,
+        is_published: true,
+      },
     });
     assert.equal(created.response.status, 201);
     const course: Schemas['CourseDetail'] = created.data!;
@@ -62,31 +70,54 @@ describe('the typed client walks an instructor\'s and a student\'s journey', () 
     assert.equal(course.instructor.username, 'ada');
 
     const thumbnail = new FormData();
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#3366aa' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#3366aa' } })
+      .png()
+      .toBuffer();
     thumbnail.append('thumbnail', new Blob([png], { type: 'image/png' }), 'cover.png');
-    const withThumbnail = await teacherApi.PATCH('/api/courses/{id}/', { params: { path: { id: course.id } }, body: {}, bodySerializer: () => thumbnail });
+    const withThumbnail = await teacherApi.PATCH('/api/courses/{id}/', {
+      params: { path: { id: course.id } },
+      body: {},
+      bodySerializer: () => thumbnail,
+    });
     assert.equal(withThumbnail.response.status, 200);
     assert.match(String(withThumbnail.data?.thumbnail), /^http:\/\/.*\.png$/);
 
     const lessons: Schemas['Lesson'][] = [];
-    for (const [order, title] of [[1, 'What is a mean?'], [2, 'Medians']] as const) {
-      const lesson = await teacherApi.POST('/api/lessons/', { body: { course: course.id, title, content: `# ${title}`, order, duration: 300, is_preview: order === 1 } });
+    for (const [order, title] of [
+      [1, 'What is a mean?'],
+      [2, 'Medians'],
+    ] as const) {
+      const lesson = await teacherApi.POST('/api/lessons/', {
+        body: { course: course.id, title, content: `# ${title}`, order, duration: 300, is_preview: order === 1 },
+      });
       assert.equal(lesson.response.status, 201);
       lessons.push(lesson.data!);
     }
     const mine = await teacherApi.GET('/api/courses/', { params: { query: { mine: true } } });
-    assert.deepEqual(mine.data?.results.map((c) => c.id), [course.id]);
+    assert.deepEqual(
+      mine.data?.results.map((c) => c.id),
+      [course.id],
+    );
 
     // The student registers, logs in, finds the course, enrolls, learns and reviews.
     const studentApi = createApiClient(baseUrl);
-    assert.equal((await studentApi.POST('/api/register/', { body: { username: 'sam', email: 'sam@example.com', password: PASSWORD } })).response.status, 201);
+    assert.equal(
+      (await studentApi.POST('/api/register/', { body: { username: 'sam', email: 'sam@example.com', password: PASSWORD } })).response
+        .status,
+      201,
+    );
     const login = await studentApi.POST('/api/login/', { body: { username: 'sam@example.com', password: PASSWORD } });
     studentApi.setToken(login.data!.access);
 
-    const catalog = await studentApi.GET('/api/courses/', { params: { query: { search: 'stat', is_free: false, page: 1, page_size: 10 } } });
+    const catalog = await studentApi.GET('/api/courses/', {
+      params: { query: { search: 'stat', is_free: false, page: 1, page_size: 10 } },
+    });
     assert.equal(catalog.response.status, 200);
     const page: Schemas['PaginatedCourseList'] = catalog.data!;
-    assert.deepEqual(page.results.map((c) => c.title), ['Statistics from scratch']);
+    assert.deepEqual(
+      page.results.map((c) => c.title),
+      ['Statistics from scratch'],
+    );
     const pastTheEnd = await studentApi.GET('/api/courses/', { params: { query: { page: 99 } } });
     assert.equal(pastTheEnd.response.status, 404);
     assert.equal(pastTheEnd.error?.detail, 'Invalid page.');
@@ -100,7 +131,10 @@ describe('the typed client walks an instructor\'s and a student\'s journey', () 
     const completion: Schemas['Completion'] = done.data!;
     assert.equal(completion.progress, 50);
     const progress = await studentApi.GET('/api/my-progress/{course_id}/', { params: { path: { course_id: course.id } } });
-    assert.deepEqual(progress.data?.lessons.map((l) => l.completed), [true, false]);
+    assert.deepEqual(
+      progress.data?.lessons.map((l) => l.completed),
+      [true, false],
+    );
 
     const review = await studentApi.POST('/api/reviews/', { body: { course: course.id, rating: 5, comment: 'Clear and short.' } });
     assert.equal(review.response.status, 201);

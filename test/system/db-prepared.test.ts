@@ -16,11 +16,14 @@ before(async () => {
   drop = fresh.drop;
   database = createDatabase(fresh.url, { observe: (text) => sent.push(text) });
   await migrateToLatest(database.db);
-  await database.db.insertInto('categories').values([
-    { name: 'Alpha', name_key: 'alpha', slug: 'alpha', description: 'first' },
-    { name: 'Beta', name_key: 'beta', slug: 'beta', description: 'second' },
-    { name: 'Gamma', name_key: 'gamma', slug: 'gamma', description: 'third' },
-  ]).execute();
+  await database.db
+    .insertInto('categories')
+    .values([
+      { name: 'Alpha', name_key: 'alpha', slug: 'alpha', description: 'first' },
+      { name: 'Beta', name_key: 'beta', slug: 'beta', description: 'second' },
+      { name: 'Gamma', name_key: 'gamma', slug: 'gamma', description: 'third' },
+    ])
+    .execute();
 });
 
 after(async () => {
@@ -30,13 +33,24 @@ after(async () => {
 
 describe('preparedQuery', () => {
   const byName = preparedQuery((db, name: string, limit: number) =>
-    db.selectFrom('categories').select(['name', 'slug']).where('name', '>=', name).where('slug', '!=', 'zeta').orderBy('name').limit(limit));
+    db.selectFrom('categories').select(['name', 'slug']).where('name', '>=', name).where('slug', '!=', 'zeta').orderBy('name').limit(limit),
+  );
 
   it('answers what the query builder answers, value by value, with the same statement', async () => {
     sent.length = 0;
-    for (const [name, limit] of [['Alpha', 2], ['Beta', 5], ['Gamma', 1]] as const) {
-      const built = await database.db.selectFrom('categories').select(['name', 'slug'])
-        .where('name', '>=', name).where('slug', '!=', 'zeta').orderBy('name').limit(limit).execute();
+    for (const [name, limit] of [
+      ['Alpha', 2],
+      ['Beta', 5],
+      ['Gamma', 1],
+    ] as const) {
+      const built = await database.db
+        .selectFrom('categories')
+        .select(['name', 'slug'])
+        .where('name', '>=', name)
+        .where('slug', '!=', 'zeta')
+        .orderBy('name')
+        .limit(limit)
+        .execute();
       assert.deepEqual(await byName(database.db, name, limit), built);
     }
     // Each prepared call sent exactly the text the builder compiled; constants stay in place.
@@ -70,11 +84,14 @@ describe('preparedQuery', () => {
 
   it('runs inside a transaction, seeing its uncommitted rows', async () => {
     const bySlug = preparedQuery((db, slug: string) => db.selectFrom('categories').select('name').where('slug', '=', slug));
-    await assert.rejects(database.db.transaction().execute(async (trx) => {
-      await trx.insertInto('categories').values({ name: 'Delta', name_key: 'delta', slug: 'delta', description: '' }).execute();
-      assert.deepEqual(await bySlug(trx, 'delta'), [{ name: 'Delta' }]);
-      throw new Error('roll back');
-    }), /roll back/);
+    await assert.rejects(
+      database.db.transaction().execute(async (trx) => {
+        await trx.insertInto('categories').values({ name: 'Delta', name_key: 'delta', slug: 'delta', description: '' }).execute();
+        assert.deepEqual(await bySlug(trx, 'delta'), [{ name: 'Delta' }]);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
     assert.deepEqual(await bySlug(database.db, 'delta'), []);
   });
 

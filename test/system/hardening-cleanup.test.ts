@@ -101,7 +101,9 @@ describe('hardening: durable file cleanup', () => {
       for (const name of ['dropper', 'keeper']) {
         await api(server.port, 'POST', '/api/register/', { username: name, email: `${name}@example.com`, password: 'violet-Sunrise-42' });
         const { body: tokens } = await api(server.port, 'POST', '/api/login/', { username: name, password: 'violet-Sunrise-42' });
-        const image = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#a00' } }).png().toBuffer();
+        const image = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#a00' } })
+          .png()
+          .toBuffer();
         const form = multipart({}, { profile_image: { filename: 'a.png', contentType: 'image/png', data: image } });
         const res = await fetch(`http://127.0.0.1:${server.port}/api/profile/`, {
           method: 'PATCH',
@@ -136,7 +138,10 @@ describe('hardening: durable file cleanup', () => {
 
       restarted = await startServer(env, dir);
       assert.ok(await eventually(() => !existsSync(path.join(mediaRoot, dropped))), 'the recorded deletion is finished at start');
-      assert.ok(await eventually(() => !existsSync(path.join(mediaRoot, partial)) && !existsSync(path.join(mediaRoot, orphan))), 'old strays are swept');
+      assert.ok(
+        await eventually(() => !existsSync(path.join(mediaRoot, partial)) && !existsSync(path.join(mediaRoot, orphan))),
+        'old strays are swept',
+      );
       assert.ok(existsSync(path.join(mediaRoot, kept)), 'an old file a row names stays');
       assert.ok(existsSync(path.join(mediaRoot, fresh)), 'a fresh file stays');
       assert.equal((await database.db.selectFrom('file_deletions').selectAll().execute()).length, 0);

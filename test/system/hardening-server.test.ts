@@ -171,7 +171,9 @@ describe('hardening: timeouts', () => {
   });
 
   it('lets an upload that keeps sending run past REQUEST_TIMEOUT', { timeout: 15_000 }, async () => {
-    const image = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0a0' } }).png().toBuffer();
+    const image = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0a0' } })
+      .png()
+      .toBuffer();
     const form = multipart({ bio: 'slow but steady' }, { profile_image: { filename: 'a.png', contentType: 'image/png', data: image } });
     const socket = await connect(port);
     const next = responses(socket);
@@ -263,7 +265,10 @@ describe('hardening: the real server', () => {
     }
   });
 
-  for (const [what, content] of [['empty', ''], ['short', 'only-twenty-chars-xx\n']] as const) {
+  for (const [what, content] of [
+    ['empty', ''],
+    ['short', 'only-twenty-chars-xx\n'],
+  ] as const) {
     it(`refuses to start with an ${what} data/secret_key, naming it`, async () => {
       const dir = mkdtempSync(path.join(work, 'secret-'));
       mkdirSync(path.join(dir, 'data'));

@@ -72,14 +72,24 @@ describe('an aborted upload over HTTP', () => {
   const fieldPart = (boundary: string, name: string, value: string) =>
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
   const fileHead = (boundary: string, name: string, filename: string) =>
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
 
   const write = (req: http.ClientRequest, data: Buffer) => new Promise<void>((resolve) => req.write(data, () => resolve()));
 
   it('leaves no file and no row when cut off while the video streams to disk', async () => {
     const boundary = 'abortboundary1';
     const { req, outcome } = openUpload(boundary, 64 * 1024 * 1024);
-    await write(req, Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fieldPart(boundary, 'title', 'Cut off'), fileHead(boundary, 'video', 'v.mp4'), mp4Header()]));
+    await write(
+      req,
+      Buffer.concat([
+        fieldPart(boundary, 'course', String(courseId)),
+        fieldPart(boundary, 'title', 'Cut off'),
+        fileHead(boundary, 'video', 'v.mp4'),
+        mp4Header(),
+      ]),
+    );
     const filler = Buffer.alloc(64 * 1024, 0x61);
     for (let i = 0; i < 16; i++) await write(req, filler);
     // The server has begun writing the file before the client goes away.
@@ -93,7 +103,15 @@ describe('an aborted upload over HTTP', () => {
   it('leaves no file and no row when cut off before the content could be judged', async () => {
     const boundary = 'abortboundary2';
     const { req, outcome, serverHasRead, serverClosed } = openUpload(boundary, 1024 * 1024);
-    await write(req, Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fieldPart(boundary, 'title', 'Cut early'), fileHead(boundary, 'video', 'v.mp4'), mp4Header().subarray(0, 10)]));
+    await write(
+      req,
+      Buffer.concat([
+        fieldPart(boundary, 'course', String(courseId)),
+        fieldPart(boundary, 'title', 'Cut early'),
+        fileHead(boundary, 'video', 'v.mp4'),
+        mp4Header().subarray(0, 10),
+      ]),
+    );
     await serverHasRead();
     req.destroy();
     await outcome;
@@ -105,16 +123,22 @@ describe('an aborted upload over HTTP', () => {
   it('removes a complete earlier file when the body is cut off in a later one', async () => {
     const boundary = 'abortboundary3';
     const { req, outcome } = openUpload(boundary, 8 * 1024 * 1024);
-    await write(req, Buffer.concat([
-      fieldPart(boundary, 'course', String(courseId)),
-      fieldPart(boundary, 'title', 'Cut in the second file'),
-      fileHead(boundary, 'video', 'v.mp4'),
-      samples.mp4(),
-      Buffer.from('\r\n'),
-      fileHead(boundary, 'attachment', 'a.pdf'),
-      samples.pdf(),
-    ]));
-    assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).some((f) => f.startsWith('videos/') && !f.endsWith('.partial'))), 'the video was stored');
+    await write(
+      req,
+      Buffer.concat([
+        fieldPart(boundary, 'course', String(courseId)),
+        fieldPart(boundary, 'title', 'Cut in the second file'),
+        fileHead(boundary, 'video', 'v.mp4'),
+        samples.mp4(),
+        Buffer.from('\r\n'),
+        fileHead(boundary, 'attachment', 'a.pdf'),
+        samples.pdf(),
+      ]),
+    );
+    assert.ok(
+      await waitFor(() => mediaFiles(app.mediaRoot).some((f) => f.startsWith('videos/') && !f.endsWith('.partial'))),
+      'the video was stored',
+    );
     req.destroy();
     await outcome;
     assert.ok(await waitFor(() => mediaFiles(app.mediaRoot).length === 0), `left behind: ${mediaFiles(app.mediaRoot).join(', ')}`);
@@ -125,12 +149,18 @@ describe('an aborted upload over HTTP', () => {
     const boundary = 'slowboundary';
     const video = samples.mp4();
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const head = Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fieldPart(boundary, 'title', 'Trickled'), fileHead(boundary, 'video', 'v.mp4')]);
+    const head = Buffer.concat([
+      fieldPart(boundary, 'course', String(courseId)),
+      fieldPart(boundary, 'title', 'Trickled'),
+      fileHead(boundary, 'video', 'v.mp4'),
+    ]);
     const { req, serverHasRead } = openUpload(boundary, head.length + video.length + tail.length);
-    const response = new Promise<number>((resolve) => req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }));
+    const response = new Promise<number>((resolve) =>
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }),
+    );
     // Each piece is read by the server before the next is sent, so the first bytes arrive on their own.
     await write(req, Buffer.concat([head, video.subarray(0, 3)]));
     await serverHasRead();
@@ -163,11 +193,14 @@ describe('an aborted upload over HTTP', () => {
         req.on('error', reject);
         req.end(payload);
       });
-    const refused = await send({
-      method: 'POST',
-      path: '/api/lessons/',
-      headers: { ...owner.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
-    }, body);
+    const refused = await send(
+      {
+        method: 'POST',
+        path: '/api/lessons/',
+        headers: { ...owner.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) },
+      },
+      body,
+    );
     assert.equal(refused.status, 400);
     const next = await send({ method: 'GET', path: '/health' });
     assert.equal(next.status, 200);
@@ -185,13 +218,25 @@ describe('an aborted upload over HTTP', () => {
       port,
       method: 'POST',
       path: '/api/lessons/',
-      headers: { ...student.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(512 * 1024 * 1024) },
+      headers: {
+        ...student.headers,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(512 * 1024 * 1024),
+      },
     });
     const status = new Promise<number>((resolve, reject) => {
       req.on('response', (res) => resolve(res.statusCode ?? 0));
       req.on('error', reject);
     });
-    await write(req, Buffer.concat([fieldPart(boundary, 'course', String(courseId)), fileHead(boundary, 'video', 'v.mp4'), mp4Header(), Buffer.alloc(256 * 1024)]));
+    await write(
+      req,
+      Buffer.concat([
+        fieldPart(boundary, 'course', String(courseId)),
+        fileHead(boundary, 'video', 'v.mp4'),
+        mp4Header(),
+        Buffer.alloc(256 * 1024),
+      ]),
+    );
     // The body is far from complete: only a refusal before reading it can arrive now.
     assert.equal(await status, 403);
     req.destroy();

@@ -49,9 +49,22 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
     const student = await createStudent(app);
     await enroll(app, student, course.id);
     const answers = [{ question: question.id, choices: [question.choices[1].id] }];
-    const results = await Promise.all(Array.from({ length: 10 }, () => send('POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers })));
-    assert.deepEqual(tally(t, 'attempts', results.map((r) => r.status)), { 201: 3, 409: 7 });
-    const rows = await app.database.db.selectFrom('quiz_attempts').select('attempt_number').where('student_id', '=', student.user.id).execute();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => send('POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers })),
+    );
+    assert.deepEqual(
+      tally(
+        t,
+        'attempts',
+        results.map((r) => r.status),
+      ),
+      { 201: 3, 409: 7 },
+    );
+    const rows = await app.database.db
+      .selectFrom('quiz_attempts')
+      .select('attempt_number')
+      .where('student_id', '=', student.user.id)
+      .execute();
     assert.deepEqual(rows.map((r) => r.attempt_number).sort(), [1, 2, 3]);
   });
 
@@ -66,8 +79,17 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
       await completeLesson(app, s, plain!.id);
     }
     const answers = [{ question: question.id, choices: [question.choices[0].id] }];
-    const results = await Promise.all(students.flatMap((s) => Array.from({ length: 4 }, () => send('POST', `/api/lessons/${lesson!.id}/quiz/attempts/`, s, { answers }))));
-    assert.deepEqual(tally(t, 'passing attempts', results.map((r) => r.status)), { 201: 20 });
+    const results = await Promise.all(
+      students.flatMap((s) => Array.from({ length: 4 }, () => send('POST', `/api/lessons/${lesson!.id}/quiz/attempts/`, s, { answers }))),
+    );
+    assert.deepEqual(
+      tally(
+        t,
+        'passing attempts',
+        results.map((r) => r.status),
+      ),
+      { 201: 20 },
+    );
     for (const s of students) {
       const progress = await api(app, 'GET', `/api/my-progress/${course.id}/`, s);
       assert.equal(progress.body.progress, 100);
@@ -93,9 +115,19 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
       ...students.map((s) => send('POST', `/api/lessons/${lessons[1]!.id}/complete/`, s)),
       send('DELETE', `/api/lessons/${lessons[2]!.id}/`, course.owner),
     ]);
-    const counts = tally(t, 'completions and a removal', results.map((r) => r.status));
-    assert.ok(results.every((r) => r.status < 500), JSON.stringify(counts));
+    const counts = tally(
+      t,
+      'completions and a removal',
+      results.map((r) => r.status),
+    );
+    assert.ok(
+      results.every((r) => r.status < 500),
+      JSON.stringify(counts),
+    );
     const rows = await app.database.db.selectFrom('certificates').select(['student_id']).where('course_id', '=', course.id).execute();
-    assert.deepEqual(rows.map((r) => r.student_id).sort((a, b) => a - b), students.map((s) => s.user.id).sort((a, b) => a - b));
+    assert.deepEqual(
+      rows.map((r) => r.student_id).sort((a, b) => a - b),
+      students.map((s) => s.user.id).sort((a, b) => a - b),
+    );
   });
 });

@@ -38,7 +38,10 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const counts: Record<number, number> = {};
     for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
     t.diagnostic(`${label}: ${JSON.stringify(counts)}`);
-    assert.ok(statuses.every((s) => s < 500), `no 5xx: ${JSON.stringify(counts)}`);
+    assert.ok(
+      statuses.every((s) => s < 500),
+      `no 5xx: ${JSON.stringify(counts)}`,
+    );
     return counts;
   }
 
@@ -48,7 +51,11 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     const student = await createStudent(app);
     const results = await Promise.all(Array.from({ length: N }, () => send('POST', `/api/enroll/${course.id}/`, student)));
-    const counts = tally(t, 'identical enrollments', results.map((r) => r.status));
+    const counts = tally(
+      t,
+      'identical enrollments',
+      results.map((r) => r.status),
+    );
     assert.deepEqual(counts, { 201: 1, 409: N - 1 });
     const rows = await app.database.db.selectFrom('enrollments').select('id').where('course_id', '=', course.id).execute();
     assert.equal(rows.length, 1);
@@ -66,7 +73,11 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       // A second unenroll of the same students: exactly one of each pair removes the row.
       ...leaving.map((s) => send('DELETE', `/api/enroll/${course.id}/`, s)),
     ]);
-    const counts = tally(t, 'enroll/unenroll mix', results.map((r) => r.status));
+    const counts = tally(
+      t,
+      'enroll/unenroll mix',
+      results.map((r) => r.status),
+    );
     assert.deepEqual(counts, { 201: N, 204: 20, 404: 20 });
     const rows = await app.database.db.selectFrom('enrollments').select('id').where('course_id', '=', course.id).execute();
     assert.equal(rows.length, N);
@@ -79,10 +90,17 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const student = await createStudent(app);
     assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
     const results = await Promise.all(lessons.slice(0, N).map((l) => send('POST', `/api/lessons/${l.id}/complete/`, student)));
-    tally(t, 'completions', results.map((r) => r.status));
+    tally(
+      t,
+      'completions',
+      results.map((r) => r.status),
+    );
     assert.ok(results.every((r) => r.status === 200));
     // Completions of one student are serialised: the answers count 1, 2, …, N.
-    assert.deepEqual(results.map((r) => r.body.completed_lessons as number).sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i + 1));
+    assert.deepEqual(
+      results.map((r) => r.body.completed_lessons as number).sort((a, b) => a - b),
+      Array.from({ length: N }, (_, i) => i + 1),
+    );
     const final = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: student });
     assert.equal(final.body.completed_lessons, N);
     assert.equal(final.body.total_lessons, N + 10);
@@ -90,10 +108,21 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
     // The same again, marking the last ten and unmarking ten at once, with repeats: idempotent and exact.
     const again = await Promise.all([
-      ...lessons.slice(N).flatMap((l) => [send('POST', `/api/lessons/${l.id}/complete/`, student), send('POST', `/api/lessons/${l.id}/complete/`, student)]),
-      ...lessons.slice(0, 10).flatMap((l) => [send('DELETE', `/api/lessons/${l.id}/complete/`, student), send('DELETE', `/api/lessons/${l.id}/complete/`, student)]),
+      ...lessons
+        .slice(N)
+        .flatMap((l) => [send('POST', `/api/lessons/${l.id}/complete/`, student), send('POST', `/api/lessons/${l.id}/complete/`, student)]),
+      ...lessons
+        .slice(0, 10)
+        .flatMap((l) => [
+          send('DELETE', `/api/lessons/${l.id}/complete/`, student),
+          send('DELETE', `/api/lessons/${l.id}/complete/`, student),
+        ]),
     ]);
-    tally(t, 'mark/unmark mix', again.map((r) => r.status));
+    tally(
+      t,
+      'mark/unmark mix',
+      again.map((r) => r.status),
+    );
     const after = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: student });
     assert.equal(after.body.completed_lessons, N);
     assert.equal(after.body.progress, final.body.progress);
@@ -109,7 +138,11 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       ...Array.from({ length: 10 }, (_, i) => send('POST', '/api/lessons/', course.owner, { course: course.id, title: `Added ${i}` })),
       ...lessons.slice(20).map((l) => send('DELETE', `/api/lessons/${l.id}/`, course.owner)),
     ]);
-    tally(t, 'completions with lesson changes', results.map((r) => r.status));
+    tally(
+      t,
+      'completions with lesson changes',
+      results.map((r) => r.status),
+    );
     const total = lessons.length + 10 - 10;
     for (const s of group) {
       const res = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: s });
@@ -125,16 +158,23 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const newcomers = await students(N);
     for (const s of [...existing, ...newcomers]) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const ids: number[] = [];
-    for (const s of existing) ids.push((await call(app, 'POST', '/api/reviews/', { as: s, body: { course: course.id, rating: 5 } })).body.id);
+    for (const s of existing)
+      ids.push((await call(app, 'POST', '/api/reviews/', { as: s, body: { course: course.id, rating: 5 } })).body.id);
 
     const results = await Promise.all([
       // Newcomers post ratings 1..5; each also posts twice more at once (409s).
       ...newcomers.flatMap((s, i) => [0, 1, 2].map(() => send('POST', '/api/reviews/', s, { course: course.id, rating: (i % 5) + 1 }))),
       // Fifteen of the existing reviews are deleted (by their authors, and again by an admin-free repeat), ten are re-rated.
-      ...existing.slice(0, 15).flatMap((s, i) => [send('DELETE', `/api/reviews/${ids[i]}/`, s), send('DELETE', `/api/reviews/${ids[i]}/`, s)]),
+      ...existing
+        .slice(0, 15)
+        .flatMap((s, i) => [send('DELETE', `/api/reviews/${ids[i]}/`, s), send('DELETE', `/api/reviews/${ids[i]}/`, s)]),
       ...existing.slice(15).map((s, i) => send('PATCH', `/api/reviews/${ids[15 + i]}/`, s, { rating: 1 })),
     ]);
-    const counts = tally(t, 'reviews mix', results.map((r) => r.status));
+    const counts = tally(
+      t,
+      'reviews mix',
+      results.map((r) => r.status),
+    );
     assert.equal(counts[201], N);
     assert.equal(counts[409], 2 * N);
     assert.equal(counts[204], 15);

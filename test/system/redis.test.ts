@@ -45,7 +45,12 @@ describe('several instances over one database', { skip: redisUrl ? false : 'TEST
   it('shares rate counters between instances', async () => {
     const address = `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
     const login = (app: TestApp) =>
-      app.inject({ method: 'POST', url: '/api/login/', remoteAddress: address, payload: { username: 'nobody', password: 'whatever-pass' } });
+      app.inject({
+        method: 'POST',
+        url: '/api/login/',
+        remoteAddress: address,
+        payload: { username: 'nobody', password: 'whatever-pass' },
+      });
     assert.equal((await login(a)).statusCode, 401);
     assert.equal((await login(b)).statusCode, 401);
     const third = await login(a);

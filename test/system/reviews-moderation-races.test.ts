@@ -39,7 +39,8 @@ describe(`review moderation races (${onPostgres ? 'postgres' : 'sqlite'})`, () =
     const newcomers = await Promise.all(Array.from({ length: 20 }, () => createStudent(app)));
     for (const s of [...existing, ...newcomers]) assert.equal((await enroll(app, s, course.id)).status, 201);
     const ids: number[] = [];
-    for (const [i, s] of existing.entries()) ids.push((await api(app, 'POST', '/api/reviews/', s, { course: course.id, rating: 1 + (i % 5) })).body.id);
+    for (const [i, s] of existing.entries())
+      ids.push((await api(app, 'POST', '/api/reviews/', s, { course: course.id, rating: 1 + (i % 5) })).body.id);
 
     const statuses = await Promise.all([
       // Each existing review is hidden, shown, hidden again … by two admins' requests at once.
@@ -51,7 +52,10 @@ describe(`review moderation races (${onPostgres ? 'postgres' : 'sqlite'})`, () =
       ...existing.map((s, i) => send('PATCH', `/api/reviews/${ids[i]}/`, s, { rating: 5 - (i % 5) })),
       ...newcomers.map((s, i) => send('POST', '/api/reviews/', s, { course: course.id, rating: 1 + ((i * 3) % 5) })),
     ]);
-    assert.ok(statuses.every((s) => s === 200 || s === 201), JSON.stringify(statuses));
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 201),
+      JSON.stringify(statuses),
+    );
 
     const visible = await app.database.db
       .selectFrom('reviews')
@@ -71,7 +75,12 @@ describe(`review moderation races (${onPostgres ? 'postgres' : 'sqlite'})`, () =
     const list = (await api(app, 'GET', `/api/reviews/?course=${course.id}&page_size=100`)).body;
     assert.equal(list.count, visible.length);
     // Every review that ended hidden had its hide audited at least once; the audit entries alternate per review.
-    const entries = await app.database.db.selectFrom('audit_log').select(['action', 'target_id']).where('target_type', '=', 'review').orderBy('id').execute();
+    const entries = await app.database.db
+      .selectFrom('audit_log')
+      .select(['action', 'target_id'])
+      .where('target_type', '=', 'review')
+      .orderBy('id')
+      .execute();
     for (const id of ids) {
       const actions = entries.filter((e) => e.target_id === id).map((e) => e.action);
       actions.forEach((action, i) => assert.equal(action, i % 2 === 0 ? 'review.hidden' : 'review.unhidden'));

@@ -26,7 +26,12 @@ describe('S3 storage (against an S3-compatible server)', () => {
   };
   const upload = async (token: string, data: Buffer, filename = 'a.png') => {
     const form = multipart({}, { profile_image: { filename, contentType: 'image/png', data } });
-    return app.inject({ method: 'PATCH', url: '/api/profile/', headers: { ...form.headers, authorization: `Bearer ${token}` }, payload: form.payload });
+    return app.inject({
+      method: 'PATCH',
+      url: '/api/profile/',
+      headers: { ...form.headers, authorization: `Bearer ${token}` },
+      payload: form.payload,
+    });
   };
 
   before(async () => {
@@ -54,7 +59,9 @@ describe('S3 storage (against an S3-compatible server)', () => {
 
   it('stores an upload in the bucket and serves it with Range and ETag; replacing removes the old object', async () => {
     const s = await createStudent(app);
-    const image = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#123456' } }).png().toBuffer();
+    const image = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
     const res = await upload(s.access, image);
     assert.equal(res.statusCode, 200, res.body);
     const url = new URL(res.json().profile_image);

@@ -33,7 +33,10 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const counts: Record<number, number> = {};
     for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
     t.diagnostic(`${label}: ${JSON.stringify(counts)}`);
-    assert.ok(statuses.every((s) => s < 500), `no 5xx: ${JSON.stringify(counts)}`);
+    assert.ok(
+      statuses.every((s) => s < 500),
+      `no 5xx: ${JSON.stringify(counts)}`,
+    );
     return counts;
   }
 
@@ -58,14 +61,28 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       ...permutations.map((ids) => send('POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids })),
       ...Array.from({ length: 15 }, (_, i) => send('POST', '/api/lessons/', course.owner, { course: course.id, title: `new ${i}` })),
       // Explicit orders that a reorder may or may not have just taken: 201 or 400, never a 5xx.
-      ...Array.from({ length: 5 }, (_, i) => send('POST', '/api/lessons/', course.owner, { course: course.id, title: `at ${i}`, order: 13 + i })),
+      ...Array.from({ length: 5 }, (_, i) =>
+        send('POST', '/api/lessons/', course.owner, { course: course.id, title: `at ${i}`, order: 13 + i }),
+      ),
     ]);
     const reorders = results.slice(0, 20);
     const creations = results.slice(20, 35);
     const placed = results.slice(35);
-    tally(t, 'reorders', reorders.map((r) => r.status));
-    tally(t, 'creations', creations.map((r) => r.status));
-    tally(t, 'explicit orders', placed.map((r) => r.status));
+    tally(
+      t,
+      'reorders',
+      reorders.map((r) => r.status),
+    );
+    tally(
+      t,
+      'creations',
+      creations.map((r) => r.status),
+    );
+    tally(
+      t,
+      'explicit orders',
+      placed.map((r) => r.status),
+    );
     assert.ok(reorders.every((r) => r.status === 200 || r.status === 400));
     assert.ok(creations.every((r) => r.status === 201));
     assert.ok(placed.every((r) => r.status === 201 || r.status === 400));
@@ -73,7 +90,10 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     // A reorder that succeeded saw exactly the lessons there were at that instant and numbered them 1..n.
     for (const r of reorders.filter((r) => r.status === 200)) {
       const orders = r.body.lessons.map((l: { order: number }) => l.order);
-      assert.deepEqual(orders, orders.map((_: number, i: number) => i + 1));
+      assert.deepEqual(
+        orders,
+        orders.map((_: number, i: number) => i + 1),
+      );
     }
     const rows = await positions(course.id);
     const created = [...creations, ...placed].filter((r) => r.status === 201).length;
@@ -88,11 +108,20 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     const initial = (await createLessons(app, course.id, 10)).map((l) => l.id);
     const permutations = Array.from({ length: 20 }, () => shuffled(initial));
-    const results = await Promise.all(permutations.map((ids) => send('POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids })));
-    const counts = tally(t, 'reorders', results.map((r) => r.status));
+    const results = await Promise.all(
+      permutations.map((ids) => send('POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids })),
+    );
+    const counts = tally(
+      t,
+      'reorders',
+      results.map((r) => r.status),
+    );
     assert.deepEqual(counts, { 200: 20 });
     const final = (await positions(course.id)).map((r) => r.id);
-    assert.ok(permutations.some((p) => p.join() === final.join()), 'the final order is one of the requested orders, not a mix');
+    assert.ok(
+      permutations.some((p) => p.join() === final.join()),
+      'the final order is one of the requested orders, not a mix',
+    );
   });
 
   it('heartbeats of many students at once (some reaching 90%): every one 200, exact completions and progress', async (t) => {
@@ -108,7 +137,11 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       send('PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: finishing.has(s.user.id) ? 58 : 31 }),
     ]);
     const results = await Promise.all(requests);
-    const counts = tally(t, 'heartbeats', results.map((r) => r.status));
+    const counts = tally(
+      t,
+      'heartbeats',
+      results.map((r) => r.status),
+    );
     assert.deepEqual(counts, { 200: results.length });
     const rows = await app.database.db
       .selectFrom('lesson_positions')
@@ -129,7 +162,12 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const p = await send('GET', `/api/my-progress/${course.id}/`, s);
       assert.equal(p.body.progress, finishing.has(s.user.id) ? 50 : 0);
     }
-    const events = await app.database.db.selectFrom('events').select('id').where('type', '=', 'lesson.completed').where('course_id', '=', course.id).execute();
+    const events = await app.database.db
+      .selectFrom('events')
+      .select('id')
+      .where('type', '=', 'lesson.completed')
+      .where('course_id', '=', course.id)
+      .execute();
     assert.equal(events.length, finishing.size);
   });
 });

@@ -9,18 +9,26 @@ import { createDatabase } from '../../src/db/index.js';
 const root = path.resolve(import.meta.dirname, '..', '..');
 
 function seed(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/cli.ts'), 'seed-demo', ...args], {
-    env: { ...process.env, NODE_ENV: 'development', ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), path.join(root, 'src/cli.ts'), 'seed-demo', ...args],
+    {
+      env: { ...process.env, NODE_ENV: 'development', ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   return { code: result.status, out: `${result.stdout}${result.stderr}` };
 }
 
 describe('npm run seed-demo', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'lp-seed-'));
   after(() => rmSync(work, { recursive: true, force: true }));
-  const env = { DATABASE_URL: `sqlite:${path.join(work, 'demo.sqlite3')}`, MEDIA_ROOT: path.join(work, 'media'), PUBLIC_URL: 'http://demo.example' };
+  const env = {
+    DATABASE_URL: `sqlite:${path.join(work, 'demo.sqlite3')}`,
+    MEDIA_ROOT: path.join(work, 'media'),
+    PUBLIC_URL: 'http://demo.example',
+  };
 
   it('fills a fresh SQLite database through the services and prints the logins', async () => {
     const first = seed([], env);
@@ -46,7 +54,10 @@ describe('npm run seed-demo', () => {
       assert.ok(courses.every((c) => typeof c.thumbnail === 'string'));
       assert.ok(courses.some((c) => c.students_count > 0 && c.reviews_count > 0));
       const instructors = await db.selectFrom('users').select('instructor_status').where('role', '=', 'instructor').execute();
-      assert.deepEqual(instructors.map((u) => u.instructor_status), ['approved', 'approved']);
+      assert.deepEqual(
+        instructors.map((u) => u.instructor_status),
+        ['approved', 'approved'],
+      );
       const lessons = await db.selectFrom('lessons').select(['video', 'attachment']).execute();
       assert.ok(lessons.every((l) => typeof l.video === 'string'));
       assert.ok(lessons.some((l) => typeof l.attachment === 'string'));

@@ -65,7 +65,11 @@ describe('the real server', () => {
       assert.ok(existsSync(path.join(dir, 'data', 'db.sqlite3-wal')), 'WAL mode');
       const secret = readFileSync(path.join(dir, 'data', 'secret_key'), 'utf8');
       assert.ok(secret.trim().length >= 32);
-      const reg = await json(server.port, 'POST', '/api/register/', { username: 'first', email: 'first@example.com', password: 'violet-Sunrise-42' });
+      const reg = await json(server.port, 'POST', '/api/register/', {
+        username: 'first',
+        email: 'first@example.com',
+        password: 'violet-Sunrise-42',
+      });
       assert.equal(reg.status, 201);
     } finally {
       server.child.kill('SIGTERM');
@@ -100,13 +104,19 @@ describe('the real server', () => {
     const db = await freshDatabaseUrl();
     const dir = mkdtempSync(path.join(work, 'shutdown-'));
     const server = await startServer(
-      { DATABASE_URL: onPostgres ? db.url : `sqlite:${path.join(dir, 'db.sqlite3')}`, MEDIA_ROOT: path.join(dir, 'media'), LOG_LEVEL: 'debug' },
+      {
+        DATABASE_URL: onPostgres ? db.url : `sqlite:${path.join(dir, 'db.sqlite3')}`,
+        MEDIA_ROOT: path.join(dir, 'media'),
+        LOG_LEVEL: 'debug',
+      },
       dir,
     );
     try {
       await json(server.port, 'POST', '/api/register/', { username: 'slow', email: 'slow@example.com', password: 'violet-Sunrise-42' });
       const { body: tokens } = await json(server.port, 'POST', '/api/login/', { username: 'slow', password: 'violet-Sunrise-42' });
-      const image = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#0a0' } }).png().toBuffer();
+      const image = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#0a0' } })
+        .png()
+        .toBuffer();
       const form = multipart({ bio: 'sent slowly' }, { profile_image: { filename: 'a.png', contentType: 'image/png', data: image } });
 
       const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -130,7 +140,10 @@ describe('the real server', () => {
         req.write(form.payload.subarray(0, half));
         void (async () => {
           // The server has the request in hand, then begins to shut down; only then does the rest arrive.
-          assert.ok(await waitFor(() => /"method":"PATCH","url":"\/api\/profile\/".*"incoming request"/.test(server.output()), { timeoutMs: 5000 }), 'the server logged the request');
+          assert.ok(
+            await waitFor(() => /"method":"PATCH","url":"\/api\/profile\/".*"incoming request"/.test(server.output()), { timeoutMs: 5000 }),
+            'the server logged the request',
+          );
           server.child.kill('SIGTERM');
           assert.ok(await waitFor(() => /shutting down/.test(server.output()), { timeoutMs: 5000 }), 'the server began shutting down');
           req.end(form.payload.subarray(half));

@@ -15,7 +15,24 @@ import { createCategory } from '../helpers/catalog.js';
  */
 const COURSES = 20_000;
 const LOOPS = 2;
-const WORDS = ['python', 'pandas', 'django', 'flask', 'rust', 'react', 'redux', 'node', 'kotlin', 'swift', 'scala', 'spark', 'docker', 'kafka', 'linux', 'lambda'];
+const WORDS = [
+  'python',
+  'pandas',
+  'django',
+  'flask',
+  'rust',
+  'react',
+  'redux',
+  'node',
+  'kotlin',
+  'swift',
+  'scala',
+  'spark',
+  'docker',
+  'kafka',
+  'linux',
+  'lambda',
+];
 const FILLER = ['guide', 'course', 'basics', 'advanced', 'projects', 'practice', 'deep', 'dive', 'complete', 'modern'];
 
 describe(`a cheap request stays fast while expensive ones loop (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
@@ -65,11 +82,16 @@ describe(`a cheap request stays fast while expensive ones loop (${onPostgres ? '
     const word = WORDS[n % WORDS.length]!;
     const other = WORDS[(n * 5 + 3) % WORDS.length]!;
     switch (n % 5) {
-      case 0: return `/api/courses/?search=${word.slice(0, 2 + (n % 4))}%20${other.slice(0, 2 + ((n >> 2) % 3))}&page_size=${10 + (n % 40)}`;
-      case 1: return `/api/courses/?search=${word.slice(0, 2 + (n % 5))}&page=${20 + (n % 50)}`;
-      case 2: return `/api/courses/?min_rating=${(1 + (n % 300) / 100).toFixed(2)}&page=${1 + (n % 30)}`;
-      case 3: return `/api/courses/?min_rating=${(1 + (n % 300) / 100).toFixed(2)}&ordering=-price,title&page_size=${5 + (n % 50)}`;
-      default: return `/api/courses/?page=${200 + (n % 700)}&page_size=${10 + (n % 11)}`;
+      case 0:
+        return `/api/courses/?search=${word.slice(0, 2 + (n % 4))}%20${other.slice(0, 2 + ((n >> 2) % 3))}&page_size=${10 + (n % 40)}`;
+      case 1:
+        return `/api/courses/?search=${word.slice(0, 2 + (n % 5))}&page=${20 + (n % 50)}`;
+      case 2:
+        return `/api/courses/?min_rating=${(1 + (n % 300) / 100).toFixed(2)}&page=${1 + (n % 30)}`;
+      case 3:
+        return `/api/courses/?min_rating=${(1 + (n % 300) / 100).toFixed(2)}&ordering=-price,title&page_size=${5 + (n % 50)}`;
+      default:
+        return `/api/courses/?page=${200 + (n % 700)}&page_size=${10 + (n % 11)}`;
     }
   }
 
@@ -101,11 +123,19 @@ describe(`a cheap request stays fast while expensive ones loop (${onPostgres ? '
       running = false;
       await Promise.all(loops);
     }
-    const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
-    t.diagnostic(`cheap: p50 ${percentile(cheap, 0.5).toFixed(1)} ms, p95 ${percentile(cheap, 0.95).toFixed(1)} ms, max ${Math.max(...cheap).toFixed(1)} ms`);
-    t.diagnostic(`expensive: ${costs.length} requests, p50 ${percentile(costs, 0.5).toFixed(1)} ms, p95 ${percentile(costs, 0.95).toFixed(1)} ms; statuses ${[...statuses].join(',')}`);
+    const percentile = (values: number[], p: number) =>
+      [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
+    t.diagnostic(
+      `cheap: p50 ${percentile(cheap, 0.5).toFixed(1)} ms, p95 ${percentile(cheap, 0.95).toFixed(1)} ms, max ${Math.max(...cheap).toFixed(1)} ms`,
+    );
+    t.diagnostic(
+      `expensive: ${costs.length} requests, p50 ${percentile(costs, 0.5).toFixed(1)} ms, p95 ${percentile(costs, 0.95).toFixed(1)} ms; statuses ${[...statuses].join(',')}`,
+    );
     t.diagnostic(`by kind (p50 ms): ${byKind.map((k) => percentile(k, 0.5).toFixed(1)).join(', ')}`);
-    assert.ok([...statuses].every((s) => s === 200 || s === 404), `expensive requests answered ${[...statuses].join(',')}`);
+    assert.ok(
+      [...statuses].every((s) => s === 200 || s === 404),
+      `expensive requests answered ${[...statuses].join(',')}`,
+    );
     // 300 ms: on the shared two-core test machine (load 10–25) the cheap request alone takes 16–60 ms.
     assert.ok(percentile(cheap, 0.95) < 300, `p95 of the cheap request ${percentile(cheap, 0.95).toFixed(1)} ms`);
   });

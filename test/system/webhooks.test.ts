@@ -71,14 +71,34 @@ describe('webhooks on real servers', () => {
     let second: Running | undefined;
     try {
       const db = createDatabase(databaseUrl).db;
-      const category = await db.insertInto('categories').values({ name: 'Crash', name_key: 'crash', slug: 'crash', description: '' }).returning('id').executeTakeFirstOrThrow();
+      const category = await db
+        .insertInto('categories')
+        .values({ name: 'Crash', name_key: 'crash', slug: 'crash', description: '' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       const password = 'a-long-enough-passphrase';
-      assert.equal((await call(first.port, 'POST', '/api/register/', { username: 'crashy', email: 'crashy@example.com', password, role: 'instructor' })).status, 201);
+      assert.equal(
+        (
+          await call(first.port, 'POST', '/api/register/', {
+            username: 'crashy',
+            email: 'crashy@example.com',
+            password,
+            role: 'instructor',
+          })
+        ).status,
+        201,
+      );
       const { body: tokens } = await call(first.port, 'POST', '/api/login/', { username: 'crashy', password });
       const token = String(tokens.access);
       const hook = await call(first.port, 'POST', '/api/webhooks/', { url: receiver.url('/crash'), events: ['course.published'] }, token);
       assert.equal(hook.status, 201, JSON.stringify(hook.body));
-      const course = await call(first.port, 'POST', '/api/courses/', { title: 'Crash course', description: 'd', price: '0', category: category.id, is_published: true }, token);
+      const course = await call(
+        first.port,
+        'POST',
+        '/api/courses/',
+        { title: 'Crash course', description: 'd', price: '0', category: category.id, is_published: true },
+        token,
+      );
       assert.equal(course.status, 201, JSON.stringify(course.body));
       // Committed: the response is out. Kill the process at once, before any delivery.
       first.child.kill('SIGKILL');
@@ -110,7 +130,7 @@ describe('webhooks on real servers', () => {
     }
   });
 
-  it('a hanging receiver delays neither the API nor other endpoints\' deliveries', async () => {
+  it("a hanging receiver delays neither the API nor other endpoints' deliveries", async () => {
     const app = await buildWebhookApp({ autoStart: true, pollMs: 200 });
     const hanging = await startReceiver(() => 'hang');
     const healthy = await startReceiver();
@@ -144,10 +164,15 @@ describe('webhooks on real servers', () => {
       const healthyMs = Date.now() - started;
       assert.equal(healthy.received.length, 20, 'every event reached the healthy endpoint');
       assert.ok(healthyMs < 5_000, `healthy deliveries took ${healthyMs} ms`);
-      assert.ok(hanging.received.length >= 1 && hanging.received.length <= 4, `attempts held open on the hanging endpoint: ${hanging.received.length}`);
+      assert.ok(
+        hanging.received.length >= 1 && hanging.received.length <= 4,
+        `attempts held open on the hanging endpoint: ${hanging.received.length}`,
+      );
 
       const during = await latency(60);
-      console.log(`# API latency (ms) baseline median ${baseline.median.toFixed(2)} p90 ${baseline.p90.toFixed(2)}; with a hanging receiver median ${during.median.toFixed(2)} p90 ${during.p90.toFixed(2)}; healthy endpoint got 20 events in ${healthyMs} ms`);
+      console.log(
+        `# API latency (ms) baseline median ${baseline.median.toFixed(2)} p90 ${baseline.p90.toFixed(2)}; with a hanging receiver median ${during.median.toFixed(2)} p90 ${during.p90.toFixed(2)}; healthy endpoint got 20 events in ${healthyMs} ms`,
+      );
       assert.ok(during.median < baseline.median * 3 + 5, `median ${during.median} vs ${baseline.median}`);
       assert.equal(app.services.webhookWorker.inFlight() <= 8, true);
     } finally {

@@ -26,7 +26,14 @@ const hidden = { student_id: 3, is_hidden: true };
 
 describe('review moderation policy', () => {
   it('shows is_hidden, and a hidden review, to its author and admins only', () => {
-    const table: [Viewer, boolean][] = [[author, true], [admin, true], [owner, false], [student, false], [otherInstructor, false], [null, false]];
+    const table: [Viewer, boolean][] = [
+      [author, true],
+      [admin, true],
+      [owner, false],
+      [student, false],
+      [otherInstructor, false],
+      [null, false],
+    ];
     for (const [viewer, sees] of table) {
       assert.equal(seesHiddenFlag(viewer, review), sees, JSON.stringify(viewer));
       assert.equal(canSeeReviewOfVisibleCourse(viewer, hidden), sees, JSON.stringify(viewer));
@@ -35,7 +42,13 @@ describe('review moderation policy', () => {
   });
 
   it('lets only the course owner reply; the owner and admins delete a reply', () => {
-    const table: [Viewer, boolean, boolean][] = [[owner, true, true], [admin, false, true], [otherInstructor, false, false], [author, false, false], [null, false, false]];
+    const table: [Viewer, boolean, boolean][] = [
+      [owner, true, true],
+      [admin, false, true],
+      [otherInstructor, false, false],
+      [author, false, false],
+      [null, false, false],
+    ];
     for (const [viewer, reply, remove] of table) {
       assert.equal(canReply(viewer, published), reply, JSON.stringify(viewer));
       assert.equal(canDeleteReply(viewer, published), remove, JSON.stringify(viewer));
@@ -43,7 +56,13 @@ describe('review moderation policy', () => {
   });
 
   it('lets anyone signed in but the author report', () => {
-    const table: [Viewer, boolean][] = [[author, false], [student, true], [owner, true], [admin, true], [null, false]];
+    const table: [Viewer, boolean][] = [
+      [author, false],
+      [student, true],
+      [owner, true],
+      [admin, true],
+      [null, false],
+    ];
     for (const [viewer, may] of table) assert.equal(canReport(viewer, review), may, JSON.stringify(viewer));
   });
 
@@ -56,7 +75,7 @@ describe('review moderation policy', () => {
 });
 
 describe('analytics policy', () => {
-  it('lets the owner and admins read a course, 403 for others, 404 for someone else\'s draft', () => {
+  it("lets the owner and admins read a course, 403 for others, 404 for someone else's draft", () => {
     const table: [Viewer, string, string][] = [
       [owner, 'full', 'full'],
       [admin, 'full', 'full'],
@@ -110,11 +129,29 @@ describe('analytics day ranges', () => {
   });
 
   it('refuses bad days, reversed and over-long ranges', () => {
-    assert.equal(codeOf(() => dayRange({ from: '2026-02-29' }, now)), '400 invalid from');
-    assert.equal(codeOf(() => dayRange({ to: '01/03/2026' }, now)), '400 invalid to');
-    assert.equal(codeOf(() => dayRange({ from: 'x', to: 'y' }, now)), '400 invalid from,to');
-    assert.equal(codeOf(() => dayRange({ from: '2026-03-02' }, now)), '400 invalid_range non_field_errors');
-    assert.equal(codeOf(() => dayRange({ from: '2025-01-01', to: '2026-01-02' }, now)), '400 range_too_long non_field_errors');
-    assert.equal(codeOf(() => dayRange({ from: '2025-01-01', to: '2026-01-01' }, now)), 'none');
+    assert.equal(
+      codeOf(() => dayRange({ from: '2026-02-29' }, now)),
+      '400 invalid from',
+    );
+    assert.equal(
+      codeOf(() => dayRange({ to: '01/03/2026' }, now)),
+      '400 invalid to',
+    );
+    assert.equal(
+      codeOf(() => dayRange({ from: 'x', to: 'y' }, now)),
+      '400 invalid from,to',
+    );
+    assert.equal(
+      codeOf(() => dayRange({ from: '2026-03-02' }, now)),
+      '400 invalid_range non_field_errors',
+    );
+    assert.equal(
+      codeOf(() => dayRange({ from: '2025-01-01', to: '2026-01-02' }, now)),
+      '400 range_too_long non_field_errors',
+    );
+    assert.equal(
+      codeOf(() => dayRange({ from: '2025-01-01', to: '2026-01-01' }, now)),
+      'none',
+    );
   });
 });

@@ -35,7 +35,10 @@ describe('media URLs', () => {
     assert.equal(new URL(tiny.signedUrl('https://h', 'videos/a.mp4') ?? '').searchParams.get('expires'), String(1_000_003));
     // A long TTL's step stops at five minutes.
     const long = createMediaUrls({ ...config, mediaUrlTtl: 86400 }, at(1_000_100));
-    assert.equal(new URL(long.signedUrl('https://h', 'videos/a.mp4') ?? '').searchParams.get('expires'), String(Math.floor((1_000_100 + 86400) / 300) * 300));
+    assert.equal(
+      new URL(long.signedUrl('https://h', 'videos/a.mp4') ?? '').searchParams.get('expires'),
+      String(Math.floor((1_000_100 + 86400) / 300) * 300),
+    );
     // The same URL for a caller within one step, another in the next.
     const a = createMediaUrls(config, at(1_000_200)).signedUrl('https://h', 'videos/a.mp4');
     const b = createMediaUrls(config, at(1_000_201)).signedUrl('https://h', 'videos/a.mp4');

@@ -50,7 +50,10 @@ describe('buildPage', () => {
   const request = (url: string) => ({ url, origin: 'http://api.test' });
 
   it('links the next and previous pages, keeping the query; page 1 has no page parameter', () => {
-    const middle = buildPage(request('/api/courses/?search=py&page=2&page_size=2'), pageRequest({ page: '2', page_size: '2' }), 5, ['c', 'd']);
+    const middle = buildPage(request('/api/courses/?search=py&page=2&page_size=2'), pageRequest({ page: '2', page_size: '2' }), 5, [
+      'c',
+      'd',
+    ]);
     assert.deepEqual(middle, {
       count: 5,
       next: 'http://api.test/api/courses/?search=py&page=3&page_size=2',
@@ -86,7 +89,10 @@ describe('parseOrdering (DRF OrderingFilter)', () => {
   it('falls back to the default for a missing or blank value', () => {
     assert.deepEqual(parseOrdering(undefined, fields, '-created_at'), [{ column: 'created_at', direction: 'desc' }]);
     assert.deepEqual(parseOrdering('  ', fields, 'title'), [{ column: 'title', direction: 'asc' }]);
-    assert.deepEqual(parseOrdering('', fields, '-price,title'), [{ column: 'price_cents', direction: 'desc' }, { column: 'title', direction: 'asc' }]);
+    assert.deepEqual(parseOrdering('', fields, '-price,title'), [
+      { column: 'price_cents', direction: 'desc' },
+      { column: 'title', direction: 'asc' },
+    ]);
   });
 
   it('maps fields to columns in order, - for descending, spaces and empty parts ignored, a repeated column once', () => {
@@ -101,7 +107,17 @@ describe('parseOrdering (DRF OrderingFilter)', () => {
   });
 
   it('refuses an unknown field, inherited object properties included, with 400 on ordering', () => {
-    for (const raw of ['popularity', 'price,secret', 'constructor', '-constructor', 'toString', '__proto__', 'hasOwnProperty', 'price_cents', '--price']) {
+    for (const raw of [
+      'popularity',
+      'price,secret',
+      'constructor',
+      '-constructor',
+      'toString',
+      '__proto__',
+      'hasOwnProperty',
+      'price_cents',
+      '--price',
+    ]) {
       const error = thrown(() => parseOrdering(raw, fields, 'title'));
       assert.equal(error.statusCode, 400, raw);
       assert.deepEqual(Object.keys(error.body), ['ordering'], raw);

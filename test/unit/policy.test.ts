@@ -31,12 +31,18 @@ describe('course policy', () => {
 
   it('a published course is seen by everyone; a draft by its owner and admins only', () => {
     for (const viewer of [null, student, otherInstructor, owner, admin]) assert.equal(canSeeCourse(viewer, published), true);
-    assert.deepEqual([null, student, otherInstructor, owner, admin].map((v) => canSeeCourse(v, draft)), [false, false, false, true, true]);
+    assert.deepEqual(
+      [null, student, otherInstructor, owner, admin].map((v) => canSeeCourse(v, draft)),
+      [false, false, false, true, true],
+    );
   });
 
   it('the owner and admins edit, nobody else', () => {
     for (const course of [published, draft]) {
-      assert.deepEqual([null, student, otherInstructor, owner, admin].map((v) => canEditCourse(v, course)), [false, false, false, true, true]);
+      assert.deepEqual(
+        [null, student, otherInstructor, owner, admin].map((v) => canEditCourse(v, course)),
+        [false, false, false, true, true],
+      );
     }
   });
 
@@ -89,8 +95,9 @@ describe('course policy', () => {
             const s = scope(viewer, mine, isPublished);
             if (!s) continue;
             for (const course of courses) {
-              const admitted = (s.isPublished === undefined || s.isPublished === course.is_published)
-                && (s.instructorId === undefined || s.instructorId === course.instructor_id);
+              const admitted =
+                (s.isPublished === undefined || s.isPublished === course.is_published) &&
+                (s.instructorId === undefined || s.instructorId === course.instructor_id);
               if (admitted) assert.ok(canSeeCourse(viewer, course), JSON.stringify({ viewer, mine, isPublished, course }));
             }
           }

@@ -8,17 +8,59 @@ import { parseBound } from '../../src/modules/audit/service.js';
 
 describe('isPublicAddress', () => {
   const table: [string, boolean][] = [
-    ['8.8.8.8', true], ['93.184.216.34', true], ['172.15.255.255', true], ['172.32.0.1', true], ['100.128.0.1', true],
-    ['0.0.0.0', false], ['0.1.2.3', false], ['10.0.0.1', false], ['100.64.0.1', false], ['100.127.255.255', false],
-    ['127.0.0.1', false], ['127.255.255.254', false], ['169.254.169.254', false], ['172.16.0.1', false], ['172.31.255.255', false],
-    ['192.0.0.8', false], ['192.0.2.1', false], ['192.168.0.1', false], ['198.18.0.1', false], ['198.51.100.1', false],
-    ['203.0.113.1', false], ['224.0.0.1', false], ['239.255.255.250', false], ['240.0.0.1', false], ['255.255.255.255', false],
-    ['2606:4700:4700::1111', true], ['2001:4860:4860::8888', true], ['::ffff:8.8.8.8', true], ['64:ff9b::808:808', true],
-    ['::', false], ['::1', false], ['::ffff:127.0.0.1', false], ['::ffff:7f00:1', false], ['::ffff:10.0.0.1', false],
-    ['::127.0.0.1', false], ['64:ff9b::a00:1', false], ['64:ff9b:1::1', false], ['2002:7f00:1::', false], ['2002:0808:0808::1', true],
-    ['fe80::1', false], ['fe80::1%eth0', false], ['fc00::1', false], ['fd12:3456::1', false], ['ff02::1', false], ['fec0::1', false],
-    ['2001:db8::1', false], ['2001::1', false], ['100::1', false], ['3fff::1', false], ['[::1]', false],
-    ['not-an-ip', false], ['1.2.3', false], ['1.2.3.256', false],
+    ['8.8.8.8', true],
+    ['93.184.216.34', true],
+    ['172.15.255.255', true],
+    ['172.32.0.1', true],
+    ['100.128.0.1', true],
+    ['0.0.0.0', false],
+    ['0.1.2.3', false],
+    ['10.0.0.1', false],
+    ['100.64.0.1', false],
+    ['100.127.255.255', false],
+    ['127.0.0.1', false],
+    ['127.255.255.254', false],
+    ['169.254.169.254', false],
+    ['172.16.0.1', false],
+    ['172.31.255.255', false],
+    ['192.0.0.8', false],
+    ['192.0.2.1', false],
+    ['192.168.0.1', false],
+    ['198.18.0.1', false],
+    ['198.51.100.1', false],
+    ['203.0.113.1', false],
+    ['224.0.0.1', false],
+    ['239.255.255.250', false],
+    ['240.0.0.1', false],
+    ['255.255.255.255', false],
+    ['2606:4700:4700::1111', true],
+    ['2001:4860:4860::8888', true],
+    ['::ffff:8.8.8.8', true],
+    ['64:ff9b::808:808', true],
+    ['::', false],
+    ['::1', false],
+    ['::ffff:127.0.0.1', false],
+    ['::ffff:7f00:1', false],
+    ['::ffff:10.0.0.1', false],
+    ['::127.0.0.1', false],
+    ['64:ff9b::a00:1', false],
+    ['64:ff9b:1::1', false],
+    ['2002:7f00:1::', false],
+    ['2002:0808:0808::1', true],
+    ['fe80::1', false],
+    ['fe80::1%eth0', false],
+    ['fc00::1', false],
+    ['fd12:3456::1', false],
+    ['ff02::1', false],
+    ['fec0::1', false],
+    ['2001:db8::1', false],
+    ['2001::1', false],
+    ['100::1', false],
+    ['3fff::1', false],
+    ['[::1]', false],
+    ['not-an-ip', false],
+    ['1.2.3', false],
+    ['1.2.3.256', false],
   ];
   for (const [address, expected] of table) {
     it(`${address} → ${expected ? 'public' : 'refused'}`, () => assert.equal(isPublicAddress(address), expected));
@@ -26,7 +68,7 @@ describe('isPublicAddress', () => {
 });
 
 describe('webhook policy', () => {
-  it('an endpoint is its owner\'s and every admin\'s', () => {
+  it("an endpoint is its owner's and every admin's", () => {
     assert.equal(canManageEndpoint({ id: 1, role: 'instructor' }, { owner_id: 1 }), true);
     assert.equal(canManageEndpoint({ id: 2, role: 'instructor' }, { owner_id: 1 }), false);
     assert.equal(canManageEndpoint({ id: 3, role: 'admin' }, { owner_id: 1 }), true);
@@ -39,7 +81,7 @@ describe('webhook policy', () => {
     assert.notEqual(endpointCreationDenial('instructor', 'rejected'), null);
     assert.notEqual(endpointCreationDenial('student', 'none'), null);
   });
-  it('admins receive every event; instructors their courses\' events; the type must be subscribed', () => {
+  it("admins receive every event; instructors their courses' events; the type must be subscribed", () => {
     const admin = { owner_id: 9, role: 'admin' as const, events: ['*'] };
     const instructor = { owner_id: 1, role: 'instructor' as const, events: ['enrollment.created'] };
     assert.equal(receives(admin, { type: 'review.created', courseOwnerId: 5 }), true);
@@ -84,6 +126,7 @@ describe('audit from/to bounds', () => {
     assert.equal(parseBound('2026-03-01T10:20:30Z', false), '2026-03-01T10:20:30.000Z');
     assert.equal(parseBound('2026-03-01T10:20:30', true), '2026-03-01T10:20:30.001Z');
     assert.equal(parseBound('2026-03-01T10:20:30+02:00', false), '2026-03-01T08:20:30.000Z');
-    for (const bad of ['yesterday', '2026-02-30', '2026-13-01', '2026-03-01T25:00', '', '12345']) assert.equal(parseBound(bad, false), null, bad);
+    for (const bad of ['yesterday', '2026-02-30', '2026-13-01', '2026-03-01T25:00', '', '12345'])
+      assert.equal(parseBound(bad, false), null, bad);
   });
 });

@@ -15,13 +15,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('profile_image', 'text')
     .addColumn('role', 'varchar(20)', (c) => c.notNull().check(sql`role in ('student', 'instructor', 'admin')`))
     .addColumn('instructor_status', 'varchar(20)', (c) =>
-      c.notNull().defaultTo('none').check(sql`instructor_status in ('none', 'pending', 'approved', 'rejected')`),
+      c
+        .notNull()
+        .defaultTo('none')
+        .check(sql`instructor_status in ('none', 'pending', 'approved', 'rejected')`),
     )
     .addColumn('is_active', 'boolean', (c) => c.notNull().defaultTo(true))
     .addColumn('date_joined', timestamp, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('users_username_ci').unique().on('users').expression(sql`lower(username)`).execute();
-  await db.schema.createIndex('users_email_ci').unique().on('users').expression(sql`lower(email)`).execute();
+  await db.schema
+    .createIndex('users_username_ci')
+    .unique()
+    .on('users')
+    .expression(sql`lower(username)`)
+    .execute();
+  await db.schema
+    .createIndex('users_email_ci')
+    .unique()
+    .on('users')
+    .expression(sql`lower(email)`)
+    .execute();
   await db.schema.createIndex('users_date_joined').on('users').columns(['date_joined', 'id']).execute();
 
   await db.schema
@@ -41,7 +54,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('slug', 'varchar(120)', (c) => c.notNull().unique())
     .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
     .execute();
-  await db.schema.createIndex('categories_name_ci').unique().on('categories').expression(sql`lower(name)`).execute();
+  await db.schema
+    .createIndex('categories_name_ci')
+    .unique()
+    .on('categories')
+    .expression(sql`lower(name)`)
+    .execute();
 
   await withId(db, db.schema.createTable('courses'))
     .addColumn('title', 'varchar(200)', (c) => c.notNull())
@@ -69,7 +87,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('title', 'varchar(200)', (c) => c.notNull())
     .addColumn('content', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('position', 'integer', (c) => c.notNull().check(sql`position > 0`))
-    .addColumn('duration', 'integer', (c) => c.notNull().defaultTo(0).check(sql`duration >= 0`))
+    .addColumn('duration', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`duration >= 0`),
+    )
     .addColumn('is_preview', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('video', 'text')
     .addColumn('attachment', 'text')

@@ -29,7 +29,10 @@ const ASCII_PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 export async function up(db: Kysely<unknown>): Promise<void> {
   const postgres = dialectOf(db) === 'postgres';
 
-  await db.schema.alterTable('categories').addColumn('courses_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('categories')
+    .addColumn('courses_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   if (postgres) await countPublishedPostgres(db);
   else await countPublishedSqlite(db);
   await sql`update categories set courses_count = (
@@ -38,10 +41,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // The initial migration's (is_published, created_at, id) index serves the default ordering.
   for (const [name, key] of Object.entries(ORDER_KEYS)) {
-    if (name !== 'created') await sql`create index ${sql.id(`courses_published_${name}`)} on courses (is_published, ${sql.raw(indexKey(key, postgres))}, id)`.execute(db);
-    await sql`create index ${sql.id(`courses_published_category_${name}`)} on courses (is_published, category_id, ${sql.raw(indexKey(key, postgres))}, id)`.execute(db);
+    if (name !== 'created')
+      await sql`create index ${sql.id(`courses_published_${name}`)} on courses (is_published, ${sql.raw(indexKey(key, postgres))}, id)`.execute(
+        db,
+      );
+    await sql`create index ${sql.id(`courses_published_category_${name}`)} on courses (is_published, category_id, ${sql.raw(indexKey(key, postgres))}, id)`.execute(
+      db,
+    );
   }
-  await db.schema.createIndex('courses_published_instructor').on('courses').columns(['is_published', 'instructor_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('courses_published_instructor')
+    .on('courses')
+    .columns(['is_published', 'instructor_id', 'created_at', 'id'])
+    .execute();
 
   if (postgres) await createPostgresSearch(db);
   else await createSqliteSearch(db);
@@ -91,7 +103,8 @@ async function createSqliteSearch(db: Kysely<unknown>): Promise<void> {
     content='', contentless_delete=1,
     tokenize='unicode61 remove_diacritics 0', prefix='2 3'
   )`.execute(db);
-  const document = (course: string, category: string, instructor: string) => sql.raw(`
+  const document = (course: string, category: string, instructor: string) =>
+    sql.raw(`
     select ${course}.id, ${course}.title, ${course}.description, ${category}, ${instructor}`);
   const lookups = (course: string) => ({
     category: `(select name from categories where id = ${course}.category_id)`,
@@ -177,7 +190,16 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     await sql`drop trigger categories_count_courses on courses`.execute(db);
     await sql`drop function categories_count_courses()`.execute(db);
   } else {
-    for (const trigger of ['categories_count_insert', 'categories_count_delete', 'categories_count_update', 'users_fts_rename', 'categories_fts_rename', 'courses_fts_delete', 'courses_fts_update', 'courses_fts_insert']) {
+    for (const trigger of [
+      'categories_count_insert',
+      'categories_count_delete',
+      'categories_count_update',
+      'users_fts_rename',
+      'categories_fts_rename',
+      'courses_fts_delete',
+      'courses_fts_update',
+      'courses_fts_insert',
+    ]) {
       await sql`drop trigger ${sql.id(trigger)}`.execute(db);
     }
     await sql`drop table courses_fts`.execute(db);

@@ -24,7 +24,10 @@ import { columnTypes, withId } from './helpers.js';
 export async function up(db: Kysely<unknown>): Promise<void> {
   const { timestamp, postgres } = columnTypes(db);
 
-  await db.schema.alterTable('reviews').addColumn('is_hidden', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+  await db.schema
+    .alterTable('reviews')
+    .addColumn('is_hidden', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
   await db.schema.alterTable('reviews').addColumn('reply_text', 'text').execute();
   await db.schema.alterTable('reviews').addColumn('reply_created_at', timestamp).execute();
   await db.schema.alterTable('reviews').addColumn('reply_updated_at', timestamp).execute();
@@ -32,7 +35,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('reviews_course_visible_rating').on('reviews').columns(['course_id', 'is_hidden', 'rating']).execute();
 
   for (const rating of [1, 2, 3, 4, 5]) {
-    await db.schema.alterTable('courses').addColumn(`ratings_${rating}`, 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('courses')
+      .addColumn(`ratings_${rating}`, 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
   }
   await sql`update courses set
     ratings_1 = (select count(*) from reviews r where r.course_id = courses.id and r.rating = 1),
@@ -156,7 +162,9 @@ async function countersPostgres(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger course_enrollment_days_delete after delete on enrollments
     referencing old table as old_rows for each statement execute function course_enrollment_days_delete()`.execute(db);
   await sql`create trigger course_enrollment_days_update after update on enrollments
-    referencing old table as old_rows new table as new_rows for each statement execute function course_enrollment_days_update()`.execute(db);
+    referencing old table as old_rows new table as new_rows for each statement execute function course_enrollment_days_update()`.execute(
+    db,
+  );
 
   await sql`create function lesson_completion_counts_insert() returns trigger language plpgsql as $$
     begin

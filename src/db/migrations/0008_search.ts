@@ -25,7 +25,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 const OLD_TRIGGERS = ['courses_fts_insert', 'courses_fts_update', 'courses_fts_delete', 'categories_fts_rename', 'users_fts_rename'];
-const NEW_TRIGGERS = ['courses_search_insert', 'courses_search_update', 'courses_search_delete', 'categories_search_rename', 'users_search_rename'];
+const NEW_TRIGGERS = [
+  'courses_search_insert',
+  'courses_search_update',
+  'courses_search_delete',
+  'categories_search_rename',
+  'users_search_rename',
+];
 
 async function upSqlite(db: Kysely<unknown>): Promise<void> {
   for (const trigger of OLD_TRIGGERS) await sql`drop trigger ${sql.id(trigger)}`.execute(db);
@@ -37,7 +43,9 @@ async function upSqlite(db: Kysely<unknown>): Promise<void> {
   )`.execute(db);
   const columns = sql.raw('(rowid, title, description, category, instructor, draft)');
   const draft = (course: string) => sql.raw(`case when ${course}.is_published then '' else 'draft' end`);
-  const fresh = sql.raw(`(select name from categories where id = new.category_id), (select username from users where id = new.instructor_id)`);
+  const fresh = sql.raw(
+    `(select name from categories where id = new.category_id), (select username from users where id = new.instructor_id)`,
+  );
   await sql`create trigger courses_search_insert after insert on courses begin
     insert into courses_search ${columns} select new.id, new.title, new.description, ${fresh}, ${draft('new')};
   end`.execute(db);
@@ -89,7 +97,9 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     tokenize='unicode61 remove_diacritics 0', prefix='2 3'
   )`.execute(db);
   const columns = sql.raw('(rowid, title, description, category, instructor)');
-  const fresh = sql.raw(`(select name from categories where id = new.category_id), (select username from users where id = new.instructor_id)`);
+  const fresh = sql.raw(
+    `(select name from categories where id = new.category_id), (select username from users where id = new.instructor_id)`,
+  );
   await sql`create trigger courses_fts_insert after insert on courses begin
     insert into courses_fts ${columns} select new.id, new.title, new.description, ${fresh};
   end`.execute(db);

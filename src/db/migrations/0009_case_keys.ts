@@ -12,13 +12,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('users').addColumn('username_key', 'text').execute();
   await db.schema.alterTable('users').addColumn('email_key', 'text').execute();
   await db.schema.alterTable('categories').addColumn('name_key', 'text').execute();
-  const users = (await any.selectFrom('users').select(['id', 'username', 'email']).execute()) as { id: number; username: string; email: string }[];
+  const users = (await any.selectFrom('users').select(['id', 'username', 'email']).execute()) as {
+    id: number;
+    username: string;
+    email: string;
+  }[];
   for (const user of users) {
-    await any.updateTable('users').set({ username_key: caseKey(user.username), email_key: caseKey(user.email) }).where('id', '=', user.id).execute();
+    await any
+      .updateTable('users')
+      .set({ username_key: caseKey(user.username), email_key: caseKey(user.email) })
+      .where('id', '=', user.id)
+      .execute();
   }
   const categories = (await any.selectFrom('categories').select(['id', 'name']).execute()) as { id: number; name: string }[];
   for (const category of categories) {
-    await any.updateTable('categories').set({ name_key: caseKey(category.name) }).where('id', '=', category.id).execute();
+    await any
+      .updateTable('categories')
+      .set({ name_key: caseKey(category.name) })
+      .where('id', '=', category.id)
+      .execute();
   }
   await db.schema.dropIndex('users_username_ci').execute();
   await db.schema.dropIndex('users_email_ci').execute();
@@ -32,9 +44,24 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('categories_name_key').execute();
   await db.schema.dropIndex('users_email_key').execute();
   await db.schema.dropIndex('users_username_key').execute();
-  await db.schema.createIndex('users_username_ci').unique().on('users').expression(sql`lower(username)`).execute();
-  await db.schema.createIndex('users_email_ci').unique().on('users').expression(sql`lower(email)`).execute();
-  await db.schema.createIndex('categories_name_ci').unique().on('categories').expression(sql`lower(name)`).execute();
+  await db.schema
+    .createIndex('users_username_ci')
+    .unique()
+    .on('users')
+    .expression(sql`lower(username)`)
+    .execute();
+  await db.schema
+    .createIndex('users_email_ci')
+    .unique()
+    .on('users')
+    .expression(sql`lower(email)`)
+    .execute();
+  await db.schema
+    .createIndex('categories_name_ci')
+    .unique()
+    .on('categories')
+    .expression(sql`lower(name)`)
+    .execute();
   await db.schema.alterTable('categories').dropColumn('name_key').execute();
   await db.schema.alterTable('users').dropColumn('email_key').execute();
   await db.schema.alterTable('users').dropColumn('username_key').execute();

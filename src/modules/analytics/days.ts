@@ -45,7 +45,8 @@ export function dayRange(query: { from?: string | undefined; to?: string | undef
   const from = fromGiven ?? to - (DEFAULT_RANGE_DAYS - 1) * DAY_MS;
   if (from > to) throw invalid({ non_field_errors: ['from must be on or before to.'] }, 'invalid_range');
   const count = Math.round((to - from) / DAY_MS) + 1;
-  if (count > MAX_RANGE_DAYS) throw invalid({ non_field_errors: [`The range may cover at most ${MAX_RANGE_DAYS} days.`] }, 'range_too_long');
+  if (count > MAX_RANGE_DAYS)
+    throw invalid({ non_field_errors: [`The range may cover at most ${MAX_RANGE_DAYS} days.`] }, 'range_too_long');
   const days = Array.from({ length: count }, (_, i) => utcDay(new Date(from + i * DAY_MS)));
   return { from: days[0] ?? utcDay(new Date(from)), to: days[days.length - 1] ?? utcDay(new Date(to)), days };
 }

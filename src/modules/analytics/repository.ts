@@ -34,17 +34,24 @@ export async function courseFigures(db: Executor, courseId: number) {
     ])
     .where('c.id', '=', courseId)
     .executeTakeFirst();
-  return row && {
-    facts: { instructor_id: row.instructor_id, is_published: row.is_published === true || row.is_published === 1 },
-    students: num(row.students),
-    completed: num(row.completed),
-    progressSum: num(row.progress_sum),
-    ratings: { 1: row.ratings_1, 2: row.ratings_2, 3: row.ratings_3, 4: row.ratings_4, 5: row.ratings_5 },
-  };
+  return (
+    row && {
+      facts: { instructor_id: row.instructor_id, is_published: row.is_published === true || row.is_published === 1 },
+      students: num(row.students),
+      completed: num(row.completed),
+      progressSum: num(row.progress_sum),
+      ratings: { 1: row.ratings_1, 2: row.ratings_2, 3: row.ratings_3, 4: row.ratings_4, 5: row.ratings_5 },
+    }
+  );
 }
 
 /** Enrollments per UTC day in [from, to], for days that have any (the service fills the gaps). */
-export async function enrollmentsByDay(db: Executor, scope: { courseId: number } | SummaryScope, from: string, to: string): Promise<Map<string, number>> {
+export async function enrollmentsByDay(
+  db: Executor,
+  scope: { courseId: number } | SummaryScope,
+  from: string,
+  to: string,
+): Promise<Map<string, number>> {
   let query = db
     .selectFrom('course_enrollment_days as d')
     .select((eb) => ['d.day', eb.fn.sum<number | string>('d.enrollments').as('n')])

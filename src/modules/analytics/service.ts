@@ -47,7 +47,8 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
         const figures = await repo.courseFigures(trx, courseId);
         const access = figures ? courseAnalyticsAccess(ctx.viewer, figures.facts) : 'not_found';
         if (!figures || access === 'not_found') throw notFound();
-        if (access === 'forbidden') throw forbidden('Only the instructor of this course or an admin may read its analytics.', 'not_course_owner');
+        if (access === 'forbidden')
+          throw forbidden('Only the instructor of this course or an admin may read its analytics.', 'not_course_owner');
         const { students, completed, progressSum } = figures;
         const days = await repo.enrollmentsByDay(trx, { courseId }, range.from, range.to);
         const lessons = await repo.lessonCompletions(trx, courseId);
@@ -87,9 +88,13 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
         const sums = await repo.courseSums(trx, scope);
         const enrolled = await repo.enrolledPerCourse(trx, scope);
         // One course with students: its count is the distinct count; several: a student may be in more than one.
-        const students = enrolled.length <= 1
-          ? (enrolled[0]?.students ?? 0)
-          : await repo.distinctStudents(trx, enrolled.map((row) => row.courseId));
+        const students =
+          enrolled.length <= 1
+            ? (enrolled[0]?.students ?? 0)
+            : await repo.distinctStudents(
+                trx,
+                enrolled.map((row) => row.courseId),
+              );
         const days = await repo.enrollmentsByDay(trx, scope, range.from, range.to);
         return {
           courses_count: sums.courses,

@@ -7,13 +7,17 @@ export default async function auditRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { audit } = app.services;
 
-  app.get('/api/admin/audit/', {
-    schema: {
-      tags: ['admin'],
-      summary: 'The audit log of admin and security actions, newest first (admins)',
-      querystring: AuditQuery,
-      response: { 200: AuditEntryPage },
+  app.get(
+    '/api/admin/audit/',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'The audit log of admin and security actions, newest first (admins)',
+        querystring: AuditQuery,
+        response: { 200: AuditEntryPage },
+      },
+      config: { auth: ['admin'] },
     },
-    config: { auth: ['admin'] },
-  }, async (request) => audit.list(contextOf(request), request.query));
+    async (request) => audit.list(contextOf(request), request.query),
+  );
 }

@@ -5,17 +5,20 @@ import { named } from '../../shared/openapi.js';
 import { Id, Nullable } from '../../shared/schemas.js';
 import { PublicUserSchema } from '../users/schemas.js';
 
-export const AuditEntrySchema = named('AuditEntry', Type.Object({
-  id: Type.Integer(),
-  actor: Nullable(PublicUserSchema),
-  action: Type.String(),
-  target_type: Type.String(),
-  target_id: Nullable(Type.Integer()),
-  data: Type.Record(Type.String(), Type.Unknown(), { description: 'What changed; never a password, token or secret' }),
-  ip: Type.String(),
-  request_id: Type.String({ description: "The request's X-Request-Id" }),
-  created_at: Type.String({ format: 'date-time' }),
-}));
+export const AuditEntrySchema = named(
+  'AuditEntry',
+  Type.Object({
+    id: Type.Integer(),
+    actor: Nullable(PublicUserSchema),
+    action: Type.String(),
+    target_type: Type.String(),
+    target_id: Nullable(Type.Integer()),
+    data: Type.Record(Type.String(), Type.Unknown(), { description: 'What changed; never a password, token or secret' }),
+    ip: Type.String(),
+    request_id: Type.String({ description: "The request's X-Request-Id" }),
+    created_at: Type.String({ format: 'date-time' }),
+  }),
+);
 export type AuditEntryView = Static<typeof AuditEntrySchema>;
 export const AuditEntryPage = PageSchema(AuditEntrySchema);
 
@@ -23,7 +26,7 @@ const When = Type.String({ maxLength: 40, description: 'An ISO 8601 date (YYYY-M
 
 export const AuditQuery = Type.Object({
   ...PageQuery,
-  actor: Type.Optional(Id({ description: 'The acting user\'s id' })),
+  actor: Type.Optional(Id({ description: "The acting user's id" })),
   action: Type.Optional(Type.String({ maxLength: 40 })),
   target_type: Type.Optional(Type.String({ maxLength: 40 })),
   target_id: Type.Optional(Id()),

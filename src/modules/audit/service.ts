@@ -47,7 +47,10 @@ export interface AuditEntry {
 
 /** What this module needs of the users module. */
 export interface UsersPort {
-  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+  toPublicUser(
+    ctx: RequestContext,
+    row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null },
+  ): PublicUser;
 }
 
 export interface AuditServiceDeps {

@@ -150,7 +150,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       const userId = ctx.viewer.id;
       const ids = await writeTransaction(db, async (trx) => {
         const revoked = await repo.revokeSessions(trx, { userId }, nowIso());
-        await deps.audit?.record(trx, ctx, { action: 'user.logged_out_everywhere', target: { type: 'user', id: userId }, data: { sessions: revoked.length } });
+        await deps.audit?.record(trx, ctx, {
+          action: 'user.logged_out_everywhere',
+          target: { type: 'user', id: userId },
+          data: { sessions: revoked.length },
+        });
         return revoked;
       });
       await revocations.revoke(ids);

@@ -16,13 +16,7 @@ export async function findByReference(db: Executor, reference: string) {
   const rows = await db
     .selectFrom('categories')
     .selectAll()
-    .where((eb) =>
-      eb.or([
-        ...(id === null ? [] : [eb('id', '=', id)]),
-        eb('slug', '=', lowered),
-        eb('name_key', '=', caseKey(reference)),
-      ]),
-    )
+    .where((eb) => eb.or([...(id === null ? [] : [eb('id', '=', id)]), eb('slug', '=', lowered), eb('name_key', '=', caseKey(reference))]))
     .limit(3)
     .execute();
   return rows.find((r) => r.id === id) ?? rows.find((r) => r.slug === lowered) ?? rows[0];
@@ -45,12 +39,22 @@ export async function slugsLike(db: Executor, base: string, exceptId?: number) {
 }
 
 export function listCategories(db: Executor) {
-  return listQuery(db.selectFrom('categories').selectAll().orderBy(sql`lower(name)`, 'asc').orderBy('id', 'asc'));
+  return listQuery(
+    db
+      .selectFrom('categories')
+      .selectAll()
+      .orderBy(sql`lower(name)`, 'asc')
+      .orderBy('id', 'asc'),
+  );
 }
 
 /** The name's case key is derived here, so no writer can forget it. */
 export function insertCategory(db: Executor, values: Omit<Insertable<CategoryTable>, 'name_key'>) {
-  return db.insertInto('categories').values({ ...values, name_key: caseKey(values.name) }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('categories')
+    .values({ ...values, name_key: caseKey(values.name) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export function updateCategory(db: Executor, id: number, changes: Omit<Updateable<CategoryTable>, 'name_key'>) {

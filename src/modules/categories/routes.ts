@@ -11,23 +11,35 @@ export default async function categoryRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { categories } = app.services;
 
-  app.get('/api/categories/', {
-    schema: { tags, summary: 'Categories, by name', querystring: CategoryListQuery, response: { 200: PageSchema(CategorySchema) } },
-    config: { auth: 'public' },
-  }, async (request) => categories.list(contextOf(request), request.query));
+  app.get(
+    '/api/categories/',
+    {
+      schema: { tags, summary: 'Categories, by name', querystring: CategoryListQuery, response: { 200: PageSchema(CategorySchema) } },
+      config: { auth: 'public' },
+    },
+    async (request) => categories.list(contextOf(request), request.query),
+  );
 
-  app.get('/api/categories/:id/', {
-    schema: { tags, summary: 'One category', params: CategoryIdParams, response: { 200: CategorySchema } },
-    config: { auth: 'public' },
-  }, async (request) => categories.get(contextOf(request), request.params.id));
+  app.get(
+    '/api/categories/:id/',
+    {
+      schema: { tags, summary: 'One category', params: CategoryIdParams, response: { 200: CategorySchema } },
+      config: { auth: 'public' },
+    },
+    async (request) => categories.get(contextOf(request), request.params.id),
+  );
 
-  app.post('/api/categories/', {
-    schema: { tags, summary: 'Create a category (admins)', body: CategoryCreateBody, response: { 201: CategorySchema } },
-    config: admins,
-  }, async (request, reply) => {
-    reply.code(201);
-    return categories.create(contextOf(request), request.body);
-  });
+  app.post(
+    '/api/categories/',
+    {
+      schema: { tags, summary: 'Create a category (admins)', body: CategoryCreateBody, response: { 201: CategorySchema } },
+      config: admins,
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return categories.create(contextOf(request), request.body);
+    },
+  );
 
   for (const method of ['PUT', 'PATCH'] as const) {
     app.route({
@@ -45,11 +57,20 @@ export default async function categoryRoutes(fastify: FastifyInstance) {
     });
   }
 
-  app.delete('/api/categories/:id/', {
-    schema: { tags, summary: 'Delete a category without courses (admins)', params: CategoryIdParams, response: { 204: { description: 'Deleted; no body' } } },
-    config: admins,
-  }, async (request, reply) => {
-    await categories.remove(contextOf(request), request.params.id);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/categories/:id/',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a category without courses (admins)',
+        params: CategoryIdParams,
+        response: { 204: { description: 'Deleted; no body' } },
+      },
+      config: admins,
+    },
+    async (request, reply) => {
+      await categories.remove(contextOf(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
 }

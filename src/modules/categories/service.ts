@@ -100,7 +100,11 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
       const row = await asNameClash(() =>
         writeTransaction(db, async (trx) => {
           const inserted = await repo.insertCategory(trx, { name, slug, description: input.description ?? '' });
-          await deps.audit.record(trx, ctx, { action: 'category.created', target: { type: 'category', id: inserted.id }, data: { name, slug } });
+          await deps.audit.record(trx, ctx, {
+            action: 'category.created',
+            target: { type: 'category', id: inserted.id },
+            data: { name, slug },
+          });
           return inserted;
         }),
       );
@@ -140,7 +144,11 @@ export function createCategoriesService(deps: CategoriesServiceDeps) {
       try {
         await writeTransaction(db, async (trx) => {
           await repo.deleteCategory(trx, id);
-          await deps.audit.record(trx, ctx, { action: 'category.deleted', target: { type: 'category', id }, data: { name: row.name, slug: row.slug } });
+          await deps.audit.record(trx, ctx, {
+            action: 'category.deleted',
+            target: { type: 'category', id },
+            data: { name: row.name, slug: row.slug },
+          });
         });
       } catch (error) {
         // A course filed under it meanwhile: the foreign key refuses.

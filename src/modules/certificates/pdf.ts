@@ -55,8 +55,15 @@ export function renderCertificate(facts: CertificateFacts): Promise<Buffer> {
   const line = (text: string, y: number, size: number, font: 'regular' | 'bold', boxHeight: number, color = '#222222') =>
     doc.font(font).fontSize(size).fillColor(color).text(text, 72, y, { width: inner, height: boxHeight, align: 'center', ellipsis: true });
 
-  doc.lineWidth(3).strokeColor('#1f4e79').rect(24, 24, width - 48, height - 48).stroke();
-  doc.lineWidth(1).rect(32, 32, width - 64, height - 64).stroke();
+  doc
+    .lineWidth(3)
+    .strokeColor('#1f4e79')
+    .rect(24, 24, width - 48, height - 48)
+    .stroke();
+  doc
+    .lineWidth(1)
+    .rect(32, 32, width - 64, height - 64)
+    .stroke();
 
   line('Certificate of Completion', 70, 32, 'bold', 44, '#1f4e79');
   line('This certifies that', 140, 14, 'regular', 20);
@@ -71,7 +78,11 @@ export function renderCertificate(facts: CertificateFacts): Promise<Buffer> {
   if (facts.revokedAt !== null) {
     doc.save();
     doc.rotate(-20, { origin: [width / 2, height / 2] });
-    doc.font('bold').fontSize(110).fillColor('#c00000').fillOpacity(0.35)
+    doc
+      .font('bold')
+      .fontSize(110)
+      .fillColor('#c00000')
+      .fillOpacity(0.35)
       .text('REVOKED', 0, height / 2 - 70, { width, align: 'center', lineBreak: false });
     doc.restore();
     doc.fillOpacity(1);

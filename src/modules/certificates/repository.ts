@@ -51,7 +51,10 @@ export type CertificateView = NonNullable<Awaited<ReturnType<typeof findByCode>>
 /** A student's certificates, newest first. */
 export function listOfStudent(db: Executor, studentId: number) {
   return listQuery(
-    withNames(db).where('certificates.student_id', '=', studentId).orderBy('certificates.issued_at', 'desc').orderBy('certificates.id', 'asc'),
+    withNames(db)
+      .where('certificates.student_id', '=', studentId)
+      .orderBy('certificates.issued_at', 'desc')
+      .orderBy('certificates.id', 'asc'),
   );
 }
 

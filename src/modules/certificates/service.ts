@@ -17,7 +17,10 @@ import * as repo from './repository.js';
 import type { Certificate, PageQueryInput } from './schemas.js';
 
 export interface UsersPort {
-  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+  toPublicUser(
+    ctx: RequestContext,
+    row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null },
+  ): PublicUser;
 }
 export interface EventsPort {
   record(trx: Executor, event: DomainEvent): Promise<string>;
@@ -71,10 +74,20 @@ export function createCertificatesService(deps: CertificatesServiceDeps) {
     code: row.code,
     course: { id: row.course_id, title: row.course_title },
     student: deps.users().toPublicUser(ctx, {
-      id: row.s_id, username: row.s_username, first_name: row.s_first_name, last_name: row.s_last_name, bio: row.s_bio, profile_image: row.s_profile_image,
+      id: row.s_id,
+      username: row.s_username,
+      first_name: row.s_first_name,
+      last_name: row.s_last_name,
+      bio: row.s_bio,
+      profile_image: row.s_profile_image,
     }),
     instructor: deps.users().toPublicUser(ctx, {
-      id: row.i_id, username: row.i_username, first_name: row.i_first_name, last_name: row.i_last_name, bio: row.i_bio, profile_image: row.i_profile_image,
+      id: row.i_id,
+      username: row.i_username,
+      first_name: row.i_first_name,
+      last_name: row.i_last_name,
+      bio: row.i_bio,
+      profile_image: row.i_profile_image,
     }),
     issued_at: toIso(row.issued_at),
     revoked_at: toIsoOrNull(row.revoked_at),
@@ -97,7 +110,13 @@ export function createCertificatesService(deps: CertificatesServiceDeps) {
     /** The student's certificates, for their personal data export. */
     async exportFor(userId: number): Promise<Record<string, unknown>[]> {
       const rows = await repo.ofStudentForExport(db, userId);
-      return rows.map((r) => ({ id: r.id, code: r.code, course: r.course_id, issued_at: toIso(r.issued_at), revoked_at: toIsoOrNull(r.revoked_at) }));
+      return rows.map((r) => ({
+        id: r.id,
+        code: r.code,
+        course: r.course_id,
+        issued_at: toIso(r.issued_at),
+        revoked_at: toIsoOrNull(r.revoked_at),
+      }));
     },
 
     /** Erasure: the account's certificates go with it. */
@@ -108,7 +127,12 @@ export function createCertificatesService(deps: CertificatesServiceDeps) {
     async issue(trx: Executor, enrollment: { course_id: number; student_id: number }): Promise<void> {
       const issuedAt = nowIso();
       const code = newCode();
-      const row = await repo.insertCertificate(trx, { code, course_id: enrollment.course_id, student_id: enrollment.student_id, issued_at: issuedAt });
+      const row = await repo.insertCertificate(trx, {
+        code,
+        course_id: enrollment.course_id,
+        student_id: enrollment.student_id,
+        issued_at: issuedAt,
+      });
       if (!row) return;
       await deps.events.record(trx, {
         type: 'certificate.issued',

@@ -18,15 +18,13 @@ export interface LessonFacts {
 
 export const isAdmin = (viewer: Viewer): boolean => viewer?.role === 'admin';
 
-export const ownsCourse = (viewer: Viewer, course: CourseFacts): boolean =>
-  viewer !== null && viewer.id === course.instructor_id;
+export const ownsCourse = (viewer: Viewer, course: CourseFacts): boolean => viewer !== null && viewer.id === course.instructor_id;
 
 /** A draft exists only for its owner and admins; everyone else gets 404. */
 export const canSeeCourse = (viewer: Viewer, course: CourseFacts): boolean =>
   course.is_published || ownsCourse(viewer, course) || isAdmin(viewer);
 
-export const canEditCourse = (viewer: Viewer, course: CourseFacts): boolean =>
-  ownsCourse(viewer, course) || isAdmin(viewer);
+export const canEditCourse = (viewer: Viewer, course: CourseFacts): boolean => ownsCourse(viewer, course) || isAdmin(viewer);
 
 /** Only approved instructors and admins create courses; instructor status is read from the database. */
 export function courseCreationDenial(role: Role, instructorStatus: string): string | null {

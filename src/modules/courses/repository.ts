@@ -100,7 +100,14 @@ export interface CourseFilters {
   searchWords?: string[] | undefined;
 }
 
-export type CourseOrderColumn = 'price_cents' | 'created_at' | 'updated_at' | 'title' | 'average_rating' | 'students_count' | 'reviews_count';
+export type CourseOrderColumn =
+  | 'price_cents'
+  | 'created_at'
+  | 'updated_at'
+  | 'title'
+  | 'average_rating'
+  | 'students_count'
+  | 'reviews_count';
 
 /**
  * Full-text matching, the one place where the dialects differ. Each returns the courses
@@ -141,8 +148,10 @@ function matching(db: Executor, words: string[] | undefined) {
  * Answered from the full-text indexes alone (migration 0008), without a course row per match.
  */
 export function isPublicSearch(filters: CourseFilters): filters is CourseFilters & { searchWords: string[] } {
-  return filters.searchWords !== undefined && Object.entries(filters).every(([key, value]) =>
-    key === 'searchWords' || (key === 'isPublished' ? value === true : value === undefined));
+  return (
+    filters.searchWords !== undefined &&
+    Object.entries(filters).every(([key, value]) => key === 'searchWords' || (key === 'isPublished' ? value === true : value === undefined))
+  );
 }
 
 const NOT_DRAFT = 'NOT draft : "draft"';
@@ -152,15 +161,19 @@ const ftsPublicRest = (words: string[]) => `((${ftsTextQuery(words)}) NOT (${fts
 const tsQuery = (text: string) => sql`to_tsquery('simple'::regconfig, ${text})`;
 
 const sqliteCount = preparedQuery((db, match: string) =>
-  db.selectFrom(sql<{ rowid: number }>`courses_search`.as('s'))
+  db
+    .selectFrom(sql<{ rowid: number }>`courses_search`.as('s'))
     .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where(sql<boolean>`courses_search match ${match}`));
+    .where(sql<boolean>`courses_search match ${match}`),
+);
 // A literal `is_published`, not a bound value: the partial indexes (where is_published) stay usable by generic plans.
 const pgCount = preparedQuery((db, query: string) =>
-  db.selectFrom('courses as c')
+  db
+    .selectFrom('courses as c')
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .where(sql<boolean>`c.is_published`)
-    .where(sql<boolean>`c.search_vector @@ ${tsQuery(query)}`));
+    .where(sql<boolean>`c.search_vector @@ ${tsQuery(query)}`),
+);
 
 /** How many published courses a search matches: the full-text index alone (SQLite), or its partial GIN index (PostgreSQL). */
 export async function countPublicSearch(db: Executor, words: string[]): Promise<number> {
@@ -174,31 +187,40 @@ export async function countPublicSearch(db: Executor, words: string[]): Promise<
  * from the title's GIN index, the others from search_vector less the weight-A (title) hits.
  */
 function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, limit: number, walk: boolean) {
-  let query = db.selectFrom('courses as c')
-    .select(['c.id', sql<number>`${sql.lit(tier)}`.as('tier'), 'c.created_at']);
+  let query = db.selectFrom('courses as c').select(['c.id', sql<number>`${sql.lit(tier)}`.as('tier'), 'c.created_at']);
   if (isPostgres(db)) {
     query = query.where(sql<boolean>`c.is_published`);
-    query = tier === 0
-      ? query.where(sql<boolean>`course_title_document(c.title) @@ ${tsQuery(match)}`)
-      : query.where(sql<boolean>`c.search_vector @@ ${tsQuery(match)}`).where(sql<boolean>`not (c.search_vector @@ ${tsQuery(title)})`);
+    query =
+      tier === 0
+        ? query.where(sql<boolean>`course_title_document(c.title) @@ ${tsQuery(match)}`)
+        : query.where(sql<boolean>`c.search_vector @@ ${tsQuery(match)}`).where(sql<boolean>`not (c.search_vector @@ ${tsQuery(title)})`);
   } else {
     // Many matches: walk the (is_published, created_at, id) index, testing each id against the
     // matches (unary plus: not an index lookup), and stop after `limit`. Few: fetch them by id
     // and sort. SQLite's planner cannot tell the two apart (it has no statistics on a match).
     const id = walk ? sql<number>`+c.id` : sql.ref<number>('c.id');
-    query = query.where('c.is_published', '=', true)
+    query = query
+      .where('c.is_published', '=', true)
       .where(id, 'in', sql<number>`(select rowid from courses_search where courses_search match ${match})`);
   }
   return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'asc').limit(limit);
 }
 
-const publicPageOf = (walk: boolean) => preparedQuery((db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
-  const tiers = db.selectFrom(publicTier(db, 0, titleMatch, title, reach, walk).as('t0')).selectAll()
-    .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach, walk).as('t1')).selectAll());
-  return db.selectFrom(tiers.as('u')).select('u.id')
-    .orderBy('u.tier', 'asc').orderBy('u.created_at', 'desc').orderBy('u.id', 'asc')
-    .limit(limit).offset(offset);
-});
+const publicPageOf = (walk: boolean) =>
+  preparedQuery((db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
+    const tiers = db
+      .selectFrom(publicTier(db, 0, titleMatch, title, reach, walk).as('t0'))
+      .selectAll()
+      .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach, walk).as('t1')).selectAll());
+    return db
+      .selectFrom(tiers.as('u'))
+      .select('u.id')
+      .orderBy('u.tier', 'asc')
+      .orderBy('u.created_at', 'desc')
+      .orderBy('u.id', 'asc')
+      .limit(limit)
+      .offset(offset);
+  });
 const publicPageWalk = publicPageOf(true);
 const publicPageSort = publicPageOf(false);
 /** Past this many matches a SQLite search walks the date index instead of sorting its matches (measured at 100,000 courses). */
@@ -214,7 +236,15 @@ export async function publicSearchIds(db: Executor, words: string[], matches: nu
   const reach = offset + limit;
   const rows = isPostgres(db)
     ? await publicPageSort(db, tsQueryText(words), tsQueryText(words), tsQueryText(words, 'A'), reach, limit, offset)
-    : await (matches > WALK_FROM_MATCHES ? publicPageWalk : publicPageSort)(db, ftsPublicTitle(words), ftsPublicRest(words), '', reach, limit, offset);
+    : await (matches > WALK_FROM_MATCHES ? publicPageWalk : publicPageSort)(
+        db,
+        ftsPublicTitle(words),
+        ftsPublicRest(words),
+        '',
+        reach,
+        limit,
+        offset,
+      );
   return rows.map((row) => row.id);
 }
 
@@ -232,10 +262,15 @@ function filtered<O>(query: CourseQuery<O>, filters: CourseFilters, priceBoundsI
   if (filters.instructorId !== undefined) q = q.where('c.instructor_id', '=', filters.instructorId);
   const instructor = filters.instructor;
   if (instructor !== undefined) {
-    q = 'id' in instructor
-      ? q.where('c.instructor_id', '=', instructor.id)
-      : q.where('c.instructor_id', '=', (eb) =>
-        eb.selectFrom('users').select('users.id').where(sql`lower(users.username)`, '=', instructor.username.toLowerCase()));
+    q =
+      'id' in instructor
+        ? q.where('c.instructor_id', '=', instructor.id)
+        : q.where('c.instructor_id', '=', (eb) =>
+            eb
+              .selectFrom('users')
+              .select('users.id')
+              .where(sql`lower(users.username)`, '=', instructor.username.toLowerCase()),
+          );
   }
   if (filters.categoryId !== undefined) q = q.where('c.category_id', '=', filters.categoryId);
   // Unary plus: the same comparison, but not one an index can serve.
@@ -315,7 +350,8 @@ type PageRows = Awaited<ReturnType<ReturnType<typeof pageQuery>['execute']>>;
 const PREPARED_FILTERS = new Set<string>(['isPublished', 'categoryId']);
 type PreparedValues = Pick<CourseFilters, 'isPublished' | 'categoryId'> & { limit: number; offset: number };
 const preparedPage = preparedShapes((db, sort: CourseSort, values: PreparedValues) =>
-  pageQuery(db, values, sort, { page: 1, pageSize: values.limit, limit: values.limit, offset: values.offset }));
+  pageQuery(db, values, sort, { page: 1, pageSize: values.limit, limit: values.limit, offset: values.offset }),
+);
 
 /**
  * One page of list items in one statement. The page's ids are chosen first from the indexes

@@ -8,6 +8,10 @@ export const MAX_SEARCH_WORDS = 12;
  * begin a word; a term of punctuation alone has no word to begin and is ignored.
  */
 export function searchWords(search: string): string[] {
-  const words = search.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+  const words =
+    search
+      .normalize('NFC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
   return [...new Set(words)].slice(0, MAX_SEARCH_WORDS);
 }

@@ -25,14 +25,25 @@ import type { Viewer } from './policy.js';
 import * as repo from './repository.js';
 import type { CourseFilters, CourseItemRow, CourseOrderColumn } from './repository.js';
 import { cleanRequiredText, MAX_TITLE_LENGTH } from '../../shared/text.js';
-import type { CourseCreateInput, CourseDetail, CourseListItem, CourseListQueryInput, CoursePatchInput, EnrollmentSummary, LessonOutline } from './schemas.js';
+import type {
+  CourseCreateInput,
+  CourseDetail,
+  CourseListItem,
+  CourseListQueryInput,
+  CoursePatchInput,
+  EnrollmentSummary,
+  LessonOutline,
+} from './schemas.js';
 import { searchWords } from './search.js';
 import type { SectionOutline } from '../sections/schemas.js';
 
 /** What this module needs of the users module. */
 export interface UsersPort {
   findActive(id: number): Promise<{ role: Role; instructorStatus: string } | undefined>;
-  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+  toPublicUser(
+    ctx: RequestContext,
+    row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null },
+  ): PublicUser;
 }
 
 /** What this module needs of the categories module. */
@@ -180,7 +191,8 @@ function parseListQuery(query: CourseListQueryInput) {
 /** Only the published scope, at most narrowed by category: what the category counters answer. */
 function countedByCategories(filters: CourseFilters): boolean {
   return Object.entries(filters).every(([key, value]) =>
-    key === 'isPublished' ? value === true : key === 'categoryId' || value === undefined);
+    key === 'isPublished' ? value === true : key === 'categoryId' || value === undefined,
+  );
 }
 
 export type CoursesService = ReturnType<typeof createCoursesService>;
@@ -200,17 +212,14 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       price: centsToPrice(row.price_cents),
       is_free: row.price_cents === 0,
       category: { id: row.category_id, name: row.category_name, slug: row.category_slug },
-      instructor: deps.users().toPublicUser(
-        ctx,
-        {
-          id: row.instructor_id,
-          username: row.instructor_username,
-          first_name: row.instructor_first_name,
-          last_name: row.instructor_last_name,
-          bio: row.instructor_bio,
-          profile_image: row.instructor_profile_image,
-        },
-      ),
+      instructor: deps.users().toPublicUser(ctx, {
+        id: row.instructor_id,
+        username: row.instructor_username,
+        first_name: row.instructor_first_name,
+        last_name: row.instructor_last_name,
+        bio: row.instructor_bio,
+        profile_image: row.instructor_profile_image,
+      }),
       thumbnail: deps.media.publicUrl(ctx.origin, row.thumbnail),
       is_published: toBool(row.is_published),
       average_rating: row.reviews_count > 0 ? roundRating(row.average_rating) : null,
@@ -233,7 +242,13 @@ export function createCoursesService(deps: CoursesServiceDeps) {
    * locked (sequentialLocks, the list form of the lesson policy); for anyone else the
    * outline as it is.
    */
-  async function lessonsFor(viewer: Viewer, courseId: number, sequential: boolean, lessons: LessonOutline[], enrolled: boolean): Promise<LessonOutline[]> {
+  async function lessonsFor(
+    viewer: Viewer,
+    courseId: number,
+    sequential: boolean,
+    lessons: LessonOutline[],
+    enrolled: boolean,
+  ): Promise<LessonOutline[]> {
     if (!enrolled || viewer === null) return lessons;
     const done = new Set(await deps.enrollments().completedLessonIds(viewer.id, courseId));
     const marked = lessons.map((lesson) => ({ ...lesson, completed: done.has(lesson.id) }));
@@ -324,7 +339,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       courseId: course.id,
       data: { course: { id: course.id, title: course.title, instructor: course.instructor_id } },
     });
-    await deps.audit.record(trx, ctx, { action: 'course.published', target: { type: 'course', id: course.id }, data: { title: course.title } });
+    await deps.audit.record(trx, ctx, {
+      action: 'course.published',
+      target: { type: 'course', id: course.id },
+      data: { title: course.title },
+    });
   }
 
   /** Files of a course that is already gone: a failure leaves an orphan file, never an error for the caller. */
@@ -380,10 +399,13 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         const words = filters.searchWords;
         const count = await cache.remember(`count ${key}`, () => heavy(() => repo.countPublicSearch(db, words)));
         if (page.offset >= count) return buildPage(ctx, page, count, []);
-        const ids = page.offset + page.limit <= RANKED_WINDOW
-          ? (await cache.remember(`ranked ${key}`, () => heavy(() => repo.publicSearchIds(db, words, count, 0, RANKED_WINDOW))))
-            .slice(page.offset, page.offset + page.limit)
-          : await heavy(() => repo.publicSearchIds(db, words, count, page.offset, page.limit));
+        const ids =
+          page.offset + page.limit <= RANKED_WINDOW
+            ? (await cache.remember(`ranked ${key}`, () => heavy(() => repo.publicSearchIds(db, words, count, 0, RANKED_WINDOW)))).slice(
+                page.offset,
+                page.offset + page.limit,
+              )
+            : await heavy(() => repo.publicSearchIds(db, words, count, page.offset, page.limit));
         return buildPage(ctx, page, count, await listItems(ctx, ids));
       }
       const counted = countedByCategories(filters);
@@ -397,7 +419,12 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       }
       const readPage = () => repo.listPage(db, filters, sort, page);
       const rows = counted && page.offset < SHALLOW_OFFSET ? await readPage() : await heavy(readPage);
-      return buildPage(ctx, page, count, rows.map((row) => toItem(ctx, row)));
+      return buildPage(
+        ctx,
+        page,
+        count,
+        rows.map((row) => toItem(ctx, row)),
+      );
     },
 
     detail: (ctx: RequestContext, id: number): Promise<CourseDetail> => detailOf(ctx, id),
@@ -426,7 +453,8 @@ export function createCoursesService(deps: CoursesServiceDeps) {
             created_at: now,
             updated_at: now,
           });
-          if (values.is_published === true) await published(trx, ctx, { id: inserted.id, title: values.title ?? '', instructor_id: caller.id });
+          if (values.is_published === true)
+            await published(trx, ctx, { id: inserted.id, title: values.title ?? '', instructor_id: caller.id });
           return inserted;
         }),
       );
@@ -451,7 +479,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
           if (changes.is_published === true && !wasPublished) {
             await published(trx, ctx, { id, title: changes.title ?? current.title, instructor_id: current.instructor_id });
           } else if (changes.is_published === false && wasPublished) {
-            await deps.audit.record(trx, ctx, { action: 'course.unpublished', target: { type: 'course', id }, data: { title: changes.title ?? current.title } });
+            await deps.audit.record(trx, ctx, {
+              action: 'course.unpublished',
+              target: { type: 'course', id },
+              data: { title: changes.title ?? current.title },
+            });
           }
           return current;
         }),

@@ -14,9 +14,11 @@ import type { DB } from '../../db/types.js';
  * lengthens every transaction.
  */
 const enrollmentOf = preparedQuery((db, studentId: number, courseId: number) =>
-  db.selectFrom('enrollments').selectAll().where('student_id', '=', studentId).where('course_id', '=', courseId));
+  db.selectFrom('enrollments').selectAll().where('student_id', '=', studentId).where('course_id', '=', courseId),
+);
 const lockedEnrollmentOf = preparedQuery((db, studentId: number, courseId: number) =>
-  forUpdate(db, db.selectFrom('enrollments').selectAll().where('student_id', '=', studentId).where('course_id', '=', courseId)));
+  forUpdate(db, db.selectFrom('enrollments').selectAll().where('student_id', '=', studentId).where('course_id', '=', courseId)),
+);
 
 export async function findEnrollment(db: Executor, studentId: number, courseId: number) {
   return (await enrollmentOf(db, studentId, courseId))[0];
@@ -70,7 +72,8 @@ export async function addToStudentsCount(
  * ends, the same lock the completion's foreign key would take, taken first. Undefined if gone.
  */
 const lessonKeyOf = preparedQuery((db, lessonId: number) =>
-  forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)));
+  forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)),
+);
 export async function lockLessonKey(db: Executor, lessonId: number) {
   return (await lessonKeyOf(db, lessonId))[0];
 }
@@ -88,11 +91,7 @@ async function lockEnrollmentsOfCourse(db: Executor, courseId: number): Promise<
  * is done and kept afterwards. Completions count only for lessons still in the course.
  * Same SQL on both databases (UPDATE … FROM: PostgreSQL, SQLite ≥ 3.33).
  */
-export async function refreshProgress(
-  db: Executor,
-  scope: { courseId: number } | { enrollmentId: number },
-  now: string,
-): Promise<void> {
+export async function refreshProgress(db: Executor, scope: { courseId: number } | { enrollmentId: number }, now: string): Promise<void> {
   if ('courseId' in scope) {
     await lockEnrollmentsOfCourse(db, scope.courseId);
     await refreshOfCourse(db, scope.courseId, now);
@@ -142,14 +141,26 @@ const refreshOfEnrollment = preparedQuery((db, enrollmentId: number, now: string
 const recountReturning = preparedQuery((db, enrollmentId: number, now: string) =>
   isPostgres(db)
     ? progressUpdate(db, 'enrollment', enrollmentId, now).returning([
-      'enrollments.id', 'enrollments.student_id', 'enrollments.course_id', 'enrollments.enrolled_on',
-      'enrollments.progress', 'enrollments.completed_lessons', 'enrollments.completed_at',
-      sql<number | null>`c.total`.as('total_lessons'),
-    ])
+        'enrollments.id',
+        'enrollments.student_id',
+        'enrollments.course_id',
+        'enrollments.enrolled_on',
+        'enrollments.progress',
+        'enrollments.completed_lessons',
+        'enrollments.completed_at',
+        sql<number | null>`c.total`.as('total_lessons'),
+      ])
     : progressUpdate(db, 'enrollment', enrollmentId, now).returning([
-      'id', 'student_id', 'course_id', 'enrolled_on', 'progress', 'completed_lessons', 'completed_at',
-      sql<number | null>`null`.as('total_lessons'),
-    ]));
+        'id',
+        'student_id',
+        'course_id',
+        'enrolled_on',
+        'progress',
+        'completed_lessons',
+        'completed_at',
+        sql<number | null>`null`.as('total_lessons'),
+      ]),
+);
 
 /** Recounts one enrollment (as refreshProgress) and returns its new row and the course's number of lessons. */
 export async function recountEnrollment(db: Executor, enrollmentId: number, courseId: number, now: string) {
@@ -164,37 +175,48 @@ export async function recountEnrollment(db: Executor, enrollmentId: number, cour
  * only statement before its transaction). Undefined if the lesson does not exist.
  */
 const lessonWithCourse = preparedQuery((db, lessonId: number) =>
-  db.selectFrom('lessons as l')
+  db
+    .selectFrom('lessons as l')
     .innerJoin('courses as c', 'c.id', 'l.course_id')
     .select(['l.id', 'l.course_id', 'l.position', 'l.is_preview', 'c.instructor_id', 'c.is_published', 'c.sequential'])
-    .where('l.id', '=', lessonId));
+    .where('l.id', '=', lessonId),
+);
 /** A lesson with the facts of its course that a completion's policy needs. */
 export async function findLessonWithCourse(db: Executor, lessonId: number) {
   const [row] = await lessonWithCourse(db, lessonId);
-  return row && {
-    id: row.id,
-    course_id: row.course_id,
-    order: row.position,
-    is_preview: Boolean(row.is_preview),
-    instructor_id: row.instructor_id,
-    is_published: Boolean(row.is_published),
-    sequential: Boolean(row.sequential),
-  };
+  return (
+    row && {
+      id: row.id,
+      course_id: row.course_id,
+      order: row.position,
+      is_preview: Boolean(row.is_preview),
+      instructor_id: row.instructor_id,
+      is_published: Boolean(row.is_published),
+      sequential: Boolean(row.sequential),
+    }
+  );
 }
 
 /** Marks a lesson done; a second mark changes nothing. True when this call marked it. */
-const completionInsert = preparedQuery((db, enrollmentId: number, lessonId: number, now: string) => db
-  .insertInto('lesson_completions')
-  .values({ enrollment_id: enrollmentId, lesson_id: lessonId, completed_at: now })
-  .onConflict((oc) => oc.columns(['enrollment_id', 'lesson_id']).doNothing())
-  .returning('id'));
+const completionInsert = preparedQuery((db, enrollmentId: number, lessonId: number, now: string) =>
+  db
+    .insertInto('lesson_completions')
+    .values({ enrollment_id: enrollmentId, lesson_id: lessonId, completed_at: now })
+    .onConflict((oc) => oc.columns(['enrollment_id', 'lesson_id']).doNothing())
+    .returning('id'),
+);
 export async function insertCompletion(db: Executor, enrollmentId: number, lessonId: number, now: string): Promise<boolean> {
   return (await completionInsert(db, enrollmentId, lessonId, now)).length > 0;
 }
 
 /** Enrollments of a course not completed yet: those a recount may complete. */
 export async function incompleteOfCourse(db: Executor, courseId: number): Promise<number[]> {
-  const rows = await db.selectFrom('enrollments').select('id').where('course_id', '=', courseId).where('completed_at', 'is', null).execute();
+  const rows = await db
+    .selectFrom('enrollments')
+    .select('id')
+    .where('course_id', '=', courseId)
+    .where('completed_at', 'is', null)
+    .execute();
   return rows.map((r) => r.id);
 }
 
@@ -206,7 +228,8 @@ export function completedAmong(db: Executor, ids: number[]) {
 
 /** Unmarks a lesson. True when this call removed a completion. */
 const completionDelete = preparedQuery((db, enrollmentId: number, lessonId: number) =>
-  db.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId).returning('id'));
+  db.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId).returning('id'),
+);
 export async function deleteCompletion(db: Executor, enrollmentId: number, lessonId: number): Promise<boolean> {
   return (await completionDelete(db, enrollmentId, lessonId)).length > 0;
 }
@@ -216,7 +239,11 @@ export function completionsOf(db: Executor, enrollmentId: number) {
 }
 
 const lessonsOfCourse = preparedQuery((db, courseId: number) =>
-  db.selectFrom('lessons').select((eb) => eb.fn.countAll<number>().as('n')).where('course_id', '=', courseId));
+  db
+    .selectFrom('lessons')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('course_id', '=', courseId),
+);
 export async function lessonsCount(db: Executor, courseId: number): Promise<number> {
   const [row] = await lessonsOfCourse(db, courseId);
   return Number(row!.n);
@@ -256,28 +283,33 @@ const ofStudentList = preparedList((db, _shape: null, values: { studentId: numbe
     .selectAll('enrollments')
     .select((eb) => ['courses.title', totalLessons(eb)])
     .orderBy('enrollments.enrolled_on', 'desc')
-    .orderBy('enrollments.id', 'asc'));
+    .orderBy('enrollments.id', 'asc'),
+);
 export function listOfStudent(db: Executor, studentId: number) {
   return ofStudentList(db, null, { studentId });
 }
 
 /** The students of a course with their progress, newest enrollment first. */
 export function listOfCourse(db: Executor, courseId: number) {
-  return listQuery(db.selectFrom('enrollments').where('course_id', '=', courseId)
-    .innerJoin('users', 'users.id', 'enrollments.student_id')
-    .select([
-      'enrollments.enrolled_on',
-      'enrollments.progress',
-      'enrollments.completed_at',
-      'users.id',
-      'users.username',
-      'users.first_name',
-      'users.last_name',
-      'users.bio',
-      'users.profile_image',
-    ])
-    .orderBy('enrollments.enrolled_on', 'desc')
-    .orderBy('enrollments.id', 'asc'));
+  return listQuery(
+    db
+      .selectFrom('enrollments')
+      .where('course_id', '=', courseId)
+      .innerJoin('users', 'users.id', 'enrollments.student_id')
+      .select([
+        'enrollments.enrolled_on',
+        'enrollments.progress',
+        'enrollments.completed_at',
+        'users.id',
+        'users.username',
+        'users.first_name',
+        'users.last_name',
+        'users.bio',
+        'users.profile_image',
+      ])
+      .orderBy('enrollments.enrolled_on', 'desc')
+      .orderBy('enrollments.id', 'asc'),
+  );
 }
 
 /**
@@ -299,7 +331,8 @@ export async function previousCompleted(db: Executor, enrollmentId: number, cour
             .where('done.enrollment_id', '=', enrollmentId)
             .whereRef('done.lesson_id', '=', 'earlier.id'),
         ),
-      ))
+      ),
+    )
     .limit(1)
     .executeTakeFirst();
   return open === undefined;
@@ -352,10 +385,17 @@ export async function savePosition(db: Executor, enrollmentId: number, lessonId:
     .insertInto('lesson_positions')
     .values({ enrollment_id: enrollmentId, lesson_id: lessonId, position, updated_at: now })
     .onConflict((oc) =>
-      oc.columns(['enrollment_id', 'lesson_id']).doUpdateSet((eb) => ({ position: eb.ref('excluded.position'), updated_at: eb.ref('excluded.updated_at') })))
+      oc
+        .columns(['enrollment_id', 'lesson_id'])
+        .doUpdateSet((eb) => ({ position: eb.ref('excluded.position'), updated_at: eb.ref('excluded.updated_at') })),
+    )
     .execute();
 }
 
 export function positionsOf(db: Executor, enrollmentId: number) {
-  return db.selectFrom('lesson_positions').select(['lesson_id', 'position', 'updated_at']).where('enrollment_id', '=', enrollmentId).execute();
+  return db
+    .selectFrom('lesson_positions')
+    .select(['lesson_id', 'position', 'updated_at'])
+    .where('enrollment_id', '=', enrollmentId)
+    .execute();
 }

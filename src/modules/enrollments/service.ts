@@ -33,7 +33,10 @@ export interface LessonsPort {
 
 /** What this module needs of the users module. */
 export interface UsersPort {
-  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+  toPublicUser(
+    ctx: RequestContext,
+    row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null },
+  ): PublicUser;
 }
 
 /** What this module needs of the events module: recording in the change's transaction. */
@@ -91,7 +94,12 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       type: 'course.completed',
       courseId: enrollment.course_id,
       data: {
-        enrollment: { id: enrollment.id, course: enrollment.course_id, student: enrollment.student_id, completed_at: toIsoOrNull(enrollment.completed_at) },
+        enrollment: {
+          id: enrollment.id,
+          course: enrollment.course_id,
+          student: enrollment.student_id,
+          completed_at: toIsoOrNull(enrollment.completed_at),
+        },
       },
     });
     await deps.certificates().issue(trx, enrollment);
@@ -143,7 +151,12 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     },
 
     /** Enrolled, and (for a sequential course) whether every lesson before `position` is completed: the lesson policy's inputs. */
-    async sequenceOf(studentId: number, courseId: number, position: number, sequential: boolean): Promise<{ enrolled: boolean; previousCompleted: boolean }> {
+    async sequenceOf(
+      studentId: number,
+      courseId: number,
+      position: number,
+      sequential: boolean,
+    ): Promise<{ enrolled: boolean; previousCompleted: boolean }> {
       const enrollment = await repo.findEnrollment(db, studentId, courseId);
       if (!enrollment) return { enrolled: false, previousCompleted: false };
       return { enrolled: true, previousCompleted: !sequential || (await repo.previousCompleted(db, enrollment.id, courseId, position)) };
@@ -152,7 +165,10 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     completedLessonIds: (studentId: number, courseId: number): Promise<number[]> => repo.completedLessonIds(db, studentId, courseId),
 
     /** The caller's enrollment as a course detail shows it, or null. */
-    async summaryFor(studentId: number, courseId: number): Promise<{ progress: number; enrolled_on: string; completed_at: string | null } | null> {
+    async summaryFor(
+      studentId: number,
+      courseId: number,
+    ): Promise<{ progress: number; enrolled_on: string; completed_at: string | null } | null> {
       const row = await repo.findEnrollment(db, studentId, courseId);
       return row ? { progress: row.progress, enrolled_on: toIso(row.enrolled_on), completed_at: toIsoOrNull(row.completed_at) } : null;
     },
@@ -222,11 +238,22 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     /** The caller's enrollments in courses they can see, newest first. */
     async myCourses(ctx: UserContext, query: PageQueryInput): Promise<Page<Enrollment>> {
       return paginate(ctx, pageRequest(query), repo.listOfStudent(db, ctx.viewer.id), async (rows) => {
-        const items = await listItems(ctx, rows.map((r) => r.course_id));
+        const items = await listItems(
+          ctx,
+          rows.map((r) => r.course_id),
+        );
         return rows.flatMap((row) => {
           const course = items.get(row.course_id);
           return course
-            ? [{ id: row.id, course, enrolled_on: toIso(row.enrolled_on), progress: row.progress, completed_at: toIsoOrNull(row.completed_at) }]
+            ? [
+                {
+                  id: row.id,
+                  course,
+                  enrolled_on: toIso(row.enrolled_on),
+                  progress: row.progress,
+                  completed_at: toIsoOrNull(row.completed_at),
+                },
+              ]
             : [];
         });
       });
@@ -280,7 +307,8 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       const lesson = await repo.findLessonWithCourse(db, lessonId);
       if (!lesson || !canSeeCourse(caller, lesson)) throw notFound();
       const course = lesson;
-      if (done && (await deps.quizzes().hasQuiz(lessonId))) throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
+      if (done && (await deps.quizzes().hasQuiz(lessonId)))
+        throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
       try {
         return await writeTransaction(db, async (trx) => {
           if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();
@@ -347,7 +375,8 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       const sequential = toBool(facts.sequential);
       const sequence = {
         sequential,
-        previousCompleted: enrollmentId === null || !sequential || (await repo.previousCompleted(db, enrollmentId, facts.course_id, facts.position)),
+        previousCompleted:
+          enrollmentId === null || !sequential || (await repo.previousCompleted(db, enrollmentId, facts.course_id, facts.position)),
       };
       switch (lessonAccess(caller, course, lesson, enrollmentId !== null, sequence)) {
         case 'not_found':
@@ -363,7 +392,11 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       // Owners, admins and preview readers may read the lesson, but only an enrollment has a place to keep a position.
       if (enrollmentId === null) throw forbidden(NOT_ENROLLED, 'not_enrolled');
       if (facts.duration > 0 && position > facts.duration) {
-        throw invalidField('position', `Ensure this value is less than or equal to the lesson's duration (${facts.duration}).`, 'max_value');
+        throw invalidField(
+          'position',
+          `Ensure this value is less than or equal to the lesson's duration (${facts.duration}).`,
+          'max_value',
+        );
       }
       try {
         await repo.savePosition(db, enrollmentId, lessonId, position, nowIso());
@@ -391,7 +424,8 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
           enrolled_on: toIso(row.enrolled_on),
           progress: row.progress,
           completed_at: toIsoOrNull(row.completed_at),
-        })));
+        })),
+      );
     },
   };
 }

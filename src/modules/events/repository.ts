@@ -206,7 +206,12 @@ export async function finishAttempt(db: Executor, id: number, claim: string, cha
 
 /** An attempt abandoned at shutdown: free again at once, not counted. */
 export async function releaseClaim(db: Executor, id: number, claim: string): Promise<void> {
-  await db.updateTable('webhook_deliveries').set({ locked_until: null, claim: null }).where('id', '=', id).where('claim', '=', claim).execute();
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ locked_until: null, claim: null })
+    .where('id', '=', id)
+    .where('claim', '=', claim)
+    .execute();
 }
 
 /** For /metrics and the benchmark. */

@@ -82,11 +82,26 @@ export function createDeliveryWorker(options: WorkerOptions) {
         const owner = event.course_id === null ? undefined : owners.get(event.course_id);
         for (const endpoint of subscribers) {
           if (!receives(endpoint, { type, courseOwnerId: owner })) continue;
-          rows.push({ endpoint_id: endpoint.id, event_id: event.id, status: 'pending', next_attempt_at: now, created_at: now, last_status_code: null, last_error: null, locked_until: null, claim: null, delivered_at: null });
+          rows.push({
+            endpoint_id: endpoint.id,
+            event_id: event.id,
+            status: 'pending',
+            next_attempt_at: now,
+            created_at: now,
+            last_status_code: null,
+            last_error: null,
+            locked_until: null,
+            claim: null,
+            delivered_at: null,
+          });
         }
       }
       await repo.insertDeliveries(trx, rows);
-      await repo.markDispatched(trx, events.map((e) => e.id), now);
+      await repo.markDispatched(
+        trx,
+        events.map((e) => e.id),
+        now,
+      );
       return events.length;
     });
   }

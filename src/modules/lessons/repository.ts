@@ -10,12 +10,14 @@ export function findById(db: Executor, id: number) {
   return db.selectFrom('lessons').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-const outlineQuery = preparedQuery((db, courseId: number) => db
+const outlineQuery = preparedQuery((db, courseId: number) =>
+  db
     .selectFrom('lessons')
     .select(['id', 'title', 'position', 'duration', 'is_preview', 'section_id'])
     .where('course_id', '=', courseId)
     .orderBy('position', 'asc')
-    .orderBy('id', 'asc'));
+    .orderBy('id', 'asc'),
+);
 export function outlineOfCourse(db: Executor, courseId: number) {
   return outlineQuery(db, courseId);
 }
@@ -56,7 +58,10 @@ export async function refreshCourseCounters(db: Executor, courseId: number): Pro
   await db
     .updateTable('courses')
     .set((eb) => ({
-      lessons_count: eb.selectFrom('lessons').select((s) => s.fn.countAll<number>().as('n')).where('course_id', '=', courseId),
+      lessons_count: eb
+        .selectFrom('lessons')
+        .select((s) => s.fn.countAll<number>().as('n'))
+        .where('course_id', '=', courseId),
       total_duration: eb
         .selectFrom('lessons')
         .select(sql<number>`coalesce(sum(duration), 0)`.as('total'))
@@ -96,7 +101,8 @@ function openInSequence(eb: ExpressionBuilder<DB, 'lessons' | 'courses' | 'enrol
                   .whereRef('done.enrollment_id', '=', 'enrollments.id')
                   .whereRef('done.lesson_id', '=', 'earlier.id'),
               ),
-            )),
+            ),
+          ),
       ),
     ),
   ]);

@@ -22,40 +22,52 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { lessons } = app.services;
 
-  app.get('/api/lessons/', {
-    schema: {
-      tags,
-      summary: 'Lessons the caller may read in full, by course and order',
-      description: `${readAccess} With \`course\`: that course's lessons the caller may read (for anyone else its preview lessons, if published).`,
-      querystring: LessonQuery,
-      response: { 200: PageSchema(LessonSchema) },
+  app.get(
+    '/api/lessons/',
+    {
+      schema: {
+        tags,
+        summary: 'Lessons the caller may read in full, by course and order',
+        description: `${readAccess} With \`course\`: that course's lessons the caller may read (for anyone else its preview lessons, if published).`,
+        querystring: LessonQuery,
+        response: { 200: PageSchema(LessonSchema) },
+      },
+      config: { auth: 'public' },
     },
-    config: { auth: 'public' },
-  }, async (request) => lessons.list(contextOf(request), request.query));
+    async (request) => lessons.list(contextOf(request), request.query),
+  );
 
-  app.get('/api/lessons/:id/', {
-    schema: {
-      tags,
-      summary: 'One lesson',
-      description: `${readAccess} Others: 401 anonymous, 403 authenticated; a lesson of someone else's draft: 404.`,
-      params: LessonIdParams,
-      response: { 200: LessonSchema },
+  app.get(
+    '/api/lessons/:id/',
+    {
+      schema: {
+        tags,
+        summary: 'One lesson',
+        description: `${readAccess} Others: 401 anonymous, 403 authenticated; a lesson of someone else's draft: 404.`,
+        params: LessonIdParams,
+        response: { 200: LessonSchema },
+      },
+      config: { auth: 'public' },
     },
-    config: { auth: 'public' },
-  }, async (request) => lessons.get(contextOf(request), request.params.id));
+    async (request) => lessons.get(contextOf(request), request.params.id),
+  );
 
-  app.post('/api/lessons/', {
-    schema: {
-      tags,
-      summary: "Add a lesson to one of the caller's courses",
-      body: LessonCreateBody,
-      response: { 201: LessonSchema },
+  app.post(
+    '/api/lessons/',
+    {
+      schema: {
+        tags,
+        summary: "Add a lesson to one of the caller's courses",
+        body: LessonCreateBody,
+        response: { 201: LessonSchema },
+      },
+      config: writers,
     },
-    config: writers,
-  }, async (request, reply) => {
-    reply.code(201);
-    return lessons.create(userContextOf(request), request.body, request.uploads ?? {});
-  });
+    async (request, reply) => {
+      reply.code(201);
+      return lessons.create(userContextOf(request), request.body, request.uploads ?? {});
+    },
+  );
 
   for (const method of ['PUT', 'PATCH'] as const) {
     app.route({
@@ -73,16 +85,20 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
     });
   }
 
-  app.delete('/api/lessons/:id/', {
-    schema: {
-      tags,
-      summary: 'Delete a lesson: its files go, enrolled students\u2019 progress is recomputed',
-      params: LessonIdParams,
-      response: { 204: { description: 'Deleted; no body' } },
+  app.delete(
+    '/api/lessons/:id/',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a lesson: its files go, enrolled students\u2019 progress is recomputed',
+        params: LessonIdParams,
+        response: { 204: { description: 'Deleted; no body' } },
+      },
+      config: { auth: ['instructor', 'admin'] },
     },
-    config: { auth: ['instructor', 'admin'] },
-  }, async (request, reply) => {
-    await lessons.remove(userContextOf(request), request.params.id);
-    return reply.code(204).send();
-  });
+    async (request, reply) => {
+      await lessons.remove(userContextOf(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -11,20 +11,23 @@ export const MAX_CONTENT_LENGTH = 200_000;
 
 const Id = idSchema();
 
-export const LessonSchema = named('Lesson', Type.Object({
-  id: Type.Integer(),
-  course: Type.Integer(),
-  title: Type.String(),
-  content: Type.String({ description: 'Markdown' }),
-  order: Type.Integer({ description: 'Position within the course, unique there' }),
-  duration: Type.Integer({ description: 'Seconds' }),
-  is_preview: Type.Boolean(),
-  section: Nullable(Type.Integer({ description: 'Id of the section of the course the lesson is in, or null' })),
-  video: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
-  attachment: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
-  created_at: Type.String({ format: 'date-time' }),
-  updated_at: Type.String({ format: 'date-time' }),
-}));
+export const LessonSchema = named(
+  'Lesson',
+  Type.Object({
+    id: Type.Integer(),
+    course: Type.Integer(),
+    title: Type.String(),
+    content: Type.String({ description: 'Markdown' }),
+    order: Type.Integer({ description: 'Position within the course, unique there' }),
+    duration: Type.Integer({ description: 'Seconds' }),
+    is_preview: Type.Boolean(),
+    section: Nullable(Type.Integer({ description: 'Id of the section of the course the lesson is in, or null' })),
+    video: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
+    attachment: Nullable(Type.String({ format: 'uri', description: 'Signed URL, valid for MEDIA_URL_TTL seconds; no header needed' })),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+  }),
+);
 export type Lesson = Static<typeof LessonSchema>;
 
 const fileField = (what: string) =>
@@ -45,20 +48,28 @@ export const LessonCreateBody = named('LessonRequest', Type.Object({ course: Id,
 export type LessonCreateInput = Static<typeof LessonCreateBody>;
 
 /** PUT: the required fields again (the course must be the same), the others as PATCH. */
-export const LessonReplaceBody = named('LessonUpdateRequest', Type.Object({
-  ...editable,
-  course: Type.Integer({ description: 'Fixed after creation: must be the current course' }),
-}));
-export const LessonPatchBody = named('PatchedLessonRequest', Type.Object({
-  ...editable,
-  course: Type.Optional(Type.Integer({ description: 'Fixed after creation: must be the current course' })),
-  title: Type.Optional(editable.title),
-}));
+export const LessonReplaceBody = named(
+  'LessonUpdateRequest',
+  Type.Object({
+    ...editable,
+    course: Type.Integer({ description: 'Fixed after creation: must be the current course' }),
+  }),
+);
+export const LessonPatchBody = named(
+  'PatchedLessonRequest',
+  Type.Object({
+    ...editable,
+    course: Type.Optional(Type.Integer({ description: 'Fixed after creation: must be the current course' })),
+    title: Type.Optional(editable.title),
+  }),
+);
 export type LessonUpdateInput = Static<typeof LessonPatchBody>;
 
 export const LessonQuery = Type.Object({
   ...PageQuery,
-  course: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT, description: 'Id of a course: its lessons the caller may read in full, by order' })),
+  course: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_INT, description: 'Id of a course: its lessons the caller may read in full, by order' }),
+  ),
 });
 export type LessonQueryInput = Static<typeof LessonQuery>;
 

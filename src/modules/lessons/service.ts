@@ -25,7 +25,12 @@ export interface EnrollmentsPort {
    * Whether the student is enrolled in the course and, when `sequential`, whether every
    * lesson before the one at `position` is completed by them.
    */
-  sequenceOf(studentId: number, courseId: number, position: number, sequential: boolean): Promise<{ enrolled: boolean; previousCompleted: boolean }>;
+  sequenceOf(
+    studentId: number,
+    courseId: number,
+    position: number,
+    sequential: boolean,
+  ): Promise<{ enrolled: boolean; previousCompleted: boolean }>;
   recomputeCourseProgress(trx: Executor, courseId: number): Promise<void>;
 }
 
@@ -126,7 +131,6 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     return row;
   }
 
-
   function checkContent(errors: FieldErrorCollector, content: string | undefined): void {
     if (content?.includes('\u0000')) errors.add('content', NUL_MESSAGE);
   }
@@ -144,7 +148,9 @@ export function createLessonsService(deps: LessonsServiceDeps) {
 
   return {
     /** The table of contents of a course, by order; what a course detail shows to anyone who may see it. */
-    async outline(courseId: number): Promise<{ id: number; title: string; order: number; duration: number; is_preview: boolean; section: number | null }[]> {
+    async outline(
+      courseId: number,
+    ): Promise<{ id: number; title: string; order: number; duration: number; is_preview: boolean; section: number | null }[]> {
       const rows = await repo.outlineOfCourse(db, courseId);
       return rows.map((r) => ({
         id: r.id,
@@ -163,13 +169,17 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     },
 
     /** What other modules need of a lesson: which course it belongs to, and how it is read. */
-    async findFacts(lessonId: number): Promise<{ id: number; course_id: number; title: string; order: number; is_preview: boolean } | undefined> {
+    async findFacts(
+      lessonId: number,
+    ): Promise<{ id: number; course_id: number; title: string; order: number; is_preview: boolean } | undefined> {
       const row = await repo.findById(db, lessonId);
       return row && { id: row.id, course_id: row.course_id, title: row.title, order: row.position, is_preview: toBool(row.is_preview) };
     },
 
     async list(ctx: RequestContext, query: LessonQueryInput): Promise<Page<Lesson>> {
-      return paginate(ctx, pageRequest(query), repo.listReadable(db, ctx.viewer, query.course), (rows) => rows.map((r) => toLesson(ctx, r)));
+      return paginate(ctx, pageRequest(query), repo.listReadable(db, ctx.viewer, query.course), (rows) =>
+        rows.map((r) => toLesson(ctx, r)),
+      );
     },
 
     async get(ctx: RequestContext, id: number): Promise<Lesson> {
@@ -243,7 +253,11 @@ export function createLessonsService(deps: LessonsServiceDeps) {
         const before = await repo.findById(trx, id);
         if (!before) throw notFound();
         await checkSection(trx, row.course_id, input.section);
-        if (input.order !== undefined && input.order !== before.position && (await repo.positionTaken(trx, row.course_id, input.order, id))) {
+        if (
+          input.order !== undefined &&
+          input.order !== before.position &&
+          (await repo.positionTaken(trx, row.course_id, input.order, id))
+        ) {
           throw invalidField('order', ORDER_TAKEN);
         }
         const after = await repo.updateLesson(trx, id, {

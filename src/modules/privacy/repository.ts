@@ -39,7 +39,15 @@ export function reviewsOf(db: Executor, studentId: number) {
   return db
     .selectFrom('reviews')
     .innerJoin('courses', 'courses.id', 'reviews.course_id')
-    .select(['reviews.id', 'reviews.course_id', 'courses.title', 'reviews.rating', 'reviews.comment', 'reviews.created_at', 'reviews.updated_at'])
+    .select([
+      'reviews.id',
+      'reviews.course_id',
+      'courses.title',
+      'reviews.rating',
+      'reviews.comment',
+      'reviews.created_at',
+      'reviews.updated_at',
+    ])
     .where('reviews.student_id', '=', studentId)
     .orderBy('reviews.id', 'asc')
     .execute();
@@ -60,7 +68,12 @@ export async function ownsCourses(db: Executor, userId: number): Promise<boolean
 }
 
 export async function usernameTaken(db: Executor, username: string, exceptId: number): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id').where('username_key', '=', caseKey(username)).where('id', '!=', exceptId).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('username_key', '=', caseKey(username))
+    .where('id', '!=', exceptId)
+    .executeTakeFirst();
   return row !== undefined;
 }
 

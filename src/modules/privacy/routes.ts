@@ -9,26 +9,35 @@ export default async function privacyRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { privacy } = app.services;
 
-  app.get('/api/profile/export/', {
-    schema: {
-      tags,
-      summary: 'Everything kept about the caller, in one JSON document',
-      response: { 200: DataExportSchema },
+  app.get(
+    '/api/profile/export/',
+    {
+      schema: {
+        tags,
+        summary: 'Everything kept about the caller, in one JSON document',
+        response: { 200: DataExportSchema },
+      },
+      config: { auth: 'user' },
     },
-    config: { auth: 'user' },
-  }, async (request) => privacy.exportData(userContextOf(request)));
+    async (request) => privacy.exportData(userContextOf(request)),
+  );
 
-  app.delete('/api/profile/', {
-    schema: {
-      tags,
-      summary: 'Erase the caller\'s account',
-      description: 'Every session dies; the account is anonymised (username `deleted-<id>`), its enrollments and certificates removed; reviews stay under the anonymised user. An instructor who still owns courses: 409.',
-      body: EraseBody,
-      response: { 204: { description: 'Erased; no body' } },
+  app.delete(
+    '/api/profile/',
+    {
+      schema: {
+        tags,
+        summary: "Erase the caller's account",
+        description:
+          'Every session dies; the account is anonymised (username `deleted-<id>`), its enrollments and certificates removed; reviews stay under the anonymised user. An instructor who still owns courses: 409.',
+        body: EraseBody,
+        response: { 204: { description: 'Erased; no body' } },
+      },
+      config: { auth: 'user' },
     },
-    config: { auth: 'user' },
-  }, async (request, reply) => {
-    await privacy.erase(userContextOf(request), request.body.password);
-    return reply.code(204).send();
-  });
+    async (request, reply) => {
+      await privacy.erase(userContextOf(request), request.body.password);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -165,7 +165,8 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       });
       // Sessions started between the first revocation and the anonymisation die too.
       await deps.auth().revokeAllSessions(id);
-      if (user.profile_image && user.profile_image !== erased.profile_image) await deps.storage.delete(user.profile_image).catch(() => undefined);
+      if (user.profile_image && user.profile_image !== erased.profile_image)
+        await deps.storage.delete(user.profile_image).catch(() => undefined);
     },
   };
 }

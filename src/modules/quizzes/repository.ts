@@ -30,7 +30,10 @@ export function lockLessonKey(db: Executor, lessonId: number) {
   return forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)).executeTakeFirst();
 }
 
-export function insertQuiz(db: Executor, values: { lesson_id: number; pass_mark: number; max_attempts: number | null; reveal_answers: RevealAnswers; now: string }) {
+export function insertQuiz(
+  db: Executor,
+  values: { lesson_id: number; pass_mark: number; max_attempts: number | null; reveal_answers: RevealAnswers; now: string },
+) {
   return db
     .insertInto('quizzes')
     .values({
@@ -45,7 +48,11 @@ export function insertQuiz(db: Executor, values: { lesson_id: number; pass_mark:
     .executeTakeFirstOrThrow();
 }
 
-export function updateQuiz(db: Executor, id: number, values: { pass_mark: number; max_attempts: number | null; reveal_answers: RevealAnswers; updated_at: string }) {
+export function updateQuiz(
+  db: Executor,
+  id: number,
+  values: { pass_mark: number; max_attempts: number | null; reveal_answers: RevealAnswers; updated_at: string },
+) {
   return db.updateTable('quizzes').set(values).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -127,18 +134,21 @@ export async function hasPassed(db: Executor, quizId: number, studentId: number)
   return row !== undefined;
 }
 
-export function insertAttempt(db: Executor, values: {
-  quiz_id: number;
-  student_id: number;
-  attempt_number: number;
-  score: number;
-  passed: boolean;
-  points: number;
-  max_points: number;
-  answers: string;
-  results: string;
-  submitted_at: string;
-}) {
+export function insertAttempt(
+  db: Executor,
+  values: {
+    quiz_id: number;
+    student_id: number;
+    attempt_number: number;
+    score: number;
+    passed: boolean;
+    points: number;
+    max_points: number;
+    answers: string;
+    results: string;
+    submitted_at: string;
+  },
+) {
   return db.insertInto('quiz_attempts').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -185,7 +195,18 @@ export function attemptsOfStudentForExport(db: Executor, studentId: number) {
   return db
     .selectFrom('quiz_attempts as a')
     .innerJoin('quizzes as q', 'q.id', 'a.quiz_id')
-    .select(['a.id', 'a.quiz_id', 'q.lesson_id', 'a.attempt_number', 'a.score', 'a.passed', 'a.points', 'a.max_points', 'a.answers', 'a.submitted_at'])
+    .select([
+      'a.id',
+      'a.quiz_id',
+      'q.lesson_id',
+      'a.attempt_number',
+      'a.score',
+      'a.passed',
+      'a.points',
+      'a.max_points',
+      'a.answers',
+      'a.submitted_at',
+    ])
     .where('a.student_id', '=', studentId)
     .orderBy('a.submitted_at', 'desc')
     .execute();

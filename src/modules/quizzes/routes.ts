@@ -25,7 +25,9 @@ const tags = ['quizzes'];
  * elsewhere in the body keep the usual flat shape; a bad path parameter is a 404.
  */
 function rejectInvalid(request: FastifyRequest, list: 'questions' | 'answers'): void {
-  const error = request.validationError as (Error & { validation?: FastifySchemaValidationError[]; validationContext?: string }) | undefined;
+  const error = request.validationError as
+    | (Error & { validation?: FastifySchemaValidationError[]; validationContext?: string })
+    | undefined;
   if (!error) return;
   if (error.validationContext !== 'body' || !error.validation) throw notFound();
   const flat: FastifySchemaValidationError[] = [];
@@ -53,68 +55,91 @@ export default async function quizRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { quizzes } = app.services;
 
-  app.get('/api/lessons/:id/quiz/', {
-    schema: {
-      tags,
-      summary: "A lesson's quiz: the author view (QuizAuthor) for the course's owner and admins, the student view (QuizStudent, nothing that says what is correct) for others who may read the lesson in full; no quiz 404",
-      params: LessonIdParams,
-      response: { 200: QuizViewSchema },
+  app.get(
+    '/api/lessons/:id/quiz/',
+    {
+      schema: {
+        tags,
+        summary:
+          "A lesson's quiz: the author view (QuizAuthor) for the course's owner and admins, the student view (QuizStudent, nothing that says what is correct) for others who may read the lesson in full; no quiz 404",
+        params: LessonIdParams,
+        response: { 200: QuizViewSchema },
+      },
+      config: { auth: 'public' },
     },
-    config: { auth: 'public' },
-  }, async (request) => quizzes.get(contextOf(request), request.params.id));
+    async (request) => quizzes.get(contextOf(request), request.params.id),
+  );
 
-  app.put('/api/lessons/:id/quiz/', {
-    schema: {
-      tags,
-      summary: 'Create or replace the quiz of a lesson, whole and atomically (the course owner, admins). Errors of a question are keyed by its index.',
-      params: LessonIdParams,
-      body: QuizRequestSchema,
-      response: { 200: QuizAuthorSchema },
+  app.put(
+    '/api/lessons/:id/quiz/',
+    {
+      schema: {
+        tags,
+        summary:
+          'Create or replace the quiz of a lesson, whole and atomically (the course owner, admins). Errors of a question are keyed by its index.',
+        params: LessonIdParams,
+        body: QuizRequestSchema,
+        response: { 200: QuizAuthorSchema },
+      },
+      attachValidation: true,
+      config: { auth: 'user' },
     },
-    attachValidation: true,
-    config: { auth: 'user' },
-  }, async (request) => {
-    rejectInvalid(request, 'questions');
-    return quizzes.put(userContextOf(request), request.params.id, request.body);
-  });
+    async (request) => {
+      rejectInvalid(request, 'questions');
+      return quizzes.put(userContextOf(request), request.params.id, request.body);
+    },
+  );
 
-  app.delete('/api/lessons/:id/quiz/', {
-    schema: {
-      tags,
-      summary: 'Delete the quiz of a lesson and its attempts (the course owner, admins)',
-      params: LessonIdParams,
-      response: { 204: { description: 'Deleted; no body' } },
+  app.delete(
+    '/api/lessons/:id/quiz/',
+    {
+      schema: {
+        tags,
+        summary: 'Delete the quiz of a lesson and its attempts (the course owner, admins)',
+        params: LessonIdParams,
+        response: { 204: { description: 'Deleted; no body' } },
+      },
+      config: { auth: 'user' },
     },
-    config: { auth: 'user' },
-  }, async (request, reply) => {
-    await quizzes.remove(userContextOf(request), request.params.id);
-    return reply.code(204).send();
-  });
+    async (request, reply) => {
+      await quizzes.remove(userContextOf(request), request.params.id);
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/api/lessons/:id/quiz/attempts/', {
-    schema: {
-      tags,
-      summary: 'Submit an attempt (enrolled students who may read the lesson); graded at once; no attempts left 409. A passing attempt completes the lesson.',
-      params: LessonIdParams,
-      body: QuizAttemptRequestSchema,
-      response: { 201: QuizAttemptSchema },
+  app.post(
+    '/api/lessons/:id/quiz/attempts/',
+    {
+      schema: {
+        tags,
+        summary:
+          'Submit an attempt (enrolled students who may read the lesson); graded at once; no attempts left 409. A passing attempt completes the lesson.',
+        params: LessonIdParams,
+        body: QuizAttemptRequestSchema,
+        response: { 201: QuizAttemptSchema },
+      },
+      attachValidation: true,
+      config: { auth: ['student'] },
     },
-    attachValidation: true,
-    config: { auth: ['student'] },
-  }, async (request, reply) => {
-    rejectInvalid(request, 'answers');
-    reply.code(201);
-    return quizzes.attempt(userContextOf(request), request.params.id, request.body);
-  });
+    async (request, reply) => {
+      rejectInvalid(request, 'answers');
+      reply.code(201);
+      return quizzes.attempt(userContextOf(request), request.params.id, request.body);
+    },
+  );
 
-  app.get('/api/lessons/:id/quiz/attempts/', {
-    schema: {
-      tags,
-      summary: "Attempts, newest first: a student's own; the owner and admins see everyone's (filter `student`)",
-      params: LessonIdParams,
-      querystring: AttemptsQuery,
-      response: { 200: PageSchema(QuizAttemptSchema) },
+  app.get(
+    '/api/lessons/:id/quiz/attempts/',
+    {
+      schema: {
+        tags,
+        summary: "Attempts, newest first: a student's own; the owner and admins see everyone's (filter `student`)",
+        params: LessonIdParams,
+        querystring: AttemptsQuery,
+        response: { 200: PageSchema(QuizAttemptSchema) },
+      },
+      config: { auth: 'user' },
     },
-    config: { auth: 'user' },
-  }, async (request) => quizzes.attempts(userContextOf(request), request.params.id, request.query));
+    async (request) => quizzes.attempts(userContextOf(request), request.params.id, request.query),
+  );
 }

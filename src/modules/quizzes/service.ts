@@ -18,7 +18,15 @@ import type { GivenAnswer, GradedQuestion, QuestionResult } from './grading.js';
 import { attemptsLeft, revealsAnswers } from './policy.js';
 import * as repo from './repository.js';
 import { DEFAULT_PASS_MARK, DEFAULT_REVEAL } from './schemas.js';
-import type { AttemptsQueryInput, QuizAttempt, QuizAttemptInput, QuizAuthor, QuizInput, QuizQuestionInput, QuizStudent } from './schemas.js';
+import type {
+  AttemptsQueryInput,
+  QuizAttempt,
+  QuizAttemptInput,
+  QuizAuthor,
+  QuizInput,
+  QuizQuestionInput,
+  QuizStudent,
+} from './schemas.js';
 
 /** What this module needs of the lessons module. */
 export interface LessonsPort {
@@ -45,7 +53,10 @@ export interface EnrollmentsPort {
 }
 
 export interface UsersPort {
-  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+  toPublicUser(
+    ctx: RequestContext,
+    row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null },
+  ): PublicUser;
 }
 
 export interface EventsPort {
@@ -255,8 +266,16 @@ export function createQuizzesService(deps: QuizzesServiceDeps) {
       submitted_at: toIso(row.submitted_at),
       results: results.map((r) =>
         reveal
-          ? { question: r.question, correct: r.correct, points: r.points, choices: r.correct_choices, accepted_answers: r.accepted_answers, explanation: r.explanation }
-          : { question: r.question, correct: r.correct, points: r.points }),
+          ? {
+              question: r.question,
+              correct: r.correct,
+              points: r.points,
+              choices: r.correct_choices,
+              accepted_answers: r.accepted_answers,
+              explanation: r.explanation,
+            }
+          : { question: r.question, correct: r.correct, points: r.points },
+      ),
     };
   }
 
@@ -268,7 +287,7 @@ export function createQuizzesService(deps: QuizzesServiceDeps) {
       const settings = {
         pass_mark: input.pass_mark ?? DEFAULT_PASS_MARK,
         max_attempts: input.max_attempts ?? null,
-        reveal_answers: (input.reveal_answers ?? DEFAULT_REVEAL),
+        reveal_answers: input.reveal_answers ?? DEFAULT_REVEAL,
       };
       const now = nowIso();
       const existing = await repo.lockByLesson(trx, lesson.id);
@@ -367,7 +386,8 @@ export function createQuizzesService(deps: QuizzesServiceDeps) {
           const questions = await loadQuestions(trx, quiz.id);
           const answers = readAnswers(questions, input.answers);
           const used = await repo.attemptsCount(trx, quiz.id, student);
-          if (quiz.max_attempts !== null && used >= quiz.max_attempts) throw conflict('You have no attempts left for this quiz.', 'no_attempts_left');
+          if (quiz.max_attempts !== null && used >= quiz.max_attempts)
+            throw conflict('You have no attempts left for this quiz.', 'no_attempts_left');
           const result = grade(questions.map(toGraded), answers, quiz.pass_mark);
           const row = await repo.insertAttempt(trx, {
             quiz_id: quiz.id,
@@ -418,8 +438,13 @@ export function createQuizzesService(deps: QuizzesServiceDeps) {
       const { isAuthor } = await readableLesson(ctx, lessonId);
       const quiz = await quizOf(lessonId);
       const studentId = isAuthor ? query.student : ctx.viewer.id;
-      const reveal = revealsAnswers(quiz.reveal_answers, { isAuthor, hasPassed: !isAuthor && (await repo.hasPassed(db, quiz.id, ctx.viewer.id)) });
-      return paginate(ctx, pageRequest(query), repo.listAttempts(db, quiz.id, studentId), (rows) => rows.map((row) => attemptView(ctx, row, reveal)));
+      const reveal = revealsAnswers(quiz.reveal_answers, {
+        isAuthor,
+        hasPassed: !isAuthor && (await repo.hasPassed(db, quiz.id, ctx.viewer.id)),
+      });
+      return paginate(ctx, pageRequest(query), repo.listAttempts(db, quiz.id, studentId), (rows) =>
+        rows.map((row) => attemptView(ctx, row, reveal)),
+      );
     },
   };
 }

@@ -23,7 +23,8 @@ export const canDeleteReview = (viewer: Viewer, review: ReviewFacts): boolean =>
 export const seesHiddenFlag = (viewer: Viewer, review: ReviewFacts): boolean => canEditReview(viewer, review) || isAdmin(viewer);
 
 /** Whether the review exists for the viewer, its course being visible to them. */
-export const canSeeReviewOfVisibleCourse = (viewer: Viewer, review: HiddenFacts): boolean => !review.is_hidden || seesHiddenFlag(viewer, review);
+export const canSeeReviewOfVisibleCourse = (viewer: Viewer, review: HiddenFacts): boolean =>
+  !review.is_hidden || seesHiddenFlag(viewer, review);
 
 /** The course's owner replies (not admins: the reply speaks for the instructor). */
 export const canReply = (viewer: Viewer, course: CourseFacts): boolean => ownsCourse(viewer, course);

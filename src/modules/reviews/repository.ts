@@ -173,17 +173,24 @@ const reviewList = preparedList(
 );
 
 export function listReviews(db: Executor, drafts: DraftScope, hidden: HiddenScope, filters: ReviewFilters, ordering: ReviewOrdering) {
-  return reviewList(db, { drafts: drafts.kind, hidden: hidden.kind, ordering }, {
-    instructorId: drafts.kind === 'own' ? drafts.instructorId : undefined,
-    viewerId: hidden.kind === 'own' ? hidden.studentId : undefined,
-    courseId: filters.courseId,
-    rating: filters.rating,
-    studentId: filters.studentId,
-  });
+  return reviewList(
+    db,
+    { drafts: drafts.kind, hidden: hidden.kind, ordering },
+    {
+      instructorId: drafts.kind === 'own' ? drafts.instructorId : undefined,
+      viewerId: hidden.kind === 'own' ? hidden.studentId : undefined,
+      courseId: filters.courseId,
+      rating: filters.rating,
+      studentId: filters.studentId,
+    },
+  );
 }
 
 /** Adds the report unless this reporter already reported this review; true when added. */
-export async function insertReport(db: Executor, report: { review_id: number; reporter_id: number; reason: string; created_at: string }): Promise<boolean> {
+export async function insertReport(
+  db: Executor,
+  report: { review_id: number; reporter_id: number; reason: string; created_at: string },
+): Promise<boolean> {
   const row = await db
     .insertInto('review_reports')
     .values(report)
@@ -218,7 +225,10 @@ function reportsWithReporter(db: Executor) {
 }
 
 export function findReport(db: Executor, reviewId: number, reporterId: number) {
-  return reportsWithReporter(db).where('review_reports.review_id', '=', reviewId).where('review_reports.reporter_id', '=', reporterId).executeTakeFirst();
+  return reportsWithReporter(db)
+    .where('review_reports.review_id', '=', reviewId)
+    .where('review_reports.reporter_id', '=', reporterId)
+    .executeTakeFirst();
 }
 export type ReportRow = NonNullable<Awaited<ReturnType<typeof findReport>>>;
 

@@ -51,7 +51,10 @@ export interface EnrollmentsPort {
 
 /** What this module needs of the users module. */
 export interface UsersPort {
-  toPublicUser(ctx: RequestContext, row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null }): PublicUser;
+  toPublicUser(
+    ctx: RequestContext,
+    row: { id: number; username: string; first_name: string; last_name: string; bio: string; profile_image: string | null },
+  ): PublicUser;
 }
 
 export interface ReviewsServiceDeps {
@@ -87,7 +90,13 @@ function parseFlag(field: string, raw: string | undefined): boolean | undefined 
   throw invalidField(field, 'Must be a valid boolean.');
 }
 
-export const histogramOf = (counts: repo.RatingCounts): RatingHistogram => ({ 1: counts[0], 2: counts[1], 3: counts[2], 4: counts[3], 5: counts[4] });
+export const histogramOf = (counts: repo.RatingCounts): RatingHistogram => ({
+  1: counts[0],
+  2: counts[1],
+  3: counts[2],
+  4: counts[3],
+  5: counts[4],
+});
 
 export type ReviewsService = ReturnType<typeof createReviewsService>;
 
@@ -278,7 +287,8 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     async reply(ctx: UserContext, id: number, input: ReviewReplyInput): Promise<Review> {
       const caller = ctx.viewer;
       const row = await visibleReview(caller, id);
-      if (!canReply(caller, courseFacts(row))) throw forbidden("Only the course's instructor may reply to its reviews.", 'not_course_owner');
+      if (!canReply(caller, courseFacts(row)))
+        throw forbidden("Only the course's instructor may reply to its reviews.", 'not_course_owner');
       const text = requiredText('text', input.text, MAX_REPLY_LENGTH);
       await writeTransaction(db, async (trx) => {
         await deps.courses().lockCourse(trx, row.course_id);
@@ -291,7 +301,8 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     async removeReply(ctx: UserContext, id: number): Promise<void> {
       const caller = ctx.viewer;
       const row = await visibleReview(caller, id);
-      if (!canDeleteReply(caller, courseFacts(row))) throw forbidden("Only the course's instructor or an admin may delete a reply.", 'not_course_owner');
+      if (!canDeleteReply(caller, courseFacts(row)))
+        throw forbidden("Only the course's instructor or an admin may delete a reply.", 'not_course_owner');
       await writeTransaction(db, async (trx) => {
         await deps.courses().lockCourse(trx, row.course_id);
         if (!(await repo.clearReply(trx, id))) throw notFound();

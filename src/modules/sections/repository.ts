@@ -28,17 +28,30 @@ export function listVisible(db: Executor, scope: SectionListScope) {
     query = query.where((eb) =>
       ownerId === null
         ? eb('courses.is_published', '=', true)
-        : eb.or([eb('courses.is_published', '=', true), eb('courses.instructor_id', '=', ownerId)]));
+        : eb.or([eb('courses.is_published', '=', true), eb('courses.instructor_id', '=', ownerId)]),
+    );
   }
-  return listQuery(query.selectAll('sections').orderBy('sections.course_id', 'asc').orderBy('sections.position', 'asc').orderBy('sections.id', 'asc'));
+  return listQuery(
+    query.selectAll('sections').orderBy('sections.course_id', 'asc').orderBy('sections.position', 'asc').orderBy('sections.id', 'asc'),
+  );
 }
 
 export function outlineOfCourse(db: Executor, courseId: number) {
-  return db.selectFrom('sections').select(['id', 'title', 'position']).where('course_id', '=', courseId).orderBy('position', 'asc').orderBy('id', 'asc').execute();
+  return db
+    .selectFrom('sections')
+    .select(['id', 'title', 'position'])
+    .where('course_id', '=', courseId)
+    .orderBy('position', 'asc')
+    .orderBy('id', 'asc')
+    .execute();
 }
 
 export async function lastPosition(db: Executor, courseId: number): Promise<number> {
-  const row = await db.selectFrom('sections').select((eb) => eb.fn.max('position').as('last')).where('course_id', '=', courseId).executeTakeFirst();
+  const row = await db
+    .selectFrom('sections')
+    .select((eb) => eb.fn.max('position').as('last'))
+    .where('course_id', '=', courseId)
+    .executeTakeFirst();
   return Number(row?.last ?? 0);
 }
 

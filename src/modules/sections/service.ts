@@ -140,7 +140,11 @@ export function createSectionsService(deps: SectionsServiceDeps) {
         await deps.courses().lockCourse(trx, row.course_id);
         const before = await repo.findById(trx, id);
         if (!before) throw notFound();
-        if (input.order !== undefined && input.order !== before.position && (await repo.positionTaken(trx, row.course_id, input.order, id))) {
+        if (
+          input.order !== undefined &&
+          input.order !== before.position &&
+          (await repo.positionTaken(trx, row.course_id, input.order, id))
+        ) {
           throw invalidField('order', ORDER_TAKEN);
         }
         const updated = await repo.updateSection(trx, id, { title, position: input.order, updated_at: nowIso() });
@@ -173,10 +177,18 @@ export function createSectionsService(deps: SectionsServiceDeps) {
         const lessons = await repo.positionsOf(trx, 'lessons', courseId);
         const sections = input.sections === undefined ? undefined : await repo.positionsOf(trx, 'sections', courseId);
         const errors = new FieldErrorCollector();
-        const lessonProblem = permutationProblem('lesson', lessons.map((l) => l.id), input.lessons);
+        const lessonProblem = permutationProblem(
+          'lesson',
+          lessons.map((l) => l.id),
+          input.lessons,
+        );
         if (lessonProblem) errors.add('lessons', lessonProblem);
         if (sections && input.sections) {
-          const sectionProblem = permutationProblem('section', sections.map((s) => s.id), input.sections);
+          const sectionProblem = permutationProblem(
+            'section',
+            sections.map((s) => s.id),
+            input.sections,
+          );
           if (sectionProblem) errors.add('sections', sectionProblem);
         }
         errors.throwIfAny();

@@ -11,7 +11,11 @@ export function findById(db: Executor, id: number) {
 
 /** The user with this email, or with this username, ignoring case (by key). */
 export function findByLogin(db: Executor, identifier: string, as: 'email' | 'username') {
-  return db.selectFrom('users').selectAll().where(as === 'email' ? 'email_key' : 'username_key', '=', caseKey(identifier)).executeTakeFirst();
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where(as === 'email' ? 'email_key' : 'username_key', '=', caseKey(identifier))
+    .executeTakeFirst();
 }
 
 export async function usernameTaken(db: Executor, username: string, exceptId?: number) {
@@ -67,9 +71,7 @@ export function listUsers(db: Executor, filters: UserFilters, ordering: OrderTer
   }
   let rows = query.selectAll();
   for (const term of ordering) {
-    rows = term.column === 'username'
-      ? rows.orderBy('username_key', term.direction)
-      : rows.orderBy(term.column, term.direction);
+    rows = term.column === 'username' ? rows.orderBy('username_key', term.direction) : rows.orderBy(term.column, term.direction);
   }
   return listQuery(rows.orderBy('id', 'asc'));
 }

@@ -20,10 +20,14 @@ export default async function userRoutes(fastify: FastifyInstance) {
   const { users } = app.services;
   const signedIn = { auth: 'user' } as const;
 
-  app.get('/api/profile/', {
-    schema: { tags: ['profile'], summary: 'The caller', response: { 200: UserSchema } },
-    config: signedIn,
-  }, async (request) => users.profile(userContextOf(request)));
+  app.get(
+    '/api/profile/',
+    {
+      schema: { tags: ['profile'], summary: 'The caller', response: { 200: UserSchema } },
+      config: signedIn,
+    },
+    async (request) => users.profile(userContextOf(request)),
+  );
 
   for (const url of ['/api/profile/', '/api/update-profile/']) {
     for (const method of ['PATCH', 'PUT'] as const) {
@@ -42,47 +46,71 @@ export default async function userRoutes(fastify: FastifyInstance) {
     }
   }
 
-  app.post('/api/change-password/', {
-    schema: {
-      tags: ['profile'],
-      summary: 'Change the password; every other session of the user is revoked',
-      body: ChangePasswordBody,
-      response: { 200: Detail },
+  app.post(
+    '/api/change-password/',
+    {
+      schema: {
+        tags: ['profile'],
+        summary: 'Change the password; every other session of the user is revoked',
+        body: ChangePasswordBody,
+        response: { 200: Detail },
+      },
+      config: signedIn,
     },
-    config: signedIn,
-  }, async (request) => users.changePassword(userContextOf(request), request.body.old_password, request.body.new_password));
+    async (request) => users.changePassword(userContextOf(request), request.body.old_password, request.body.new_password),
+  );
 
   const admin = { tags: ['admin'] };
   const admins = { auth: ['admin'] } as const;
 
-  app.get('/api/admin/users/', {
-    schema: { ...admin, summary: 'Users, filtered and searched', querystring: AdminUserQuery, response: { 200: PageSchema(UserSchema) } },
-    config: admins,
-  }, async (request) => users.list(contextOf(request), request.query));
-
-  app.get('/api/admin/users/:id/', {
-    schema: { ...admin, summary: 'One user', params: UserIdParams, response: { 200: UserSchema } },
-    config: admins,
-  }, async (request) => users.get(contextOf(request), request.params.id));
-
-  app.patch('/api/admin/users/:id/', {
-    schema: {
-      ...admin,
-      summary: 'Change a user; a role change or deactivation revokes all their sessions',
-      params: UserIdParams,
-      body: AdminUserPatch,
-      response: { 200: UserSchema },
+  app.get(
+    '/api/admin/users/',
+    {
+      schema: { ...admin, summary: 'Users, filtered and searched', querystring: AdminUserQuery, response: { 200: PageSchema(UserSchema) } },
+      config: admins,
     },
-    config: admins,
-  }, async (request) => users.adminUpdate(userContextOf(request), request.params.id, request.body));
+    async (request) => users.list(contextOf(request), request.query),
+  );
 
-  app.post('/api/admin/users/:id/approve/', {
-    schema: { ...admin, summary: 'Approve an instructor', params: UserIdParams, response: { 200: UserSchema } },
-    config: admins,
-  }, async (request) => users.setInstructorStatus(userContextOf(request), request.params.id, 'approved'));
+  app.get(
+    '/api/admin/users/:id/',
+    {
+      schema: { ...admin, summary: 'One user', params: UserIdParams, response: { 200: UserSchema } },
+      config: admins,
+    },
+    async (request) => users.get(contextOf(request), request.params.id),
+  );
 
-  app.post('/api/admin/users/:id/reject/', {
-    schema: { ...admin, summary: 'Reject an instructor', params: UserIdParams, response: { 200: UserSchema } },
-    config: admins,
-  }, async (request) => users.setInstructorStatus(userContextOf(request), request.params.id, 'rejected'));
+  app.patch(
+    '/api/admin/users/:id/',
+    {
+      schema: {
+        ...admin,
+        summary: 'Change a user; a role change or deactivation revokes all their sessions',
+        params: UserIdParams,
+        body: AdminUserPatch,
+        response: { 200: UserSchema },
+      },
+      config: admins,
+    },
+    async (request) => users.adminUpdate(userContextOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/api/admin/users/:id/approve/',
+    {
+      schema: { ...admin, summary: 'Approve an instructor', params: UserIdParams, response: { 200: UserSchema } },
+      config: admins,
+    },
+    async (request) => users.setInstructorStatus(userContextOf(request), request.params.id, 'approved'),
+  );
+
+  app.post(
+    '/api/admin/users/:id/reject/',
+    {
+      schema: { ...admin, summary: 'Reject an instructor', params: UserIdParams, response: { 200: UserSchema } },
+      config: admins,
+    },
+    async (request) => users.setInstructorStatus(userContextOf(request), request.params.id, 'rejected'),
+  );
 }

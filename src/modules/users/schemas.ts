@@ -12,8 +12,9 @@ export const InstructorStatusSchema = Type.Union([
   Type.Literal('rejected'),
 ]);
 
-export const UserSchema = named('User', Type.Object(
-  {
+export const UserSchema = named(
+  'User',
+  Type.Object({
     id: Type.Integer(),
     username: Type.String(),
     email: Type.String(),
@@ -28,54 +29,65 @@ export const UserSchema = named('User', Type.Object(
     instructor_status: InstructorStatusSchema,
     is_active: Type.Boolean(),
     date_joined: Type.String({ format: 'date-time' }),
-  },
-
-));
+  }),
+);
 export type User = Static<typeof UserSchema>;
 
 /** What anyone may see of a user: never the email. */
-export const PublicUserSchema = named('PublicUser', Type.Object(
-  {
+export const PublicUserSchema = named(
+  'PublicUser',
+  Type.Object({
     id: Type.Integer(),
     username: Type.String(),
     first_name: Type.String(),
     last_name: Type.String(),
     bio: Type.String(),
     profile_image: Nullable(Type.String({ format: 'uri' })),
-  },
-
-));
+  }),
+);
 export type PublicUser = Static<typeof PublicUserSchema>;
 
 const Name = Type.String({ maxLength: 150 });
 
-export const RegisterBody = named('RegisterRequest', Type.Object({
-  username: Type.String({ minLength: 1, maxLength: 150 }),
-  email: Type.String({ minLength: 1, maxLength: 254 }),
-  password: Type.String({ minLength: 1, maxLength: 4096 }),
-  role: Type.Optional(Type.String({ description: '`student` (default) or `instructor`' })),
-  is_instructor: Type.Optional(Type.Boolean({ description: 'Alternative to `role: instructor`' })),
-  first_name: Type.Optional(Name),
-  last_name: Type.Optional(Name),
-  bio: Type.Optional(Type.String({ maxLength: 5000 })),
-}));
+export const RegisterBody = named(
+  'RegisterRequest',
+  Type.Object({
+    username: Type.String({ minLength: 1, maxLength: 150 }),
+    email: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 4096 }),
+    role: Type.Optional(Type.String({ description: '`student` (default) or `instructor`' })),
+    is_instructor: Type.Optional(Type.Boolean({ description: 'Alternative to `role: instructor`' })),
+    first_name: Type.Optional(Name),
+    last_name: Type.Optional(Name),
+    bio: Type.Optional(Type.String({ maxLength: 5000 })),
+  }),
+);
 export type RegisterInput = Static<typeof RegisterBody>;
 
-export const ProfileBody = named('PatchedProfileRequest', Type.Object({
-  email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
-  first_name: Type.Optional(Name),
-  last_name: Type.Optional(Name),
-  bio: Type.Optional(Type.String({ maxLength: 5000 })),
-  profile_image: Type.Optional(Type.Null({ description: 'A file (multipart) to replace the image; null or empty to clear it' })),
-}));
+export const ProfileBody = named(
+  'PatchedProfileRequest',
+  Type.Object({
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    first_name: Type.Optional(Name),
+    last_name: Type.Optional(Name),
+    bio: Type.Optional(Type.String({ maxLength: 5000 })),
+    profile_image: Type.Optional(Type.Null({ description: 'A file (multipart) to replace the image; null or empty to clear it' })),
+  }),
+);
 export type ProfileInput = Static<typeof ProfileBody>;
 
-export const ProfilePutBody = named('ProfileRequest', Type.Object({ ...ProfileBody.properties, email: Type.String({ minLength: 1, maxLength: 254 }) }));
+export const ProfilePutBody = named(
+  'ProfileRequest',
+  Type.Object({ ...ProfileBody.properties, email: Type.String({ minLength: 1, maxLength: 254 }) }),
+);
 
-export const ChangePasswordBody = named('ChangePasswordRequest', Type.Object({
-  old_password: Type.String({ minLength: 1, maxLength: 4096 }),
-  new_password: Type.String({ minLength: 1, maxLength: 4096 }),
-}));
+export const ChangePasswordBody = named(
+  'ChangePasswordRequest',
+  Type.Object({
+    old_password: Type.String({ minLength: 1, maxLength: 4096 }),
+    new_password: Type.String({ minLength: 1, maxLength: 4096 }),
+  }),
+);
 
 export const AdminUserQuery = Type.Object({
   ...PageQuery,
@@ -87,13 +99,16 @@ export const AdminUserQuery = Type.Object({
 });
 export type AdminUserQueryInput = Static<typeof AdminUserQuery>;
 
-export const AdminUserPatch = named('PatchedAdminUserRequest', Type.Object({
-  is_active: Type.Optional(Type.Boolean()),
-  role: Type.Optional(RoleSchema),
-  first_name: Type.Optional(Name),
-  last_name: Type.Optional(Name),
-  bio: Type.Optional(Type.String({ maxLength: 5000 })),
-}));
+export const AdminUserPatch = named(
+  'PatchedAdminUserRequest',
+  Type.Object({
+    is_active: Type.Optional(Type.Boolean()),
+    role: Type.Optional(RoleSchema),
+    first_name: Type.Optional(Name),
+    last_name: Type.Optional(Name),
+    bio: Type.Optional(Type.String({ maxLength: 5000 })),
+  }),
+);
 export type AdminUserPatchInput = Static<typeof AdminUserPatch>;
 
 export const UserIdParams = Type.Object({ id: Id() });

@@ -13,14 +13,7 @@ import type { AuditEntry } from '../audit/service.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
 import { burnPasswordCheck, hashPassword, passwordProblems, verifyPassword } from './passwords.js';
 import * as repo from './repository.js';
-import type {
-  AdminUserPatchInput,
-  AdminUserQueryInput,
-  ProfileInput,
-  PublicUser,
-  RegisterInput,
-  User,
-} from './schemas.js';
+import type { AdminUserPatchInput, AdminUserQueryInput, ProfileInput, PublicUser, RegisterInput, User } from './schemas.js';
 
 // Django's UnicodeUsernameValidator: letters and digits of any script, and @ . + - _.
 const USERNAME = /^[\p{L}\p{N}\p{M}_.@+-]+$/u;
@@ -95,7 +88,10 @@ export function createUsersService(deps: UsersServiceDeps) {
 
   return {
     toUser,
-    toPublicUser: (ctx: RequestContext, row: Pick<UserRow, 'id' | 'username' | 'first_name' | 'last_name' | 'bio' | 'profile_image'>): PublicUser => ({
+    toPublicUser: (
+      ctx: RequestContext,
+      row: Pick<UserRow, 'id' | 'username' | 'first_name' | 'last_name' | 'bio' | 'profile_image'>,
+    ): PublicUser => ({
       id: row.id,
       username: row.username,
       first_name: row.first_name,
@@ -267,7 +263,8 @@ export function createUsersService(deps: UsersServiceDeps) {
     /** For the command line: the first admin, with the same username, email and password rules. */
     async createAdmin(input: { username: string; email: string; password: string }): Promise<UserRow> {
       const errors = new FieldErrorCollector();
-      if (!USERNAME.test(input.username) || input.username.length > 150 || EMAIL.test(input.username)) errors.add('username', 'Enter a valid username.');
+      if (!USERNAME.test(input.username) || input.username.length > 150 || EMAIL.test(input.username))
+        errors.add('username', 'Enter a valid username.');
       else if (await repo.usernameTaken(db, input.username)) errors.add('username', 'A user with that username already exists.');
       await checkEmail(errors, input.email);
       for (const problem of passwordProblems(input.password, input)) errors.add('password', problem);
@@ -288,4 +285,3 @@ export function createUsersService(deps: UsersServiceDeps) {
     },
   };
 }
-
