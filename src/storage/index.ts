@@ -41,8 +41,6 @@ export interface Storage {
   /** Removes the object; a missing one is not an error. */
   delete(key: string): Promise<void>;
   stat(key: string): Promise<StoredObject | null>;
-  /** A stream of the object, or of the inclusive byte range. */
-  read(key: string, range?: { start: number; end: number }): Promise<Readable>;
   /**
    * Answers a GET or HEAD for the object, conditional and ranged requests included, as the
    * backend does best (local disk through @fastify/send; S3's GetObject takes the same

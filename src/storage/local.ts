@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, opendir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -41,9 +41,6 @@ export function createLocalStorage(root: string): Storage {
       } catch {
         return null;
       }
-    },
-    async read(key, range) {
-      return createReadStream(resolve(key), range ? { start: range.start, end: range.end } : {});
     },
     async *list(folder) {
       assertKey(`${folder}/x.x`);

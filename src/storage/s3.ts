@@ -81,14 +81,6 @@ export function createS3Storage(config: S3Config): Storage {
       }
     },
 
-    async read(key, range) {
-      assertKey(key);
-      const object = await client.send(
-        new GetObjectCommand({ Bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
-      );
-      return object.Body as Readable;
-    },
-
     /**
      * Objects only: an upload cut by a crash is an unfinished multipart upload, which S3 never
      * lists as an object; a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes those.
