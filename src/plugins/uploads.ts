@@ -6,7 +6,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Storage } from '../storage/index.js';
-import { HttpError, invalidField, tooLarge, unsupportedMediaType } from '../shared/errors.js';
+import { HttpError, invalidField, tooLarge } from '../shared/errors.js';
 import { processImage } from '../shared/images.js';
 
 export type UploadKind = 'image' | 'video' | 'pdf';
@@ -177,17 +177,18 @@ async function uploadsPlugin(app: FastifyInstance, opts: { config: Config; stora
    */
   app.addHook('preValidation', async (request: FastifyRequest) => {
     if (!request.isMultipart()) return;
-    const fields = request.routeOptions.config.uploads;
-    if (!fields) throw unsupportedMediaType('Unsupported media type "multipart/form-data" in request.');
+    // As DRF's MultiPartParser: every route with a body takes its fields as multipart too;
+    // only the routes that declare file fields take files.
+    const fields = request.routeOptions.config.uploads ?? {};
     request.uploads = {};
     const body: Record<string, unknown> = {};
-    const maxFile = Math.max(...Object.values(fields).map((f) => limitOf(f.kind)));
+    const maxFile = Math.max(0, ...Object.values(fields).map((f) => limitOf(f.kind)));
     // Text fields together get the JSON body's limit; busboy holds at most one field past it.
     const textLimit = config.limits.bodyBytes;
     let textBytes = 0;
     try {
       const parts = request.parts({
-        limits: { fileSize: maxFile + 1, files: Object.keys(fields).length, fields: 50, fieldSize: textLimit, parts: 100 },
+        limits: { fileSize: maxFile + 1, files: Math.max(1, Object.keys(fields).length), fields: 50, fieldSize: textLimit, parts: 100 },
       });
       for await (const part of parts) {
         const spec = Object.hasOwn(fields, part.fieldname) ? fields[part.fieldname] : undefined;

@@ -200,7 +200,18 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     assert.equal(claims.sub, String(student.user.id));
   });
 
-  void it.todo('accepts multipart bodies on routes without file fields (the lead makes the uploads plugin allow it)');
+  it('accepts multipart bodies on routes without file fields, and refuses a file there with a 400 on the field', async () => {
+    const form = multipart({ username: 'nobody-here', password: 'whatever-it-is' });
+    const res = await app.inject({ method: 'POST', url: '/api/login/', headers: form.headers, payload: form.payload });
+    assert.equal(res.statusCode, 401, res.body);
+    const withFile = multipart(
+      { username: 'x' },
+      { password: { filename: 'p.txt', contentType: 'text/plain', data: Buffer.from('secret') } },
+    );
+    const refused = await app.inject({ method: 'POST', url: '/api/login/', headers: withFile.headers, payload: withFile.payload });
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.ok(refused.json<Record<string, unknown>>().password);
+  });
 });
 
 describe('a refresh interceptor sees token_not_valid on an expired access token', () => {

@@ -91,7 +91,7 @@ describe('HTTP conventions', () => {
 
   // The contract (API.md, Conventions): every endpoint that takes a body takes form bodies too, with the same fields.
   describe('form bodies, as DRF parses them', () => {
-    it('logs in with a multipart body', { todo: 'form bodies: issue 12' }, async () => {
+    it('logs in with a multipart body', async () => {
       const s = await createStudent(app);
       const form = multipart({ username: s.user.username, password: PASSWORD });
       const res = await app.inject({ method: 'POST', url: '/api/login/', headers: form.headers, payload: form.payload });
@@ -102,7 +102,7 @@ describe('HTTP conventions', () => {
       assert.equal(refused.statusCode, 401, 'the fields are read, not ignored');
     });
 
-    it('logs in with a form-urlencoded body', { todo: 'form bodies: issue 12' }, async () => {
+    it('logs in with a form-urlencoded body', async () => {
       const s = await createStudent(app);
       const form = urlencoded({ username: s.user.username, password: PASSWORD });
       const res = await app.inject({ method: 'POST', url: '/api/login/', headers: form.headers, payload: form.payload });
@@ -110,7 +110,7 @@ describe('HTTP conventions', () => {
       assert.equal(typeof res.json().refresh, 'string');
     });
 
-    it('registers an instructor from a multipart body with is_instructor=True', { todo: 'form bodies: issue 12' }, async () => {
+    it('registers an instructor from a multipart body with is_instructor=True', async () => {
       const username = unique('form');
       const form = multipart({ username, email: `${username}@example.com`, password: 'violet-Sunrise-42', is_instructor: 'True' });
       const res = await app.inject({ method: 'POST', url: '/api/register/', headers: form.headers, payload: form.payload });
