@@ -287,3 +287,39 @@ describe('hardening: the real server', () => {
     });
   }
 });
+
+describe("hardening: an upload to someone else's lesson is refused before its body is read", () => {
+  let app: TestApp;
+  let port: number;
+  before(async () => {
+    app = await buildTestApp();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  after(() => app.close());
+
+  it('answers 403 while the body is still arriving, and nothing reaches storage', { timeout: 15_000 }, async () => {
+    const { createCourse, createLesson, createUser } = await import('../helpers/factories.js');
+    const course = await createCourse(app);
+    const lesson = await createLesson(app, course.id);
+    const intruder = await createUser(app, { role: 'instructor', instructor_status: 'pending' });
+    for (const method of ['PATCH', 'PUT']) {
+      const socket = await connect(port);
+      const next = responses(socket);
+      const boundary = 'lpboundary';
+      // Announces 50 MiB, sends the first kilobyte and waits: the answer must not need the rest.
+      socket.write(
+        `${method} /api/lessons/${lesson.id}/ HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${intruder.access}\r\n` +
+          `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`,
+      );
+      socket.write(`--${boundary}\r\nContent-Disposition: form-data; name="video"; filename="v.mp4"\r\nContent-Type: video/mp4\r\n\r\n`);
+      socket.write(Buffer.alloc(1024));
+      const refused = await next();
+      assert.equal(refused.status, 403, `${method}: ${refused.body}`);
+      assert.equal(refused.headers['x-error-code'], 'permission_denied');
+      socket.destroy();
+    }
+    const { mediaFiles } = await import('../helpers/media.js');
+    assert.deepEqual(mediaFiles(app.mediaRoot), []);
+  });
+});

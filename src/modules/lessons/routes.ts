@@ -81,6 +81,13 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
         response: { 200: LessonSchema },
       },
       config: writers,
+      // The lesson is in the path: whose it is is known before a byte of the body (an
+      // upload of up to 2 GiB) is read, so a caller who may not change it is refused first.
+      preParsing: async (request) => {
+        // Params are not validated yet at this stage: still the text of the path.
+        const id = Number(request.params.id);
+        if (Number.isSafeInteger(id) && id > 0) await lessons.checkEditable(userContextOf(request), id);
+      },
       handler: async (request) => lessons.update(userContextOf(request), request.params.id, request.body, request.uploads ?? {}),
     });
   }

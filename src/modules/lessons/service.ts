@@ -176,6 +176,11 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       return row && { id: row.id, course_id: row.course_id, title: row.title, order: row.position, is_preview: toBool(row.is_preview) };
     },
 
+    /** 404 for a lesson the caller may not see, 403 for one they may not change; nothing otherwise. */
+    async checkEditable(ctx: UserContext, id: number): Promise<void> {
+      await editableLesson(ctx.viewer, id);
+    },
+
     async list(ctx: RequestContext, query: LessonQueryInput): Promise<Page<Lesson>> {
       return paginate(ctx, pageRequest(query), repo.listReadable(db, ctx.viewer, query.course), (rows) =>
         rows.map((r) => toLesson(ctx, r)),
