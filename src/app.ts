@@ -15,6 +15,8 @@ import { OPENAPI_KEYWORDS } from './shared/openapi.js';
 import rateLimitsPlugin from './plugins/rate-limits.js';
 import uploadsPlugin from './plugins/uploads.js';
 import { createLocalStorage } from './storage/local.js';
+import { createFileCleanup } from './storage/cleanup.js';
+import type { FileCleanup } from './storage/cleanup.js';
 import { createS3Storage } from './storage/s3.js';
 import type { Storage } from './storage/index.js';
 import { createRevocationList } from './modules/auth/revocation.js';
@@ -81,6 +83,7 @@ export interface Services {
   users: UsersService;
   media: MediaService;
   storage: Storage;
+  files: FileCleanup;
   lessons: LessonsService;
   enrollments: EnrollmentsService;
   reviews: ReviewsService;
@@ -176,6 +179,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   const services = {} as Services;
   const storage = options.storage ?? (config.s3 ? createS3Storage(config.s3) : createLocalStorage(config.mediaRoot));
   const media = createMediaService({ config, storage });
+  // Files a change drops are recorded in its transaction and deleted after the commit.
+  const files = createFileCleanup({ db, storage });
   const events = createEventsService();
   const audit = createAuditService({ db, users: () => services.users });
   const webhookClock = options.webhooks?.now ?? (() => new Date());
@@ -192,6 +197,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   });
   Object.assign(services, {
     storage,
+    files,
     media,
     events,
     audit,
@@ -227,7 +233,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     }),
     users: createUsersService({
       db,
-      storage,
+      files,
       media,
       audit,
       auth: () => services.auth,
@@ -238,7 +244,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       db,
       events,
       audit,
-      storage,
+      files,
       media,
       users: () => services.users,
       categories: () => services.categories,
@@ -249,7 +255,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     }),
     lessons: createLessonsService({
       db,
-      storage,
+      files,
       media,
       courses: () => services.courses,
       enrollments: () => services.enrollments,

@@ -10,7 +10,6 @@ import { createDatabase } from './db/index.js';
 import type { Database } from './db/index.js';
 import { migrateToLatest } from './db/migrator.js';
 import { buildApp } from './app.js';
-import { createFileCleanup } from './storage/cleanup.js';
 
 /** A failure at start, said once and plainly, naming the setting to look at. */
 export class StartupError extends Error {}
@@ -131,8 +130,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const app = await buildApp(config, { database, logger: loggerOptions(config, process.stdout.isTTY === true) });
 
   // Files a crash left behind: recorded deletions never carried out, cut uploads, unreferenced files.
-  const files = createFileCleanup({ db: database.db, storage: app.services.storage });
-  const stopSweeping = files.start(FILE_SWEEP_INTERVAL_MS, (result) => {
+  const stopSweeping = app.services.files.start(FILE_SWEEP_INTERVAL_MS, (result) => {
     if (result instanceof Error) app.log.error({ err: result }, 'file sweep failed');
     else if (result.recorded + result.partial + result.unreferenced > 0) app.log.info({ files: result }, 'file sweep removed stray files');
   });

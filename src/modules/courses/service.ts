@@ -4,7 +4,6 @@ import type { Executor } from '../../db/query.js';
 import { writeTransaction } from '../../db/transaction.js';
 import type { CourseTable, DB, Role } from '../../db/types.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
-import type { Storage } from '../../storage/index.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
 import { FieldErrorCollector, conflict, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
 import { buildPage, pageRequest, parseOrdering } from '../../shared/pagination.js';
@@ -85,11 +84,19 @@ export interface ReviewsPort {
   ratingHistogram(courseId: number): Promise<RatingHistogram>;
 }
 
+/** What this module needs of durable file cleanup (src/storage/cleanup.ts). */
+export interface FilesPort {
+  /** In the transaction that drops the references: records the files to delete after it commits. */
+  schedule(trx: Kysely<DB>, keys: readonly (string | null | undefined)[]): Promise<string[]>;
+  /** After the commit: deletes them (a crash in between leaves the record for the sweep). */
+  deleteScheduled(keys: readonly string[]): Promise<void>;
+}
+
 export interface CoursesServiceDeps {
   db: Kysely<DB>;
   events: EventsPort;
   audit: AuditPort;
-  storage: Pick<Storage, 'delete'>;
+  files: FilesPort;
   media: Pick<MediaUrls, 'publicUrl'>;
   users: () => UsersPort;
   categories: () => CategoriesPort;
@@ -346,11 +353,6 @@ export function createCoursesService(deps: CoursesServiceDeps) {
     });
   }
 
-  /** Files of a course that is already gone: a failure leaves an orphan file, never an error for the caller. */
-  async function removeFiles(keys: (string | null)[]): Promise<void> {
-    await Promise.allSettled(keys.filter((key): key is string => key !== null).map((key) => deps.storage.delete(key)));
-  }
-
   return {
     /** No visibility check: callers decide with policy.ts. */
     async findFacts(id: number): Promise<CourseFactsView | undefined> {
@@ -469,12 +471,16 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       if (upload) changes.thumbnail = upload.key;
       else if (input.thumbnail === null) changes.thumbnail = null;
       changes.updated_at = nowIso();
-      const previous = await categoryMustExist(input.category, () =>
+      const dropped = await categoryMustExist(input.category, () =>
         writeTransaction(db, async (trx) => {
           // Locked, so that of two racing thumbnail changes each retires the file the other did not keep.
           const current = await repo.lockFacts(trx, id);
           if (!current) throw notFound();
           await repo.updateCourse(trx, id, changes);
+          const dropped =
+            changes.thumbnail !== undefined && current.thumbnail !== changes.thumbnail
+              ? await deps.files.schedule(trx, [current.thumbnail])
+              : [];
           const wasPublished = toBool(current.is_published);
           if (changes.is_published === true && !wasPublished) {
             await published(trx, ctx, { id, title: changes.title ?? current.title, instructor_id: current.instructor_id });
@@ -485,11 +491,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
               data: { title: changes.title ?? current.title },
             });
           }
-          return current;
+          return dropped;
         }),
       );
       cache.clear();
-      if (changes.thumbnail !== undefined && previous.thumbnail !== changes.thumbnail) await removeFiles([previous.thumbnail]);
+      await deps.files.deleteScheduled(dropped);
       return detailOf(ctx, id);
     },
 
@@ -501,7 +507,7 @@ export function createCoursesService(deps: CoursesServiceDeps) {
       if (early) throw conflict(early);
       // Lesson rows go with the course (ON DELETE CASCADE), so their files are listed first.
       const lessonFiles = await deps.lessons().storageKeysOfCourse(id);
-      const thumbnail = await writeTransaction(db, async (trx) => {
+      const dropped = await writeTransaction(db, async (trx) => {
         const current = await repo.lockFacts(trx, id);
         if (!current) throw notFound();
         const denial = courseDeletionDenial(caller, current);
@@ -512,10 +518,10 @@ export function createCoursesService(deps: CoursesServiceDeps) {
           target: { type: 'course', id },
           data: { title: current.title, instructor: current.instructor_id, students_count: current.students_count },
         });
-        return current.thumbnail;
+        return deps.files.schedule(trx, [current.thumbnail, ...lessonFiles]);
       });
       cache.clear();
-      await removeFiles([thumbnail, ...lessonFiles]);
+      await deps.files.deleteScheduled(dropped);
     },
   };
 }

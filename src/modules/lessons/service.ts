@@ -4,7 +4,6 @@ import type { DB, LessonRow } from '../../db/types.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { writeTransaction } from '../../db/transaction.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
-import type { Storage } from '../../storage/index.js';
 import { FieldErrorCollector, forbidden, invalidField, notFound, unauthorized } from '../../shared/errors.js';
 import { pageRequest, paginate } from '../../shared/pagination.js';
 import type { RequestContext, UserContext } from '../../shared/context.js';
@@ -41,9 +40,17 @@ export interface CoursesPort {
   lockCourse(trx: Executor, id: number): Promise<unknown>;
 }
 
+/** What this module needs of durable file cleanup (src/storage/cleanup.ts). */
+export interface FilesPort {
+  /** In the transaction that drops the references: records the files to delete after it commits. */
+  schedule(trx: Kysely<DB>, keys: readonly (string | null | undefined)[]): Promise<string[]>;
+  /** After the commit: deletes them (a crash in between leaves the record for the sweep). */
+  deleteScheduled(keys: readonly string[]): Promise<void>;
+}
+
 export interface LessonsServiceDeps {
   db: Kysely<DB>;
-  storage: Storage;
+  files: FilesPort;
   media: Pick<MediaUrls, 'signedUrl'>;
   courses: () => CoursesPort;
   enrollments: () => EnrollmentsPort;
@@ -64,7 +71,7 @@ const ORDER_TAKEN = 'A lesson with this order already exists in this course.';
 const courseMissing = (id: number) => invalidField('course', `Invalid pk "${id}" - object does not exist.`);
 
 export function createLessonsService(deps: LessonsServiceDeps) {
-  const { db, storage, media } = deps;
+  const { db, media } = deps;
 
   const toLesson = (ctx: RequestContext, row: LessonRow): Lesson => ({
     id: row.id,
@@ -133,11 +140,6 @@ export function createLessonsService(deps: LessonsServiceDeps) {
 
   function checkContent(errors: FieldErrorCollector, content: string | undefined): void {
     if (content?.includes('\u0000')) errors.add('content', NUL_MESSAGE);
-  }
-
-  /** Files are removed only once the change that dropped them has committed. */
-  async function removeFiles(keys: (string | null)[]): Promise<void> {
-    await Promise.all(keys.filter((k): k is string => k !== null).map((k) => storage.delete(k)));
   }
 
   /** A unique index lost to a concurrent writer speaks as the check before it would have. */
@@ -252,7 +254,7 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       checkContent(errors, input.content);
       errors.throwIfAny();
 
-      const { before, after } = await writeTransaction(db, async (trx) => {
+      const { after, dropped } = await writeTransaction(db, async (trx) => {
         await deps.courses().lockCourse(trx, row.course_id);
         // Read again under the lock: the files to remove are those of the row this update replaces.
         const before = await repo.findById(trx, id);
@@ -278,27 +280,28 @@ export function createLessonsService(deps: LessonsServiceDeps) {
         });
         if (!after) throw notFound();
         if (after.duration !== before.duration) await repo.refreshCourseCounters(trx, row.course_id);
-        return { before, after };
+        const dropped = await deps.files.schedule(trx, [
+          before.video !== after.video ? before.video : null,
+          before.attachment !== after.attachment ? before.attachment : null,
+        ]);
+        return { after, dropped };
       }).catch(orderClash);
-      await removeFiles([
-        before.video !== after.video ? before.video : null,
-        before.attachment !== after.attachment ? before.attachment : null,
-      ]);
+      await deps.files.deleteScheduled(dropped);
       return toLesson(ctx, after);
     },
 
     /** The lesson, its completions (cascade) and then its files; enrolled students' progress is recounted with it. */
     async remove(ctx: UserContext, id: number): Promise<void> {
       const row = await editableLesson(ctx.viewer, id);
-      const deleted = await writeTransaction(db, async (trx) => {
+      const dropped = await writeTransaction(db, async (trx) => {
         await deps.courses().lockCourse(trx, row.course_id);
         const deleted = await repo.deleteLesson(trx, id);
         if (!deleted) throw notFound();
         await repo.refreshCourseCounters(trx, row.course_id);
         await deps.enrollments().recomputeCourseProgress(trx, row.course_id);
-        return deleted;
+        return deps.files.schedule(trx, [deleted.video, deleted.attachment]);
       });
-      await removeFiles([deleted.video, deleted.attachment]);
+      await deps.files.deleteScheduled(dropped);
     },
   };
 }

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { DB, InstructorStatus, Role, UserRow, UserUpdate } from '../../db/types.js';
-import type { Storage } from '../../storage/index.js';
 import type { StoredUpload } from '../../plugins/uploads.js';
 import { FieldErrorCollector, badRequest, invalid, invalidField, notFound, unauthorized } from '../../shared/errors.js';
 import { pageRequest, paginate, parseOrdering } from '../../shared/pagination.js';
@@ -32,9 +31,15 @@ export interface AuditPort {
   record(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void>;
 }
 
+/** What this module needs of durable file cleanup (src/storage/cleanup.ts). */
+export interface FilesPort {
+  schedule(trx: Kysely<DB>, keys: readonly (string | null | undefined)[]): Promise<string[]>;
+  deleteScheduled(keys: readonly string[]): Promise<void>;
+}
+
 export interface UsersServiceDeps {
   db: Kysely<DB>;
-  storage: Storage;
+  files: FilesPort;
   media: Pick<MediaUrls, 'publicUrl'>;
   audit: AuditPort;
   auth: () => SessionsPort;
@@ -44,7 +49,7 @@ export interface UsersServiceDeps {
 export type UsersService = ReturnType<typeof createUsersService>;
 
 export function createUsersService(deps: UsersServiceDeps) {
-  const { db, storage, media } = deps;
+  const { db, media } = deps;
 
   const toUser = (ctx: RequestContext, row: UserRow): User => ({
     id: row.id,
@@ -80,9 +85,13 @@ export function createUsersService(deps: UsersServiceDeps) {
   async function replaceProfileImage(row: UserRow, changes: UserUpdate, upload: StoredUpload | undefined, clear: boolean) {
     if (upload) changes.profile_image = upload.key;
     else if (clear) changes.profile_image = null;
-    const updated = await repo.updateUser(db, row.id, changes);
-    if (!updated) throw notFound();
-    if (row.profile_image && row.profile_image !== updated.profile_image) await storage.delete(row.profile_image);
+    const { updated, dropped } = await writeTransaction(db, async (trx) => {
+      const updated = await repo.updateUser(trx, row.id, changes);
+      if (!updated) throw notFound();
+      const dropped = row.profile_image !== updated.profile_image ? await deps.files.schedule(trx, [row.profile_image]) : [];
+      return { updated, dropped };
+    });
+    await deps.files.deleteScheduled(dropped);
     return updated;
   }
 
