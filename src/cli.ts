@@ -1,10 +1,8 @@
 import { createInterface } from 'node:readline';
-import { Migrator } from 'kysely';
-import { migrations } from './db/migrations/index.js';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { createDatabase } from './db/index.js';
-import { migrateToLatest } from './db/migrator.js';
+import { createMigrator, migrateToLatest } from './db/migrator.js';
 import { buildApp } from './app.js';
 import { HttpError } from './shared/errors.js';
 import { serve } from './server.js';
@@ -58,8 +56,7 @@ async function migrate(sub: string | undefined) {
   }
 }
 
-const migratorFor = (database: ReturnType<typeof createDatabase>) =>
-  new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
+const migratorFor = (database: ReturnType<typeof createDatabase>) => createMigrator(database.db);
 
 async function migrateStatus() {
   const database = createDatabase(loadConfig(process.env).databaseUrl);

@@ -1,14 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
-import { Migrator } from 'kysely';
-import { migrations } from './db/migrations/index.js';
 import type { FastifyServerOptions } from 'fastify';
 import { loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { createDatabase } from './db/index.js';
 import type { Database } from './db/index.js';
-import { migrateToLatest } from './db/migrator.js';
+import { createMigrator, migrateToLatest } from './db/migrator.js';
 import { buildApp } from './app.js';
 
 /** A failure at start, said once and plainly, naming the setting to look at. */
@@ -84,7 +82,7 @@ async function checkRedis(url: string): Promise<void> {
 
 /** With MIGRATE_ON_START=false a rollout migrates once, before the instances start: refuse a schema that is behind. */
 async function requireMigrated(database: Database): Promise<void> {
-  const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
+  const migrator = createMigrator(database.db);
   const pending = (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
   if (pending.length > 0) {
     await database.close();
