@@ -1478,7 +1478,7 @@ export interface components {
         PatchedSectionRequest: {
             /** @description Fixed after creation: must be the current course */
             course?: number;
-            /** @description 1 to 200 characters */
+            /** @description 1 to 200 characters after trimming */
             title?: string;
             /** @description Positive, unique within the course; default: after the last section */
             order?: number;
@@ -1798,7 +1798,7 @@ export interface components {
         SectionReplaceRequest: {
             /** @description Fixed after creation: must be the current course */
             course: number;
-            /** @description 1 to 200 characters */
+            /** @description 1 to 200 characters after trimming */
             title: string;
             /** @description Positive, unique within the course; default: after the last section */
             order?: number;
@@ -1806,7 +1806,7 @@ export interface components {
         SectionRequest: {
             /** @description Course id */
             course: number;
-            /** @description 1 to 200 characters */
+            /** @description 1 to 200 characters after trimming */
             title: string;
             /** @description Positive, unique within the course; default: after the last section */
             order?: number;

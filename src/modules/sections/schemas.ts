@@ -1,10 +1,11 @@
+import { MAX_TITLE_LENGTH } from '../../shared/text.js';
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 import { named } from '../../shared/openapi.js';
 import { PageQuery } from '../../shared/pagination.js';
 import { Id, MAX_ID } from '../../shared/schemas.js';
 
-export const MAX_SECTION_TITLE_LENGTH = 200;
+export const MAX_SECTION_TITLE_LENGTH = MAX_TITLE_LENGTH;
 
 export const SectionSchema = named(
   'Section',
@@ -30,11 +31,8 @@ export const SectionOutlineSchema = named(
 );
 export type SectionOutline = Static<typeof SectionOutlineSchema>;
 
-const Title = Type.String({
-  minLength: 1,
-  maxLength: MAX_SECTION_TITLE_LENGTH,
-  description: `1 to ${MAX_SECTION_TITLE_LENGTH} characters`,
-});
+// The length is judged after trimming, by the service (shared/text.ts), as for every title.
+const Title = Type.String({ description: `1 to ${MAX_SECTION_TITLE_LENGTH} characters after trimming` });
 const Order = Type.Integer({
   minimum: 1,
   maximum: MAX_ID,

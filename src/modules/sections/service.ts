@@ -15,6 +15,7 @@ import { permutationProblem } from './order.js';
 import { canEditSections, canSeeSections, sectionListScope } from './policy.js';
 import * as repo from './repository.js';
 import type { ReorderInput, Section, SectionCreateInput, SectionOutline, SectionQueryInput, SectionUpdateInput } from './schemas.js';
+import { cleanRequiredText, MAX_TITLE_LENGTH } from '../../shared/text.js';
 
 /** What this module needs of the courses module, looked up when called. */
 export interface CoursesPort {
@@ -34,13 +35,8 @@ export type SectionsService = ReturnType<typeof createSectionsService>;
 const ORDER_TAKEN = 'A section with this order already exists in this course.';
 const courseMissing = (id: number) => invalidField('course', `Invalid pk "${id}" - object does not exist.`);
 
-/** Title checks the schema cannot make: blank after trimming, a NUL character (PostgreSQL cannot store it). */
-function cleanTitle(errors: FieldErrorCollector, title: string): string {
-  const trimmed = title.trim();
-  if (trimmed.includes('\u0000')) errors.add('title', 'Null characters are not allowed.');
-  else if (trimmed === '') errors.add('title', 'This field may not be blank.');
-  return trimmed;
-}
+/** The one title rule (trimmed, then 1 to 200 characters), as for courses and lessons. */
+const cleanTitle = (errors: FieldErrorCollector, title: string): string => cleanRequiredText(errors, 'title', title, MAX_TITLE_LENGTH);
 
 /** A unique index lost to a concurrent writer speaks as the check before it would have. */
 function orderClash(error: unknown): never {
