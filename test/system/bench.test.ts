@@ -165,7 +165,9 @@ describe('the floor', () => {
         // Links are absolute: the two servers are reached under different hosts.
         const normalise = (text: string, origin: string) => JSON.parse(text.replaceAll(origin, 'http://server')) as unknown;
         assert.deepEqual(normalise(floorText, floorOrigin), normalise(project.body, 'http://localhost'), what);
-        assert.deepEqual(floorSql, projectSql, what);
+        // The same statements; on PostgreSQL the project sends a detail's independent reads on
+        // several pooled connections at once, so they are compared without their order.
+        assert.deepEqual([...floorSql].sort(), [...projectSql].sort(), what);
       }
     }
   });
