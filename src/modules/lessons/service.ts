@@ -66,7 +66,6 @@ export type LessonUploads = Partial<Record<'video' | 'attachment', StoredUpload>
 
 export type LessonsService = ReturnType<typeof createLessonsService>;
 
-const NUL_MESSAGE = 'Null characters are not allowed.';
 const ORDER_TAKEN = 'A lesson with this order already exists in this course.';
 const courseMissing = (id: number) => invalidField('course', `Invalid pk "${id}" - object does not exist.`);
 
@@ -138,10 +137,6 @@ export function createLessonsService(deps: LessonsServiceDeps) {
     return row;
   }
 
-  function checkContent(errors: FieldErrorCollector, content: string | undefined): void {
-    if (content?.includes('\u0000')) errors.add('content', NUL_MESSAGE);
-  }
-
   /** A unique index lost to a concurrent writer speaks as the check before it would have. */
   function orderClash(error: unknown): never {
     if (isUniqueViolation(error)) throw invalidField('order', ORDER_TAKEN);
@@ -210,7 +205,6 @@ export function createLessonsService(deps: LessonsServiceDeps) {
       if (!canEditCourse(caller, course)) throw forbidden('Only the owner of the course or an admin may add lessons to it.');
       const errors = new FieldErrorCollector();
       const title = cleanRequiredText(errors, 'title', input.title, MAX_TITLE_LENGTH);
-      checkContent(errors, input.content);
       errors.throwIfAny();
 
       const row = await writeTransaction(db, async (trx) => {
@@ -251,7 +245,6 @@ export function createLessonsService(deps: LessonsServiceDeps) {
         errors.add('course', 'The course of a lesson cannot be changed.');
       }
       const title = input.title === undefined ? undefined : cleanRequiredText(errors, 'title', input.title, MAX_TITLE_LENGTH);
-      checkContent(errors, input.content);
       errors.throwIfAny();
 
       const { after, dropped } = await writeTransaction(db, async (trx) => {
