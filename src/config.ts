@@ -14,6 +14,10 @@ export interface S3Config {
   region: string;
   accessKeyId: string | undefined;
   secretAccessKey: string | undefined;
+  /** S3_PRESIGNED_REDIRECT: protected media is answered with a redirect to a presigned URL of the store instead of streamed. */
+  presignedRedirect: boolean;
+  /** S3_PRESIGNED_TTL: the longest a presigned URL lives, in seconds (never past the signed API URL it was issued for). */
+  presignedTtl: number;
 }
 
 export interface Config {
@@ -88,6 +92,20 @@ function metricsTokenOf(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
   return raw;
+}
+
+/** SigV4 presigned URLs live at most seven days. */
+const MAX_PRESIGNED_TTL = 7 * 86_400;
+
+function presignedTtlOf(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 900;
+  const value = Number(raw.trim());
+  if (!/^\d+$/.test(raw.trim()) || value < 1 || value > MAX_PRESIGNED_TTL) {
+    throw new ConfigError(
+      `S3_PRESIGNED_TTL must be a whole number of seconds from 1 to ${MAX_PRESIGNED_TTL} (7 days, S3's limit), not "${raw}"`,
+    );
+  }
+  return value;
 }
 
 export class ConfigError extends Error {}
@@ -213,6 +231,11 @@ export function loadConfig(env: Env): Readonly<Config> {
   const storage = (env.STORAGE || 'local') as Config['storage'];
   if (storage !== 'local' && storage !== 's3') throw new ConfigError('STORAGE must be local or s3');
   let s3: S3Config | undefined;
+  const presignedRedirect = bool(env, 'S3_PRESIGNED_REDIRECT', false);
+  const presignedTtl = presignedTtlOf(env.S3_PRESIGNED_TTL);
+  if (presignedRedirect && storage !== 's3') {
+    throw new ConfigError('S3_PRESIGNED_REDIRECT=true needs STORAGE=s3 (local media is always streamed)');
+  }
   if (storage === 's3') {
     if (!env.S3_BUCKET) throw new ConfigError('S3_BUCKET is required when STORAGE=s3');
     s3 = {
@@ -221,6 +244,8 @@ export function loadConfig(env: Env): Readonly<Config> {
       region: env.S3_REGION || 'us-east-1',
       accessKeyId: env.S3_ACCESS_KEY_ID || undefined,
       secretAccessKey: env.S3_SECRET_ACCESS_KEY || undefined,
+      presignedRedirect,
+      presignedTtl,
     };
   }
   let mediaUrl = env.MEDIA_URL || '/media/';

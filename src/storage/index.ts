@@ -51,6 +51,17 @@ export interface Storage {
   list(folder: string): AsyncIterable<ListedObject>;
   /** Removes what list() found; a missing one is not an error. */
   remove(listed: ListedObject): Promise<void>;
+  /**
+   * A URL of the store itself that grants one GET or HEAD of the object for `expiresIn`
+   * seconds, its response carrying `cacheControl` (S3 only: local disk has no such URL).
+   */
+  presign?(key: string, request: PresignRequest): Promise<string>;
+}
+
+export interface PresignRequest {
+  method: 'GET' | 'HEAD';
+  expiresIn: number;
+  cacheControl: string;
 }
 
 const KEY = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*\/[A-Za-z0-9_-]+\.[a-z0-9]+$/;

@@ -10,9 +10,10 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../config.js';
 import { assertKey } from './index.js';
-import type { Delivery, ListedObject, ReadRequest, Storage } from './index.js';
+import type { Delivery, ListedObject, PresignRequest, ReadRequest, Storage } from './index.js';
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
 
@@ -98,6 +99,19 @@ export function createS3Storage(config: S3Config): Storage {
 
     async remove(listed) {
       await this.delete(listed.name);
+    },
+
+    /**
+     * Query-string SigV4: the URL alone grants the read, for GET or HEAD as signed (the method is
+     * part of the signature). The store answers Range and If-* itself and sends `cacheControl`.
+     */
+    async presign(key, { method, expiresIn, cacheControl }: PresignRequest) {
+      assertKey(key);
+      const command =
+        method === 'HEAD'
+          ? new HeadObjectCommand({ Bucket, Key: key, ResponseCacheControl: cacheControl })
+          : new GetObjectCommand({ Bucket, Key: key, ResponseCacheControl: cacheControl });
+      return getSignedUrl(client, command, { expiresIn });
     },
 
     async deliver(key, request: ReadRequest): Promise<Delivery | null> {

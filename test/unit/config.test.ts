@@ -37,6 +37,24 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'test', RATE_LIMIT_LOGIN: 'lots' }), /RATE_LIMIT_LOGIN/);
   });
 
+  it('reads the presigned redirect of S3 media, and names the setting of a bad value', () => {
+    const s3 = { NODE_ENV: 'test', STORAGE: 's3', S3_BUCKET: 'media' };
+    assert.deepEqual([loadConfig(s3).s3?.presignedRedirect, loadConfig(s3).s3?.presignedTtl], [false, 900]);
+    const on = loadConfig({ ...s3, S3_PRESIGNED_REDIRECT: 'true', S3_PRESIGNED_TTL: '60' });
+    assert.deepEqual([on.s3?.presignedRedirect, on.s3?.presignedTtl], [true, 60]);
+    assert.throws(
+      () => loadConfig({ ...s3, S3_PRESIGNED_REDIRECT: 'sometimes' }),
+      /^Error: S3_PRESIGNED_REDIRECT must be true or false, not "sometimes"$/,
+    );
+    assert.throws(() => loadConfig({ NODE_ENV: 'test', S3_PRESIGNED_REDIRECT: 'true' }), /S3_PRESIGNED_REDIRECT=true needs STORAGE=s3/);
+    for (const bad of ['0', '-5', '1.5', '10m', '604801']) {
+      assert.throws(
+        () => loadConfig({ ...s3, S3_PRESIGNED_TTL: bad }),
+        new RegExp(`S3_PRESIGNED_TTL must be a whole number of seconds from 1 to 604800 .*not "${bad}"`),
+      );
+    }
+  });
+
   it('parses rates and off', () => {
     assert.deepEqual(parseRate('R', '5/second', ''), { max: 5, windowMs: 1000 });
     assert.deepEqual(parseRate('R', '100/hour', ''), { max: 100, windowMs: 3_600_000 });

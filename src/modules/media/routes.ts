@@ -31,6 +31,7 @@ export default async function mediaRoutes(fastify: FastifyInstance) {
     config: { rateLimit: false, auth: 'public' },
   }, async (request, reply) => {
     const delivery = await media.deliver((request.params as { '*': string })['*'], request.query, request.raw);
-    return reply.code(delivery.status).headers(delivery.headers).send(delivery.body);
+    // No body is no body (a null one would be serialised as JSON `null`, e.g. on a redirect).
+    return reply.code(delivery.status).headers(delivery.headers).send(delivery.body ?? undefined);
   });
 }

@@ -6,7 +6,7 @@ import { createMediaUrls, isPublicKey } from './urls.js';
 import type { MediaUrls, SignatureCheck } from './urls.js';
 
 export interface MediaServiceDeps {
-  config: Pick<Config, 'mediaUrl' | 'secretKey' | 'mediaUrlTtl'>;
+  config: Pick<Config, 'mediaUrl' | 'secretKey' | 'mediaUrlTtl' | 's3'>;
   storage: Storage;
   now?: () => number;
 }
@@ -26,6 +26,33 @@ export function createMediaService(deps: MediaServiceDeps) {
   const { storage } = deps;
   const now = deps.now ?? Date.now;
   const urls: MediaUrls = createMediaUrls(deps.config, now);
+  const s3 = deps.config.s3;
+  const presign = s3?.presignedRedirect ? storage.presign?.bind(storage) : undefined;
+  if (s3?.presignedRedirect && !presign) throw new Error('S3_PRESIGNED_REDIRECT needs a storage that presigns URLs');
+
+  /**
+   * A protected file as a redirect to a presigned URL of the store: the bytes go from the store
+   * to the client, not through Node. The presigned URL never outlives the signed URL it answers
+   * (MEDIA_URL_TTL still bounds access). The redirect may be kept by the browser that asked
+   * for half of that life, so a kept redirect still leads to a live URL; never by a shared cache.
+   */
+  async function redirectTo(presign: NonNullable<Storage['presign']>, key: string, expires: number, request: ReadRequest): Promise<Delivery> {
+    const lifetime = Math.max(1, Math.min(s3?.presignedTtl ?? 1, expires - Math.floor(now() / 1000)));
+    const location = await presign(key, {
+      method: request.method === 'HEAD' ? 'HEAD' : 'GET',
+      expiresIn: lifetime,
+      cacheControl: `private, max-age=${lifetime}`,
+    });
+    return {
+      status: 307,
+      headers: {
+        Location: location,
+        'Cache-Control': `private, max-age=${Math.floor(lifetime / 2)}`,
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+      },
+      body: null,
+    };
+  }
 
   return {
     ...urls,
@@ -33,7 +60,8 @@ export function createMediaService(deps: MediaServiceDeps) {
     /**
      * A media file as HTTP: public folders to anyone, every other folder only with a valid
      * signature (checked before the storage is asked, so a guessed key learns nothing).
-     * Range, ETag and conditional requests are the storage's; errors are JSON.
+     * Range, ETag and conditional requests are the storage's; errors are JSON. With
+     * S3_PRESIGNED_REDIRECT a protected file that passed the check is a 307 to the store.
      */
     async deliver(key: string, query: { expires?: string | undefined; signature?: string | undefined }, request: ReadRequest): Promise<Delivery> {
       if (!isValidKey(key)) throw notFound();
@@ -41,6 +69,7 @@ export function createMediaService(deps: MediaServiceDeps) {
       if (!isPublic) {
         const check = urls.checkSignature(key, query.expires, query.signature);
         if (check !== 'valid') throw forbidden(REFUSALS[check]);
+        if (presign) return redirectTo(presign, key, Number(query.expires), request);
       }
       const delivery = await storage.deliver(key, asOrigin(request));
       if (!delivery) throw notFound();
