@@ -24,7 +24,7 @@ export default async function mediaRoutes(fastify: FastifyInstance) {
       tags: ['media'],
       summary: 'A media file: public (thumbnails, profile images) or by signed URL (lesson video, attachment)',
       description:
-        'Supports Range (206, 416), Accept-Ranges, ETag and If-None-Match (304). A protected file without a valid, unexpired signature: 403.',
+        'Supports Range (206, 416), Accept-Ranges, ETag and If-None-Match (304). A protected file without a valid, unexpired signature: 403. With STORAGE=s3 and S3_PRESIGNED_REDIRECT=true, a protected file with a valid signature is a 307 to a short-lived presigned URL of the store.',
       querystring: MediaQuery,
       hide: true,
     },
