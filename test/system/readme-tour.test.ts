@@ -50,15 +50,17 @@ describe(
   'the README tour, run as written against a real server',
   { skip: missing.length ? `needs ${missing.join(', ')} (.ci/run installs jq)` : false },
   () => {
-    const work = mkdtempSync(path.join(tmpdir(), 'lp-tour-'));
-    const headers = path.join(work, 'headers');
-    mkdirSync(headers);
+    let work: string;
+    let headers: string;
     const steps = tourSteps(readFileSync(path.join(root, 'README.md'), 'utf8'));
     let server: RunningServer;
     let dropDatabase: () => Promise<void> = async () => {};
     let env: Record<string, string>;
 
     before(async () => {
+      work = mkdtempSync(path.join(tmpdir(), 'lp-tour-'));
+      headers = path.join(work, 'headers');
+      mkdirSync(headers);
       const db = await freshDatabaseUrl();
       dropDatabase = db.drop;
       env = {
@@ -73,7 +75,7 @@ describe(
     after(async () => {
       await server?.stop();
       await dropDatabase();
-      rmSync(work, { recursive: true, force: true });
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it('walks every step with the statuses and outputs the README shows', async () => {
