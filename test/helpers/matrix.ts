@@ -36,12 +36,12 @@ async function expectStatus<R extends { status: number; text: string }>(res: R, 
 /** A published or draft course of the owner: a preview and a non-preview lesson, the enrolled caller enrolled (published only). */
 export async function courseOf(
   app: FastifyInstance,
-  w: { owner: TestUser; enrolled: TestUser },
+  w: { owner: TestUser; enrolled: TestUser; category: { id: number } },
   published: boolean,
   options: { enroll?: boolean } = {},
 ) {
   // Enrollment goes through the API while the course is published; a draft is made by unpublishing afterwards if asked.
-  const course = await createCourse(app, { instructor: w.owner, is_published: true });
+  const course = await createCourse(app, { instructor: w.owner, is_published: true, category_id: w.category.id });
   const preview = await createLesson(app, course.id, { is_preview: true });
   const lesson = await createLesson(app, course.id, { is_preview: false });
   if (published && (options.enroll ?? true)) await expectStatus(await enrollViaApi(app, w.enrolled, course.id), 201, 'enroll');
@@ -74,7 +74,8 @@ export async function quizOn(app: FastifyInstance, owner: TestUser, lesson: Less
 
 /** A review by the enrolled caller on a fresh published course, optionally with the owner's reply or hidden by the admin. */
 export async function reviewOf(app: FastifyInstance, w: World, options: { reply?: boolean; hidden?: boolean } = {}) {
-  const { course } = await courseOf(app, w, true);
+  const made = await courseOf(app, w, true);
+  const { course } = made;
   const review = (await expectStatus(await reviewViaApi(app, w.enrolled, { course: course.id, rating: 4, comment: 'fine' }), 201, 'review'))
     .body as {
     id: number;
@@ -82,7 +83,7 @@ export async function reviewOf(app: FastifyInstance, w: World, options: { reply?
   if (options.reply)
     await expectStatus(await call(app, 'PUT', `/api/reviews/${review.id}/reply/`, { as: w.owner, body: { text: 'thanks' } }), 200, 'reply');
   if (options.hidden) await expectStatus(await call(app, 'POST', `/api/admin/reviews/${review.id}/hide/`, { as: w.admin }), 200, 'hide');
-  return { course, review };
+  return { ...made, review };
 }
 
 /** A webhook endpoint of the owner. */
@@ -95,7 +96,7 @@ export async function webhookOf(app: FastifyInstance, w: { owner: TestUser }, ur
  * A webhook endpoint of the owner with one delivery still pending: an enrollment event fanned
  * out and tried once by the worker against `receiverUrl` (a receiver that answers 500).
  */
-async function webhookWithDelivery(app: FastifyInstance, w: { owner: TestUser; enrolled: TestUser }, receiverUrl: string) {
+async function webhookWithDelivery(app: FastifyInstance, w: Parameters<typeof courseOf>[1], receiverUrl: string) {
   const endpoint = await webhookOf(app, w, receiverUrl);
   await courseOf(app, w, true);
   await app.services.webhookWorker.runOnce();
@@ -165,7 +166,9 @@ export async function buildWorld(app: FastifyInstance, options: { receiverUrl: s
     owner,
     admin: await createAdmin(app),
   };
-  const base = { ...callers };
+  // The category of every course the matrix makes.
+  const category = await createCategory(app);
+  const base = { ...callers, category };
   const published = await courseOf(app, base, true);
   const draft = await courseOf(app, base, false);
   const w0 = { ...base, published, draft };
@@ -178,6 +181,18 @@ export async function buildWorld(app: FastifyInstance, options: { receiverUrl: s
   const w1 = { ...w0, quizzes, deactivated: deactivatedUser, anonymous: undefined };
   const review = await reviewOf(app, w1 as World);
   const hidden = await reviewOf(app, w1 as World, { hidden: true });
+  // A course the enrolled caller enrolled in and reviewed, then unpublished by its owner.
+  const unpublished = await reviewOf(app, w1 as World);
+  const unpublish = await call(app, 'PATCH', `/api/courses/${unpublished.course.id}/`, { as: owner, body: { is_published: false } });
+  await expectStatus(unpublish, 200, 'unpublish');
+  // A sequential course: its second lesson (with a quiz) is locked for the enrolled caller until the first is completed.
+  const sequential = await courseOf(app, base, true);
+  await expectStatus(
+    await call(app, 'PATCH', `/api/courses/${sequential.course.id}/`, { as: owner, body: { sequential: true } }),
+    200,
+    'sequential',
+  );
+  const sequentialQuiz = await quizOn(app, owner, sequential.lesson);
   const section = (
     await expectStatus(
       await call(app, 'POST', '/api/sections/', { as: owner, body: { course: published.course.id, title: 'Part one' } }),
@@ -194,7 +209,6 @@ export async function buildWorld(app: FastifyInstance, options: { receiverUrl: s
   ).body as { id: number };
   const webhook = await webhookWithDelivery(app, base, options.receiverUrl);
   const certificate = await certificateOf(app, callers.enrolled.user.id, published.course.id);
-  const category = await createCategory(app);
   // A thumbnail (public media) and a video (signed media) on the published course.
   const image = multipart({}, { thumbnail: { filename: 't.png', contentType: 'image/png', data: await png(8, 8) } });
   const withThumb = await call(app, 'PATCH', `/api/courses/${published.course.id}/`, {
@@ -215,7 +229,20 @@ export async function buildWorld(app: FastifyInstance, options: { receiverUrl: s
     signedVideo: ((u: URL) => u.pathname + u.search)(new URL(withVideo.body.video as string)),
     unsignedVideo: new URL(withVideo.body.video as string).pathname,
   };
-  return { ...w1, review, hidden, section, draftSection, webhook, certificate, category, media, password: PASSWORD };
+  return {
+    ...w1,
+    review,
+    hidden,
+    unpublished,
+    sequential,
+    sequentialQuiz,
+    section,
+    draftSection,
+    webhook,
+    certificate,
+    media,
+    password: PASSWORD,
+  };
 }
 
 /** The user a caller name stands for in the shared world (undefined: anonymous). */

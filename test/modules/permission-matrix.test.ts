@@ -556,6 +556,55 @@ function table(app: TestApp, w: World): Row<unknown>[] {
       request: () => ({ url: `/api/lessons/${D.lesson.id}/quiz/attempts/` }),
     }),
 
+    // ------------------------------------------------------------------ a locked lesson (sequential course, previous lesson not done)
+    // "not readable in full by that student (403) ... cannot be completed (403)"; owners and admins are not affected.
+    ...(
+      [
+        ['GET /api/lessons/:id', 'GET', '', x({ _: 403, anonymous: 401, owner: 200, admin: 200 })],
+        ['GET /api/lessons/:id/quiz', 'GET', 'quiz/', x({ _: 403, anonymous: 401, owner: 200, admin: 200 })],
+        ['POST /api/lessons/:id/complete', 'POST', 'complete/', x({ _: 403, anonymous: 401 })],
+        ['PUT /api/lessons/:id/position', 'PUT', 'position/', x({ _: 403, anonymous: 401 })],
+        ['POST /api/lessons/:id/quiz/attempts', 'POST', 'quiz/attempts/', x({ _: 403, anonymous: 401 })],
+      ] as const
+    ).map(([route, method, suffix, expect]) =>
+      row({
+        route,
+        state: 'locked (sequential), published',
+        expect,
+        request: () => ({
+          url: `/api/lessons/${w.sequential.lesson.id}/${suffix}`,
+          body: method === 'PUT' ? { position: 1 } : method === 'POST' && suffix !== 'complete/' ? answers(w.sequentialQuiz) : undefined,
+        }),
+      }),
+    ),
+    // A course unpublished after the enrolled caller joined and reviewed it is a draft like any other:
+    // not there for anyone but its owner and admins, the enrolled student included.
+    row({
+      route: 'GET /api/lessons/:id',
+      state: 'non-preview, unpublished after enrolling',
+      expect: x({ _: 404, owner: 200, admin: 200 }),
+      request: () => ({ url: `/api/lessons/${w.unpublished.lesson.id}/` }),
+    }),
+    row({
+      route: 'GET /api/reviews/:id',
+      state: 'course unpublished after the review',
+      expect: x({ _: 404, owner: 200, admin: 200 }),
+      request: () => ({ url: `/api/reviews/${w.unpublished.review.id}/` }),
+    }),
+    row({
+      route: 'GET /api/my-progress/:course_id',
+      state: 'unpublished after enrolling',
+      expect: x({ _: 404, anonymous: 401 }),
+      request: () => ({ url: `/api/my-progress/${w.unpublished.course.id}/` }),
+    }),
+    // The owner does not see a hidden review (only its author and admins do), so cannot reply to it.
+    row({
+      route: 'PUT /api/reviews/:id/reply',
+      state: 'hidden',
+      expect: x({ _: 404, anonymous: 401, enrolled: 403, admin: 403 }),
+      request: () => ({ url: `/api/reviews/${w.hidden.review.id}/reply/`, body: { text: 'Thanks' } }),
+    }),
+
     // ------------------------------------------------------------------ enrollment and progress
     row({
       route: 'POST /api/enroll/:course_id',
