@@ -1,8 +1,15 @@
 /**
  * The permission matrix: one table, every route × every caller × the object states that
- * matter → the status the contract (docs: /work/shared/API.md, "who" columns) promises.
+ * matter → the status the HTTP contract (API.md, its "who" columns and error table) promises.
  * A route the app registers without a row here fails the first test, so a new endpoint
  * cannot ship without saying who may call it.
+ *
+ * How the contract is read where it leaves the order of checks open (as DRF orders them):
+ * authentication (401, also for a dead token on public routes), then the route's role gate
+ * (403: has_permission), then the object (404 when the caller may not see it: someone
+ * else's draft, a hidden review, another's webhook), then the object's rights (403), then
+ * validation (400). Lists refuse for lack of a role (admin lists, a student's own lists,
+ * webhooks) but never for lack of rights on objects: they filter.
  *
  * Read cells share one world (nothing they touch changes); a write cell expected to succeed
  * gets its own object from `setup`, the refused cells of a row share one, and successful cells
