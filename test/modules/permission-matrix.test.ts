@@ -880,7 +880,6 @@ describe('permission matrix', () => {
     const validatesFirst = new Set<string>();
     for (const r of rows) {
       const [method, pattern] = r.route.split(' ') as [string, string];
-      const started = Date.now();
       // A cell expected to succeed gets its own target (and caller, for `fresh` rows); the cells
       // expected to be refused share one, which a refusal leaves as it was. A refusal that
       // wrongly succeeds is reported at its own cell whatever it does to the shared target.
@@ -913,7 +912,6 @@ describe('permission matrix', () => {
           }
         }
       }
-      if (process.env.MATRIX_PROFILE) console.log(`${Date.now() - started}ms ${r.route} [${r.state}]`);
     }
     for (const route of VALIDATES_BEFORE_REFUSING) {
       if (!validatesFirst.has(route)) failures.push(`${route} now refuses before validating: take it off VALIDATES_BEFORE_REFUSING`);
