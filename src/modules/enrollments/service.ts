@@ -46,7 +46,7 @@ export interface EventsPort {
 
 /** What this module needs of the quizzes module: a lesson with a quiz completes only by passing it. */
 export interface QuizzesPort {
-  hasQuiz(lessonId: number): Promise<boolean>;
+  hasQuiz(lessonId: number, trx?: Executor): Promise<boolean>;
 }
 
 /** What this module needs of the certificates module: issuing in the completing transaction. */
@@ -307,8 +307,6 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
       const lesson = await repo.findLessonWithCourse(db, lessonId);
       if (!lesson || !canSeeCourse(caller, lesson)) throw notFound();
       const course = lesson;
-      if (done && (await deps.quizzes().hasQuiz(lessonId)))
-        throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
       try {
         return await writeTransaction(db, async (trx) => {
           if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();
@@ -321,6 +319,9 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
               throw forbidden(LESSON_LOCKED, 'lesson_locked');
             }
           }
+          // After the permission checks: only an enrolled student learns that the lesson has a quiz.
+          if (done && (await deps.quizzes().hasQuiz(lessonId, trx)))
+            throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
           const changed = done
             ? await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso())
             : await repo.deleteCompletion(trx, enrollment.id, lessonId);
