@@ -37,10 +37,13 @@ export const USAGE = `npm run bench -- [options]
                           the API (2,000 courses, 300 students, 3,000 enrollments, 1,500 reviews,
                           3,000 completions), measure the reads, restart on the same data, measure again
   --scale-courses a,b     the two catalog sizes of --scale (default 10000,1000000)
-  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, heartbeat, login)
+  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, heartbeat,
+                          quiz-attempt, certificate-pdf, webhooks, login); webhooks runs the write mix
+                          without, then with, a webhook endpoint for every event (a receiver in the
+                          bench process) and reports delivery rate, lag and the API's slowdown
   --duration <s>          measured seconds per scenario (default 10)
   --warmup <s>            unmeasured seconds before each (default 3)
-  --connections <n>       connections for read scenarios (default 16; write mix 32, login 8)
+  --connections <n>       connections for read scenarios (default 16; write mix, heartbeat, quiz-attempt 32, login 8)
   --rounds <n>            run each scenario n times, project and floor alternating, and report the
                           median run (default 1; the machine's noise is large on 2 shared cores)
   --no-floor              skip the floor server
