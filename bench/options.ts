@@ -43,7 +43,8 @@ export const USAGE = `npm run bench -- [options]
                           bench process) and reports delivery rate, lag and the API's slowdown
   --duration <s>          measured seconds per scenario (default 10)
   --warmup <s>            unmeasured seconds before each (default 3)
-  --connections <n>       connections for read scenarios (default 16; write mix, heartbeat, quiz-attempt 32, login 8)
+  --connections <n>       connections for read scenarios (default 16; write mix, heartbeat, quiz-attempt 32,
+                          login 8, certificate-pdf 4)
   --rounds <n>            run each scenario n times, project and floor alternating, and report the
                           median run (default 1; the machine's noise is large on 2 shared cores)
   --no-floor              skip the floor server

@@ -197,6 +197,11 @@ export interface Scenario {
 
 export const WRITE_CONNECTIONS = 32;
 export const LOGIN_CONNECTIONS = 8;
+/**
+ * Rendering a certificate is CPU work on the server's one event loop (hundreds of ms each on
+ * a loaded machine): with 16 connections the queue alone outlasts a 5-second run.
+ */
+export const PDF_CONNECTIONS = 4;
 
 export const READ_SCENARIOS = ['catalog', 'search', 'search-mix', 'category', 'detail', 'my-courses', 'reviews'] as const;
 /**
@@ -308,7 +313,7 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
       // cache of rendered pages holds: most requests render.
       name: 'certificate-pdf',
       kind: 'read',
-      connections: null,
+      connections: PDF_CONNECTIONS,
       floor: false,
       next: () => get(`/api/certificates/${random.pick(certificates())}/pdf/`),
     },
