@@ -11,6 +11,8 @@ export interface BenchOptions {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** Connections of the write scenarios (write mix, heartbeat, quiz attempts, webhooks); null: their own default (32). */
+  writeConnections: number | null;
   /** Runs of each scenario (project and floor alternating); the median run is reported. */
   rounds: number;
   /** Scenario names to run; empty: all. */
@@ -45,6 +47,7 @@ export const USAGE = `npm run bench -- [options]
   --warmup <s>            unmeasured seconds before each (default 3)
   --connections <n>       connections for read scenarios (default 16; write mix, heartbeat, quiz-attempt 32,
                           login 8, certificate-pdf 4)
+  --write-connections <n> connections for write-mix, heartbeat, quiz-attempt and webhooks (default 32)
   --rounds <n>            run each scenario n times, project and floor alternating, and report the
                           median run (default 1; the machine's noise is large on 2 shared cores)
   --no-floor              skip the floor server
@@ -87,6 +90,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      'write-connections': { type: 'string' },
       rounds: { type: 'string' },
       'no-floor': { type: 'boolean', default: false },
       courses: { type: 'string' },
@@ -136,6 +140,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     seconds: positive('duration', values.duration, quick ? 2 : 10),
     warmupSeconds: positive('warmup', values.warmup, quick ? 1 : 3, 0),
     connections: positive('connections', values.connections, 16),
+    writeConnections: values['write-connections'] === undefined ? null : positive('write-connections', values['write-connections'], 1),
     rounds: positive('rounds', values.rounds, 1),
     only: values.only
       ? values.only

@@ -107,6 +107,10 @@ async function drive(
   });
 }
 
+/** A scenario's connections: its own, --write-connections for writes when given, else the read default. */
+const connectionsOf = (scenario: Scenario, options: BenchOptions) =>
+  scenario.kind === 'write' && options.writeConnections !== null ? options.writeConnections : (scenario.connections ?? options.connections);
+
 function selected(all: Scenario[], only: readonly string[]): Scenario[] {
   const unknown = only.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0)
@@ -163,7 +167,7 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
     try {
       if (chosen.some((s) => s.name === 'search-mix')) cold = await coldSearchMix(servers.project.origin, options.seed, progress);
       for (const scenario of chosen) {
-        const connections = scenario.connections ?? options.connections;
+        const connections = connectionsOf(scenario, options);
         const projectRuns: Measurement[] = [];
         const floorRuns: Measurement[] = [];
         for (let round = 0; round < options.rounds; round++) {
@@ -183,7 +187,7 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
         });
       }
       if (wantsWebhooks) {
-        const connections = writeMix.connections ?? options.connections;
+        const connections = connectionsOf(writeMix, options);
         webhooks = await runWebhooks({
           origin: servers.project.origin,
           databaseUrl: dataset.url,
