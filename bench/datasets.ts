@@ -10,7 +10,7 @@ import type { Progress } from './progress.js';
 
 export const DATA_DIR = path.resolve(import.meta.dirname, '.data');
 /** Bump when the generator changes what it writes, so old cached data sets are not reused. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 export interface Dataset {
   kind: 'sqlite' | 'postgres';
@@ -30,7 +30,7 @@ export interface Dataset {
  * (`migrateToLatest` in src/server.ts), so it does not force a new data set; one that changes
  * what the generator must write bumps GENERATOR_VERSION instead.
  */
-const DATA_MIGRATIONS = ['0001_initial', '0002_catalog'];
+const DATA_MIGRATIONS = ['0001_initial', '0002_catalog', '0005_quizzes_certificates'];
 
 /**
  * A data set is named after everything that shapes it (sizes, seed, migrations, generator

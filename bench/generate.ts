@@ -3,11 +3,15 @@ import type { Insertable, Kysely, Transaction } from 'kysely';
 import { dialectOf } from '../src/db/index.js';
 import type {
   CategoryTable,
+  CertificateTable,
   CourseTable,
   DB,
   EnrollmentTable,
   LessonCompletionTable,
   LessonTable,
+  QuizChoiceTable,
+  QuizQuestionTable,
+  QuizTable,
   ReviewTable,
   UserTable,
 } from '../src/db/types.js';
@@ -44,6 +48,27 @@ export const DEFAULT_SIZE: Readonly<DatasetSize> = {
 /** Every generated user has this password (hashed once), so the login scenario can sign in as anyone. */
 export const BENCH_PASSWORD = 'correct horse battery staple';
 export const studentUsername = (n: number) => `student${n}`;
+/** One admin, the last user: the webhook scenario registers its endpoint as this account (admins receive every event). */
+export const BENCH_ADMIN_USERNAME = 'benchadmin';
+export const benchAdminId = (size: DatasetSize) => size.instructors + size.students + 1;
+
+/**
+ * Every QUIZ_EVERY-th course with lessons carries a quiz on its last lesson. Nobody has
+ * completed that lesson yet (a lesson with a quiz is completed only by a passing attempt,
+ * and the generator writes no attempts), so students of those courses stop one lesson short
+ * and the quiz-attempt scenario finds every one of them with the quiz still to pass.
+ */
+export const QUIZ_EVERY = 4;
+/** The questions of every generated quiz, one of each kind, a point each; pass mark 70 %: three of four right. */
+export const QUIZ_PASS_MARK = 70;
+export const QUIZ_SHORT_ANSWER = 'typescript';
+const QUIZ_QUESTIONS: readonly { kind: QuizQuestionTable['kind']; choices: readonly boolean[] }[] = [
+  { kind: 'single', choices: [false, true, false, false] },
+  { kind: 'multiple', choices: [true, false, true, false] },
+  { kind: 'true_false', choices: [true, false] },
+  { kind: 'short_text', choices: [] },
+];
+export const hasQuiz = (slot: number) => slot >= 0 && slot % QUIZ_EVERY === 0;
 
 const PUBLISHED_SHARE = 0.95;
 const FREE_SHARE = 0.1;
@@ -145,7 +170,8 @@ function plan(size: DatasetSize, seed: number): Plan {
   // How many lessons (the first n, in order) each enrolled student has completed.
   const enrollmentDone = new Uint8Array(enrollments);
   for (let e = 0; e < enrollments; e++) {
-    if (lessonSlot[enrollmentCourse[e]!]! >= 0) enrollmentDone[e] = random.int(0, size.lessonsPerCourse);
+    const slot = lessonSlot[enrollmentCourse[e]!]!;
+    if (slot >= 0) enrollmentDone[e] = Math.min(random.int(0, size.lessonsPerCourse), hasQuiz(slot) ? size.lessonsPerCourse - 1 : Infinity);
   }
 
   // Exactly `reviews` of the enrollments review their course (selection sampling: one pass, exact count).
@@ -215,6 +241,23 @@ function* userRows(size: DatasetSize, seed: number, passwordHash: string): Gener
       date_joined: iso(END - SPAN - random.int(0, 365) * 86_400_000),
     };
   }
+  const admin = BENCH_ADMIN_USERNAME;
+  yield {
+    id: benchAdminId(size),
+    username: admin,
+    username_key: caseKey(admin),
+    email: `${admin}@bench.example`,
+    email_key: caseKey(`${admin}@bench.example`),
+    password_hash: passwordHash,
+    first_name: 'Bench',
+    last_name: 'Admin',
+    bio: '',
+    profile_image: null,
+    role: 'admin',
+    instructor_status: 'none',
+    is_active: true,
+    date_joined: iso(END - SPAN),
+  };
 }
 
 function* courseRows(p: Plan, seed: number): Generator<Insertable<CourseTable>> {
@@ -315,6 +358,65 @@ function* completionRows(p: Plan, seed: number): Generator<Insertable<LessonComp
   }
 }
 
+/** The quiz of a course's last lesson; quiz n (from 1) belongs to the n-th course with a quiz, in course id order. */
+interface QuizRows {
+  quizzes: Insertable<QuizTable>[];
+  questions: Insertable<QuizQuestionTable>[];
+  choices: Insertable<QuizChoiceTable>[];
+}
+
+function quizRows(p: Plan, seed: number): QuizRows {
+  const { size } = p;
+  const rows: QuizRows = { quizzes: [], questions: [], choices: [] };
+  for (let courseId = 1; courseId <= size.courses; courseId++) {
+    const slot = p.lessonSlot[courseId]!;
+    if (!hasQuiz(slot)) continue;
+    const quizId = rows.quizzes.length + 1;
+    const at = iso(courseCreatedAt(size, courseId));
+    const random = rowRandom(seed, 7, quizId);
+    rows.quizzes.push({
+      id: quizId,
+      lesson_id: lessonId(size, slot, size.lessonsPerCourse),
+      pass_mark: QUIZ_PASS_MARK,
+      max_attempts: null,
+      reveal_answers: 'after_pass',
+      created_at: at,
+      updated_at: at,
+    });
+    QUIZ_QUESTIONS.forEach((q, index) => {
+      const questionId = rows.questions.length + 1;
+      rows.questions.push({
+        id: questionId,
+        quiz_id: quizId,
+        position: index + 1,
+        kind: q.kind,
+        prompt: `Question ${index + 1} about ${courseTitle(random)}?`,
+        points: 1,
+        accepted_answers: JSON.stringify(q.kind === 'short_text' ? [QUIZ_SHORT_ANSWER, 'TS'] : []),
+        explanation: `See part ${size.lessonsPerCourse}.`,
+      });
+      q.choices.forEach((correct, c) =>
+        rows.choices.push({ id: rows.choices.length + 1, question_id: questionId, position: c + 1, text: `Option ${c + 1}`, correct }),
+      );
+    });
+  }
+  return rows;
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A certificate for every completed enrollment, issued when it completed, as the server does; 24 base32 characters like its codes. */
+function* certificateRows(p: Plan, seed: number): Generator<Insertable<CertificateTable>> {
+  let id = 0;
+  for (const row of enrollmentRows(p, seed)) {
+    if (!row.completed_at) continue;
+    const random = rowRandom(seed, 8, row.id!);
+    let code = '';
+    for (let i = 0; i < 24; i++) code += BASE32[random.int(0, 31)];
+    yield { id: ++id, code, course_id: row.course_id, student_id: row.student_id, issued_at: row.completed_at, revoked_at: null };
+  }
+}
+
 function* reviewRows(p: Plan, seed: number): Generator<Insertable<ReviewTable>> {
   let id = 0;
   for (let e = 0; e < p.enrollmentCourse.length; e++) {
@@ -406,7 +508,7 @@ export async function generateDataset(
   rows.users = await insertStream(
     db,
     'users',
-    size.instructors + size.students,
+    size.instructors + size.students + 1,
     userRows(size, seed, passwordHash),
     (trx, r) => trx.insertInto('users').values(r).execute(),
     progress,
@@ -453,9 +555,58 @@ export async function generateDataset(
     progress,
   );
 
+  const quizzes = quizRows(p, seed);
+  rows.quizzes = await insertStream(
+    db,
+    'quizzes',
+    quizzes.quizzes.length,
+    quizzes.quizzes,
+    (trx, r) => trx.insertInto('quizzes').values(r).execute(),
+    progress,
+  );
+  rows.quiz_questions = await insertStream(
+    db,
+    'quiz questions',
+    quizzes.questions.length,
+    quizzes.questions,
+    (trx, r) => trx.insertInto('quiz_questions').values(r).execute(),
+    progress,
+  );
+  rows.quiz_choices = await insertStream(
+    db,
+    'quiz choices',
+    quizzes.choices.length,
+    quizzes.choices,
+    (trx, r) => trx.insertInto('quiz_choices').values(r).execute(),
+    progress,
+  );
+  rows.certificates = await insertStream(
+    db,
+    'certificates',
+    p.enrollmentDone.reduce(
+      (sum, done, e) => sum + (p.lessonSlot[p.enrollmentCourse[e]!]! >= 0 && done >= size.lessonsPerCourse ? 1 : 0),
+      0,
+    ),
+    certificateRows(p, seed),
+    (trx, r) => trx.insertInto('certificates').values(r).execute(),
+    progress,
+  );
+
   progress.status('analyzing');
   if (dialectOf(db) === 'postgres') {
-    for (const table of ['users', 'categories', 'courses', 'lessons', 'enrollments', 'lesson_completions', 'reviews']) {
+    for (const table of [
+      'users',
+      'categories',
+      'courses',
+      'lessons',
+      'enrollments',
+      'lesson_completions',
+      'reviews',
+      'quizzes',
+      'quiz_questions',
+      'quiz_choices',
+      'certificates',
+    ]) {
       await sql`select setval(pg_get_serial_sequence(${table}, 'id'), greatest(1, (select coalesce(max(id), 0) from ${sql.table(table)})))`.execute(
         db,
       );

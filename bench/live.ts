@@ -296,6 +296,10 @@ export async function growThroughApi(
       studentTokens: [...enrolledStudents].map((s) => s.token),
       completions,
       studentUsernames: students.map((s) => s.username),
+      // Live growth measures the read scenarios only.
+      quizTakers: [],
+      certificateCodes: [],
+      adminToken: null,
     },
   };
 }

@@ -32,12 +32,16 @@ export interface Measurement {
   flagged: boolean;
   /** The first failing response, to say why. */
   firstFailure?: string;
+  /** Wall clock (epoch ms) when the measured run began and ended. */
+  startedAt?: number;
+  endedAt?: number;
 }
 
 const TIMEOUT_SECONDS = 10;
 
 async function fire(options: LoadOptions, seconds: number): Promise<Measurement> {
   let firstFailure: string | undefined;
+  const startedAt = Date.now();
   const result = await autocannon({
     url: options.origin,
     connections: options.connections,
@@ -61,7 +65,10 @@ async function fire(options: LoadOptions, seconds: number): Promise<Measurement>
       },
     ],
   });
+  const endedAt = Date.now();
   const errors = result.errors + result.timeouts;
+  if (firstFailure === undefined && errors > 0)
+    firstFailure = `${result.errors} connection errors, ${result.timeouts} timeouts (after ${TIMEOUT_SECONDS}s)`;
   const completed = result['2xx'] + result.non2xx;
   return {
     requests: completed,
@@ -72,6 +79,8 @@ async function fire(options: LoadOptions, seconds: number): Promise<Measurement>
     errors,
     warmupFailures: 0,
     flagged: result.non2xx + errors > 0 || completed === 0,
+    startedAt,
+    endedAt,
     ...(firstFailure === undefined ? {} : { firstFailure }),
   };
 }

@@ -11,6 +11,8 @@ export interface BenchOptions {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** Connections of the write scenarios (write mix, heartbeat, quiz attempts, webhooks); null: their own default (32). */
+  writeConnections: number | null;
   /** Runs of each scenario (project and floor alternating); the median run is reported. */
   rounds: number;
   /** Scenario names to run; empty: all. */
@@ -37,10 +39,15 @@ export const USAGE = `npm run bench -- [options]
                           the API (2,000 courses, 300 students, 3,000 enrollments, 1,500 reviews,
                           3,000 completions), measure the reads, restart on the same data, measure again
   --scale-courses a,b     the two catalog sizes of --scale (default 10000,1000000)
-  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, heartbeat, login)
+  --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, heartbeat,
+                          quiz-attempt, certificate-pdf, webhooks, login); webhooks runs the write mix
+                          without, then with, a webhook endpoint for every event (a receiver in the
+                          bench process) and reports delivery rate, lag and the API's slowdown
   --duration <s>          measured seconds per scenario (default 10)
   --warmup <s>            unmeasured seconds before each (default 3)
-  --connections <n>       connections for read scenarios (default 16; write mix 32, login 8)
+  --connections <n>       connections for read scenarios (default 16; write mix, heartbeat, quiz-attempt 32,
+                          login 8, certificate-pdf 4)
+  --write-connections <n> connections for write-mix, heartbeat, quiz-attempt and webhooks (default 32)
   --rounds <n>            run each scenario n times, project and floor alternating, and report the
                           median run (default 1; the machine's noise is large on 2 shared cores)
   --no-floor              skip the floor server
@@ -83,6 +90,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      'write-connections': { type: 'string' },
       rounds: { type: 'string' },
       'no-floor': { type: 'boolean', default: false },
       courses: { type: 'string' },
@@ -132,6 +140,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     seconds: positive('duration', values.duration, quick ? 2 : 10),
     warmupSeconds: positive('warmup', values.warmup, quick ? 1 : 3, 0),
     connections: positive('connections', values.connections, 16),
+    writeConnections: values['write-connections'] === undefined ? null : positive('write-connections', values['write-connections'], 1),
     rounds: positive('rounds', values.rounds, 1),
     only: values.only
       ? values.only

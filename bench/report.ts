@@ -34,6 +34,8 @@ export interface ScenarioResult {
   floor: Measurement | null;
   /** project requests/s ÷ floor requests/s; null without a floor or when either run is flagged. */
   ratio: number | null;
+  /** The project server's peak resident set (VmHWM) once this scenario had run, MiB; null off Linux. */
+  peakRssMiB?: number | null;
 }
 
 export interface ScaleResult {
@@ -62,7 +64,15 @@ function table(header: string[], rows: string[][]): string {
 export function formatResults(results: ScenarioResult[]): string {
   const rows = results.map((r) => {
     const verdict = r.ratio === null ? (r.floor ? 'FLAGGED' : '') : r.ratio >= FLOOR_RATIO_TARGET ? 'ok' : 'BELOW';
-    return [r.scenario, String(r.connections), ...cell(r.project), ...cell(r.floor), r.ratio === null ? '-' : r.ratio.toFixed(2), verdict];
+    return [
+      r.scenario,
+      String(r.connections),
+      ...cell(r.project),
+      ...cell(r.floor),
+      r.ratio === null ? '-' : r.ratio.toFixed(2),
+      verdict,
+      r.peakRssMiB == null ? '-' : String(r.peakRssMiB),
+    ];
   });
   return table(
     [
@@ -78,6 +88,7 @@ export function formatResults(results: ScenarioResult[]): string {
       'non-2xx/errors',
       'ratio',
       `≥ ${FLOOR_RATIO_TARGET}`,
+      'peak RSS MiB',
     ],
     rows,
   );

@@ -20,7 +20,9 @@ import {
   writeResults,
 } from './report.js';
 import type { ScaleResult, ScenarioResult } from './report.js';
-import { READ_SCENARIOS, SCALE_SCENARIOS, loadFixture, scenarios, searchMix } from './scenarios.js';
+import { READ_SCENARIOS, SCALE_SCENARIOS, WEBHOOKS_SCENARIO, loadFixture, scenarios, searchMix } from './scenarios.js';
+import { WEBHOOK_SLOWDOWN_TARGET, formatWebhooks, runWebhooks, webhookClean } from './webhooks.js';
+import type { WebhookResult } from './webhooks.js';
 import { LIVE_QUICK_SIZE, LIVE_SIZE, createAdminByCli, growThroughApi, rssKiB } from './live.js';
 import { DATA_DIR } from './datasets.js';
 import { rmSync, mkdirSync } from 'node:fs';
@@ -105,9 +107,14 @@ async function drive(
   });
 }
 
+/** A scenario's connections: its own, --write-connections for writes when given, else the read default. */
+const connectionsOf = (scenario: Scenario, options: BenchOptions) =>
+  scenario.kind === 'write' && options.writeConnections !== null ? options.writeConnections : (scenario.connections ?? options.connections);
+
 function selected(all: Scenario[], only: readonly string[]): Scenario[] {
   const unknown = only.filter((name) => !all.some((s) => s.name === name));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${all.map((s) => s.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${[...all.map((s) => s.name), WEBHOOKS_SCENARIO].join(', ')}`);
   const chosen = only.length === 0 ? all : all.filter((s) => only.includes(s.name));
   // Draw one request now, so a data set too small for a scenario fails before any load runs.
   for (const scenario of chosen) scenario.next();
@@ -143,14 +150,24 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
   const results: ScenarioResult[] = [];
   let cold: ColdMix | null = null;
   let peakRss: number | null = null;
+  let webhooks: WebhookResult | null = null;
   try {
     const fixture = await fixtureOf(dataset, secretKey);
-    const chosen = selected(scenarios(fixture, options.seed), options.only);
+    const all = scenarios(fixture, options.seed);
+    // `webhooks` is the write mix again, without and with an endpoint: not a scenario of its own requests.
+    const wantsWebhooks = options.only.length === 0 || options.only.includes(WEBHOOKS_SCENARIO);
+    const named = options.only.filter((name) => name !== WEBHOOKS_SCENARIO);
+    const chosen = options.only.length > 0 && named.length === 0 ? [] : selected(all, named);
+    const writeMix = all.find((s) => s.name === 'write-mix')!;
+    if (wantsWebhooks) {
+      writeMix.next();
+      if (!fixture.adminToken) throw new Error('the data set has no admin for the webhooks scenario; regenerate it (--fresh)');
+    }
     const servers = await startServers(dataset, options, secretKey, options.floor && chosen.some((s) => s.floor));
     try {
       if (chosen.some((s) => s.name === 'search-mix')) cold = await coldSearchMix(servers.project.origin, options.seed, progress);
       for (const scenario of chosen) {
-        const connections = scenario.connections ?? options.connections;
+        const connections = connectionsOf(scenario, options);
         const projectRuns: Measurement[] = [];
         const floorRuns: Measurement[] = [];
         for (let round = 0; round < options.rounds; round++) {
@@ -159,7 +176,27 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
         }
         const project = medianOf(projectRuns);
         const floor = floorRuns.length > 0 ? medianOf(floorRuns) : null;
-        results.push({ scenario: scenario.name, kind: scenario.kind, connections, project, floor, ratio: ratioOf(project, floor) });
+        results.push({
+          scenario: scenario.name,
+          kind: scenario.kind,
+          connections,
+          project,
+          floor,
+          ratio: ratioOf(project, floor),
+          peakRssMiB: await peakRssMiB(servers.project),
+        });
+      }
+      if (wantsWebhooks) {
+        const connections = connectionsOf(writeMix, options);
+        webhooks = await runWebhooks({
+          origin: servers.project.origin,
+          databaseUrl: dataset.url,
+          adminToken: fixture.adminToken!,
+          rounds: options.rounds,
+          connections,
+          drive: () => drive(servers.project, writeMix, connections, options, progress),
+          status: (text) => progress.status(text),
+        });
       }
       peakRss = await peakRssMiB(servers.project);
     } finally {
@@ -182,6 +219,7 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
     }
   }
   if (cold) console.log(`\nsearch mix with an empty cache: ${formatCold(cold)}`);
+  if (webhooks) console.log(`\nwebhook delivery:\n${formatWebhooks(webhooks)}`);
   console.log(`\npeak RSS of the project server: ${peakRss ?? '?'} MiB`);
   const file = writeResults(label, {
     kind: 'main',
@@ -193,11 +231,13 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
     targets: { floorRatio: FLOOR_RATIO_TARGET },
     results,
     coldSearchMix: cold,
+    webhooks,
     peakRssMiB: peakRss,
   });
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
-  const clean = results.every((r) => !r.project.flagged && !(r.floor?.flagged ?? false));
-  return { clean, met: clean && results.every((r) => r.ratio === null || r.ratio >= FLOOR_RATIO_TARGET) };
+  const clean = results.every((r) => !r.project.flagged && !(r.floor?.flagged ?? false)) && (webhooks === null || webhookClean(webhooks));
+  const webhooksMet = webhooks === null || (webhooks.slowdown !== null && webhooks.slowdown <= WEBHOOK_SLOWDOWN_TARGET);
+  return { clean, met: clean && webhooksMet && results.every((r) => r.ratio === null || r.ratio >= FLOOR_RATIO_TARGET) };
 }
 
 /** Other terms than the scenario's, each asked once: what a search costs when no cache has it yet. */

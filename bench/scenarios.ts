@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { DB } from '../src/db/types.js';
 import { createTokens } from '../src/modules/auth/tokens.js';
-import { BENCH_PASSWORD } from './generate.js';
+import { BENCH_ADMIN_USERNAME, BENCH_PASSWORD, QUIZ_SHORT_ANSWER } from './generate.js';
 import type { LoadRequest } from './load.js';
 import { createRandom } from './random.js';
 import { BENCH_TOKEN_TTL } from './servers.js';
@@ -19,6 +19,20 @@ export interface Fixture {
   /** An enrolled student's token and a lesson of that course. */
   completions: { token: string; lessonId: number }[];
   studentUsernames: string[];
+  /** An enrolled student's token, a lesson with a quiz of that course, and the quiz's questions. */
+  quizTakers: { token: string; lessonId: number; questions: QuizKey[] }[];
+  /** Codes of certificates (of completed enrollments). */
+  certificateCodes: string[];
+  /** The generated admin's token (the webhook scenario registers its endpoint with it); null when the data set has none. */
+  adminToken: string | null;
+}
+
+/** What a question accepts, so an attempt can answer it right or wrong on purpose. */
+export interface QuizKey {
+  id: number;
+  kind: string;
+  correct: number[];
+  wrong: number[];
 }
 
 const SAMPLE = 1_000;
@@ -63,11 +77,78 @@ export async function loadFixture(db: Kysely<DB>, secretKey: string): Promise<Fi
     .limit(SAMPLE)
     .execute();
   const courseIds = [...new Set(learning.map((l) => l.course_id))];
+  // Lessons with a quiz are completed only by passing it (POST .../complete/ answers 400): the quiz scenario's, not the write mix's.
   const lessons =
-    courseIds.length === 0 ? [] : await db.selectFrom('lessons').select(['id', 'course_id']).where('course_id', 'in', courseIds).execute();
+    courseIds.length === 0
+      ? []
+      : await db
+          .selectFrom('lessons')
+          .select(['id', 'course_id'])
+          .where('course_id', 'in', courseIds)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('quizzes').select('quizzes.id').whereRef('quizzes.lesson_id', '=', 'lessons.id'))))
+          .execute();
+  const takers = await db
+    .selectFrom('enrollments as e')
+    .innerJoin('lessons as l', 'l.course_id', 'e.course_id')
+    .innerJoin('quizzes as q', 'q.lesson_id', 'l.id')
+    .innerJoin('courses as c', 'c.id', 'e.course_id')
+    .select(['e.student_id', 'l.id as lesson_id', 'q.id as quiz_id'])
+    .where('c.is_published', '=', true)
+    .orderBy(random)
+    .limit(SAMPLE)
+    .execute();
+  const quizIds = [...new Set(takers.map((t) => t.quiz_id))];
+  const questions =
+    quizIds.length === 0
+      ? []
+      : await db
+          .selectFrom('quiz_questions')
+          .select(['id', 'quiz_id', 'kind'])
+          .where('quiz_id', 'in', quizIds)
+          .orderBy('quiz_id')
+          .orderBy('position')
+          .execute();
+  const choices =
+    questions.length === 0
+      ? []
+      : await db
+          .selectFrom('quiz_choices')
+          .select(['id', 'question_id', 'correct'])
+          .where(
+            'question_id',
+            'in',
+            questions.map((q) => q.id),
+          )
+          .orderBy('question_id')
+          .orderBy('position')
+          .execute();
+  const keys = new Map<number, QuizKey[]>();
+  for (const q of questions) {
+    const own = choices.filter((c) => c.question_id === q.id);
+    const key: QuizKey = {
+      id: q.id,
+      kind: q.kind,
+      correct: own.filter((c) => Boolean(c.correct)).map((c) => c.id),
+      wrong: own.filter((c) => !c.correct).map((c) => c.id),
+    };
+    keys.set(q.quiz_id, [...(keys.get(q.quiz_id) ?? []), key]);
+  }
+  const certificates = await db
+    .selectFrom('certificates')
+    .select('code')
+    .where('revoked_at', 'is', null)
+    .orderBy(random)
+    .limit(SAMPLE)
+    .execute();
+  const admin = await db
+    .selectFrom('users')
+    .select('id')
+    .where('username', '=', BENCH_ADMIN_USERNAME)
+    .where('role', '=', 'admin')
+    .executeTakeFirst();
 
   const tokens = createTokens(secretKey, { access: BENCH_TOKEN_TTL, refresh: BENCH_TOKEN_TTL });
-  const tokenOf = (id: number) => tokens.issue({ id, role: 'student' }, tokens.newId(), tokens.newId()).access;
+  const tokenOf = (id: number, role: 'student' | 'admin' = 'student') => tokens.issue({ id, role }, tokens.newId(), tokens.newId()).access;
   const lessonsOf = new Map<number, number[]>();
   for (const lesson of lessons) lessonsOf.set(lesson.course_id, [...(lessonsOf.get(lesson.course_id) ?? []), lesson.id]);
 
@@ -81,6 +162,24 @@ export async function loadFixture(db: Kysely<DB>, secretKey: string): Promise<Fi
       return (lessonsOf.get(l.course_id) ?? []).map((lessonId) => ({ token, lessonId }));
     }),
     studentUsernames: students.map((s) => s.username),
+    quizTakers: takers.map((t) => ({ token: tokenOf(t.student_id), lessonId: t.lesson_id, questions: keys.get(t.quiz_id) ?? [] })),
+    certificateCodes: certificates.map((c) => c.code),
+    adminToken: admin ? tokenOf(admin.id, 'admin') : null,
+  };
+}
+
+/** Chance that an attempt answers a question right: about four attempts in five pass (three of four questions at 70 %). */
+const RIGHT_ANSWER_CHANCE = 0.8;
+
+/** An attempt's body: every question answered, each right with RIGHT_ANSWER_CHANCE. */
+export function quizAnswers(questions: readonly QuizKey[], random: { chance(p: number): boolean }) {
+  return {
+    answers: questions.map((q) => {
+      const right = random.chance(RIGHT_ANSWER_CHANCE);
+      if (q.kind === 'short_text') return { question: q.id, text: right ? ` ${QUIZ_SHORT_ANSWER.toUpperCase()} ` : 'javascript' };
+      // multiple: wrong by giving one correct choice of several; single and true_false: a wrong choice.
+      return { question: q.id, choices: right ? q.correct : q.kind === 'multiple' ? q.correct.slice(0, 1) : q.wrong.slice(0, 1) };
+    }),
   };
 }
 
@@ -98,8 +197,18 @@ export interface Scenario {
 
 export const WRITE_CONNECTIONS = 32;
 export const LOGIN_CONNECTIONS = 8;
+/**
+ * Rendering a certificate is CPU work on the server's one event loop (hundreds of ms each on
+ * a loaded machine): with 16 connections the queue alone outlasts a 5-second run.
+ */
+export const PDF_CONNECTIONS = 4;
 
 export const READ_SCENARIOS = ['catalog', 'search', 'search-mix', 'category', 'detail', 'my-courses', 'reviews'] as const;
+/**
+ * Not a scenario of its own requests: the write mix run without, then with, a webhook endpoint
+ * (a receiver in the bench process) subscribed to every event (bench/webhooks.ts).
+ */
+export const WEBHOOKS_SCENARIO = 'webhooks';
 
 /** Distinct queries of the search-mix scenario: too many for the 10-second catalog cache to hold them all warm at low rates. */
 export const SEARCH_MIX_QUERIES = 1_000;
@@ -123,6 +232,8 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
   const students = () => nonEmpty('my-courses', fixture.studentTokens);
   const completions = () => nonEmpty('write-mix', fixture.completions);
   const usernames = () => nonEmpty('login', fixture.studentUsernames);
+  const quizTakers = () => nonEmpty('quiz-attempt', fixture.quizTakers);
+  const certificates = () => nonEmpty('certificate-pdf', fixture.certificateCodes);
   const queries = searchMix(seed);
 
   return [
@@ -179,6 +290,32 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
           body: JSON.stringify({ position: random.int(0, 50) }),
         };
       },
+    },
+    {
+      // Enrolled students (up to 1,000 distinct student-and-quiz pairs) submit an attempt at
+      // their course's quiz; about four in five pass, and the first pass completes the lesson.
+      name: 'quiz-attempt',
+      kind: 'write',
+      connections: WRITE_CONNECTIONS,
+      floor: false,
+      next: () => {
+        const { token, lessonId, questions } = random.pick(quizTakers());
+        return {
+          method: 'POST',
+          path: `/api/lessons/${lessonId}/quiz/attempts/`,
+          headers: bearer(token),
+          body: JSON.stringify(quizAnswers(questions, random)),
+        };
+      },
+    },
+    {
+      // The one-page PDF of a random certificate (of up to 1,000), more than the server's
+      // cache of rendered pages holds: most requests render.
+      name: 'certificate-pdf',
+      kind: 'read',
+      connections: PDF_CONNECTIONS,
+      floor: false,
+      next: () => get(`/api/certificates/${random.pick(certificates())}/pdf/`),
     },
     {
       name: 'login',

@@ -44,6 +44,8 @@ export function serverEnv(databaseUrl: string, secretKey: string, port: number):
     RATE_LIMIT_REFRESH: 'off',
     RATE_LIMIT_ANON: 'off',
     RATE_LIMIT_USER: 'off',
+    // The webhooks scenario's receiver listens on loopback.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
   };
 }
 

@@ -15,13 +15,14 @@ import { migrateToLatest } from '../../src/db/migrator.js';
 import { captureSql } from '../../bench/capture.js';
 import type { SqlCapture } from '../../bench/capture.js';
 import { createFloor } from '../../bench/floor.js';
-import { generateDataset } from '../../bench/generate.js';
+import { QUIZ_EVERY, generateDataset } from '../../bench/generate.js';
 import type { DatasetSize } from '../../bench/generate.js';
 import { measure } from '../../bench/load.js';
 import { createProgress } from '../../bench/progress.js';
 import { loadFixture, scenarios } from '../../bench/scenarios.js';
 import type { Fixture, Scenario } from '../../bench/scenarios.js';
 import { BENCH_TOKEN_TTL } from '../../bench/servers.js';
+import { runWebhooks, webhookClean } from '../../bench/webhooks.js';
 import { freshDatabaseUrl, onPostgres } from '../helpers/app.js';
 
 /**
@@ -50,6 +51,7 @@ let app: FastifyInstance;
 let fixture: Fixture;
 let floor: ReturnType<typeof createFloor>;
 let floorOrigin: string;
+let projectOrigin: string;
 const floorStatements: string[] = [];
 
 before(async () => {
@@ -74,9 +76,12 @@ before(async () => {
     RATE_LIMIT_ANON: 'off',
     RATE_LIMIT_USER: 'off',
     RATE_LIMIT_LOGIN: 'off',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
   });
-  app = await buildApp(config, { database: capture.database, logger: false });
-  await app.ready();
+  // The webhook worker's background passes would land among the captured statements: the webhook test starts it.
+  app = await buildApp(config, { database: capture.database, logger: false, webhooks: { autoStart: false } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  projectOrigin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   floor = createFloor({ databaseUrl: url, secretKey: SECRET, trace: (text) => floorStatements.push(text) });
   await new Promise<void>((resolve) => floor.server.listen(0, '127.0.0.1', resolve));
   floorOrigin = `http://127.0.0.1:${(floor.server.address() as AddressInfo).port}`;
@@ -103,7 +108,8 @@ describe('data generator', () => {
         ).n,
       );
     assert.equal(await count('courses'), TINY.courses);
-    assert.equal(await count('users'), TINY.instructors + TINY.students);
+    // The students, the instructors and one admin (the webhook scenario's).
+    assert.equal(await count('users'), TINY.instructors + TINY.students + 1);
     assert.equal(await count('enrollments'), TINY.enrollments);
     assert.equal(await count('reviews'), TINY.reviews);
     assert.equal(await count('lessons'), TINY.lessonCourses * TINY.lessonsPerCourse);
@@ -129,6 +135,29 @@ describe('data generator', () => {
       select count(*) as n from categories cat
       where courses_count <> (select count(*) from courses c where c.category_id = cat.id and c.is_published = ${true})`.execute(db);
     assert.equal(Number(categories.rows[0]?.n), 0);
+  });
+
+  it('puts a quiz on the last lesson of every fourth course with lessons, completed by nobody, and a certificate on every completed enrollment', async () => {
+    const { db } = database;
+    const quizzes = await sql<{ n: number }>`select count(*) as n from quizzes`.execute(db);
+    assert.equal(Number(quizzes.rows[0]?.n), Math.ceil(TINY.lessonCourses / QUIZ_EVERY));
+    const notLast = await sql<{ n: number }>`
+      select count(*) as n from quizzes q join lessons l on l.id = q.lesson_id
+      where l.position <> (select max(position) from lessons o where o.course_id = l.course_id)`.execute(db);
+    assert.equal(Number(notLast.rows[0]?.n), 0);
+    const shape = await sql<{ n: number }>`select count(*) as n from quiz_questions`.execute(db);
+    assert.equal(Number(shape.rows[0]?.n), 4 * Number(quizzes.rows[0]?.n));
+    const passedWithoutAttempt = await sql<{ n: number }>`
+      select count(*) as n from lesson_completions lc join quizzes q on q.lesson_id = lc.lesson_id`.execute(db);
+    assert.equal(Number(passedWithoutAttempt.rows[0]?.n), 0);
+    const completed = await sql<{ n: number }>`select count(*) as n from enrollments where completed_at is not null`.execute(db);
+    assert.ok(Number(completed.rows[0]?.n) > 0, 'the tiny data set should have completed enrollments');
+    const missing = await sql<{ n: number }>`
+      select count(*) as n from enrollments e where e.completed_at is not null and not exists
+        (select 1 from certificates c where c.course_id = e.course_id and c.student_id = e.student_id)`.execute(db);
+    assert.equal(Number(missing.rows[0]?.n), 0);
+    const certificates = await sql<{ n: number }>`select count(*) as n from certificates`.execute(db);
+    assert.equal(Number(certificates.rows[0]?.n), Number(completed.rows[0]?.n));
   });
 
   it("fills the search index (through the catalog migration's triggers) with text that search finds", async () => {
@@ -217,6 +246,58 @@ describe('load driver', () => {
     assert.equal(result.flagged, false, result.firstFailure);
     assert.ok(result.requests > 0);
     assert.ok(result.p50 > 0 && result.p99 >= result.p50);
+  });
+
+  it('submits quiz attempts as enrolled students without a failure, and passing ones complete the quiz lesson', async () => {
+    const quiz = scenarios(fixture, 5).find((s) => s.name === 'quiz-attempt')!;
+    const result = await measure({ origin: projectOrigin, connections: 4, seconds: 1, warmupSeconds: 0, next: quiz.next });
+    assert.equal(result.flagged, false, result.firstFailure);
+    const { db } = database;
+    const attempts = await sql<{ n: number; passed: number }>`
+      select count(*) as n, sum(case when passed then 1 else 0 end) as passed from quiz_attempts`.execute(db);
+    // Every answered request stored one attempt; requests still in flight when the run stopped may have stored theirs too.
+    const stored = Number(attempts.rows[0]?.n);
+    assert.ok(stored >= result.requests && stored <= result.requests + 4, `${stored} attempts for ${result.requests} answers`);
+    assert.ok(Number(attempts.rows[0]?.passed) > 0 && Number(attempts.rows[0]?.passed) < result.requests, 'some attempts pass, some fail');
+    const completedQuizLessons = await sql<{ n: number }>`
+      select count(*) as n from lesson_completions lc join quizzes q on q.lesson_id = lc.lesson_id`.execute(db);
+    assert.ok(Number(completedQuizLessons.rows[0]?.n) > 0);
+  });
+
+  it('fetches certificate PDFs without a failure', async () => {
+    const pdf = scenarios(fixture, 5).find((s) => s.name === 'certificate-pdf')!;
+    const one = await fetch(`${projectOrigin}${pdf.next().path}`);
+    assert.equal(one.status, 200);
+    assert.equal(one.headers.get('content-type'), 'application/pdf');
+    assert.equal(
+      Buffer.from(await one.arrayBuffer())
+        .subarray(0, 5)
+        .toString('latin1'),
+      '%PDF-',
+    );
+    const result = await measure({ origin: projectOrigin, connections: 2, seconds: 1, warmupSeconds: 0, next: pdf.next });
+    assert.equal(result.flagged, false, result.firstFailure);
+  });
+
+  it('webhooks: delivers the events of the write mix to the receiver with valid signatures, then removes its endpoint', async () => {
+    assert.ok(fixture.adminToken);
+    app.services.webhookWorker.start();
+    const writeMix = scenarios(fixture, 9).find((s) => s.name === 'write-mix')!;
+    const result = await runWebhooks({
+      origin: projectOrigin,
+      databaseUrl: url,
+      adminToken: fixture.adminToken,
+      rounds: 1,
+      connections: 4,
+      drive: () => measure({ origin: projectOrigin, connections: 4, seconds: 1, warmupSeconds: 0, next: writeMix.next }),
+      status: () => {},
+    });
+    assert.ok(webhookClean(result), JSON.stringify(result.delivery));
+    assert.ok(result.delivery.eventsProduced > 0);
+    assert.equal(result.delivery.verified, result.delivery.sampled);
+    assert.ok(result.delivery.lagP50 !== null && result.delivery.lagP50 >= 0);
+    const endpoints = await sql<{ n: number }>`select count(*) as n from webhook_endpoints`.execute(database.db);
+    assert.equal(Number(endpoints.rows[0]?.n), 0);
   });
 
   it('flags a run in which any response is not a 2xx', async () => {
