@@ -1,17 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Type } from 'typebox';
+import { named } from '../../shared/openapi.js';
 import { redisAnswers } from '../../shared/redis.js';
 
 const Status = Type.Object({ status: Type.String() });
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]);
-const Unready = Type.Object({
-  status: Type.Literal('unavailable'),
-  checks: Type.Object(
-    { database: Check, redis: Type.Optional(Check) },
-    { description: 'Each dependency: ok or unavailable (redis only when REDIS_URL is set)' },
-  ),
-});
+const ReadinessFailure = named(
+  'ReadinessFailure',
+  Type.Object({
+    status: Type.Literal('unavailable'),
+    checks: named(
+      'ReadinessChecks',
+      Type.Object(
+        { database: Check, redis: Type.Optional(Check) },
+        { description: 'Each dependency: ok or unavailable (redis only when REDIS_URL is set)' },
+      ),
+    ),
+  }),
+);
 
 export default async function healthRoutes(app: FastifyInstance, opts: { redis?: Redis | undefined }) {
   const quiet = { rateLimit: false, auth: 'public' } as const;
@@ -33,7 +40,7 @@ export default async function healthRoutes(app: FastifyInstance, opts: { redis?:
       schema: {
         tags: ['operations'],
         summary: 'The database (and Redis, when REDIS_URL is set) answer; 503 naming what does not',
-        response: { 200: Status, 503: Unready },
+        response: { 200: Status, 503: ReadinessFailure },
       },
       config: quiet,
       logLevel: 'warn',
