@@ -126,7 +126,7 @@ function failoverStore(redis: Redis): FastifyRateLimitStoreCtor {
     constructor() {
       super(redis, new RedisStore(false, false, redis, 'lp-ratelimit:'), new LocalStore(false, false));
     }
-  } as unknown as FastifyRateLimitStoreCtor;
+  };
 }
 
 /** Anonymous traffic is counted by network, authenticated traffic by user; each has its rate. */

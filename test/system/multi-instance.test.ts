@@ -403,8 +403,11 @@ http {
       assert.equal(await profileStatus(a.base, first.access), 401);
       assert.equal(await profileStatus(nginxBase, first.access), 401);
       assert.equal(await profileStatus(b.base, second.access), 200);
-      // Logging in still works, and login attempts are still limited: each instance counts alone.
+      // Logging in and refreshing still work, and login attempts are still limited: each instance counts alone.
       await login(actor, nginxBase);
+      const refreshed = await http(nginxBase, 'POST', '/api/token/refresh/', { body: { refresh: second.refresh } });
+      assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+      second.refresh = refreshed.body.refresh ?? second.refresh;
       const guesser = newActor();
       const guesses: number[] = [];
       for (let n = 0; n < LOGIN_RATE + 1; n++) {
@@ -483,5 +486,25 @@ http {
       `# ${TOTAL} writes, ${acknowledged.size} acknowledged (${acknowledgedAfterKill} after the kill), ${failed.length} failed: ${failed.join('; ') || 'none'}; ${stored.size} stored`,
     );
     assert.equal((await http(a.base, 'GET', '/ready')).status, 200);
+  });
+});
+
+describe('docs/deployment.md', () => {
+  const doc = readFileSync(path.join(root, 'docs', 'deployment.md'), 'utf8');
+
+  it('shows deploy/nginx.conf.template as it is, the file the test above runs nginx with', () => {
+    assert.ok(doc.includes('```nginx\n' + readFileSync(TEMPLATE, 'utf8') + '```'), 'docs/deployment.md shows the template verbatim');
+  });
+
+  it('names every environment variable src/config.ts reads', () => {
+    const source = readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
+    const read = new Set(
+      [...source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|(?:int|bool)\(env, '([A-Z][A-Z0-9_]+)'|parseRate\('([A-Z][A-Z0-9_]+)'/g)].map(
+        (m) => m[1] ?? m[2] ?? m[3],
+      ),
+    );
+    assert.ok(read.size > 30, `found ${read.size} settings`);
+    const missing = [...read].filter((name) => !doc.includes(`\`${name}\``));
+    assert.deepEqual(missing, []);
   });
 });
