@@ -27,7 +27,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database answers (503 when it does not) */
+        /** The database (and Redis, when REDIS_URL is set) answer; 503 naming what does not */
         get: operations["ready_retrieve"];
         put?: never;
         post?: never;
@@ -1696,6 +1696,16 @@ export interface components {
             4: number;
             5: number;
         };
+        /** @description Each dependency: ok or unavailable (redis only when REDIS_URL is set) */
+        ReadinessChecks: {
+            database: "ok" | "unavailable";
+            redis?: "ok" | "unavailable";
+        };
+        ReadinessFailure: {
+            /** @enum {string} */
+            status: "unavailable";
+            checks: components["schemas"]["ReadinessChecks"];
+        };
         RegisterRequest: {
             username: string;
             email: string;
@@ -1982,9 +1992,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status: string;
-                    };
+                    "application/json": components["schemas"]["ReadinessFailure"];
                 };
             };
         };

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
-import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Database } from './db/index.js';
 import authPlugin from './plugins/auth.js';
@@ -20,7 +19,7 @@ import type { FileCleanup } from './storage/cleanup.js';
 import { createS3Storage } from './storage/s3.js';
 import type { Storage } from './storage/index.js';
 import { createRevocationList } from './modules/auth/revocation.js';
-import { createAuthService } from './modules/auth/service.js';
+import { createAuthService, recentRevocations } from './modules/auth/service.js';
 import type { AuthService } from './modules/auth/service.js';
 import { createTokens } from './modules/auth/tokens.js';
 import authRoutes from './modules/auth/routes.js';
@@ -48,6 +47,7 @@ import userRoutes from './modules/users/routes.js';
 import healthRoutes from './modules/health/routes.js';
 import { runExclusive } from './db/exclusive.js';
 import { createJobs } from './shared/jobs.js';
+import { connectRedis } from './shared/redis.js';
 import type { Jobs } from './shared/jobs.js';
 import { createEventsService } from './modules/events/service.js';
 import type { EventsService } from './modules/events/service.js';
@@ -169,8 +169,13 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
 
   const { database } = options;
   const db = database.db;
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
-  const revocations = createRevocationList({ accessTokenTtl: config.accessTokenTtl, redis });
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, app.log) : undefined;
+  const revocations = createRevocationList({
+    accessTokenTtl: config.accessTokenTtl,
+    redis,
+    reload: () => recentRevocations(db, config.accessTokenTtl),
+    warn: (err, message) => app.log.warn({ err }, message),
+  });
   const tokens = createTokens(config.secretKey, { access: config.accessTokenTtl, refresh: config.refreshTokenTtl });
 
   // Each service names what it needs of the others as a port; a port is looked up when
@@ -345,7 +350,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   await app.register(docsPlugin);
   await app.register(metricsPlugin, { token: config.metricsToken, database });
 
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, { redis });
   await app.register(authRoutes);
   await app.register(userRoutes);
   await app.register(categoryRoutes);

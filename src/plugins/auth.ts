@@ -96,7 +96,7 @@ async function authPlugin(app: FastifyInstance, opts: { auth: AuthService }) {
       return;
     }
     try {
-      request.user = opts.auth.authenticate(token);
+      request.user = await opts.auth.authenticate(token);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       request.authFailure = error;

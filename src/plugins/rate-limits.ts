@@ -1,6 +1,8 @@
+import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config, Rate } from '../config.js';
@@ -63,6 +65,70 @@ const accountOf = (request: FastifyRequest): string | null => {
 
 const LOGIN_ROUTE = { method: 'POST', url: '/api/login/' };
 
+type Counted = (error: Error | null, result?: { current: number; ttl: number }) => void;
+/** The store interface @fastify/rate-limit calls (its types leave out `read`, which `{ increment: false }` uses). */
+interface Store {
+  incr(key: string, done: Counted, timeWindow: number, max: number): void;
+  read(key: string, done: Counted, timeWindow: number, max: number): void;
+  child(routeOptions: unknown): Store;
+}
+// The plugin's own stores (CommonJS, untyped): Redis (one Lua script per count) and in-process LRU.
+const require = createRequire(import.meta.url);
+const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  redis: Redis,
+  key: string,
+) => Store;
+const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+) => Store;
+
+/**
+ * Counters in Redis, shared by every instance; while Redis is unreachable (not connected, or a
+ * command failing or timing out) each instance counts in its own memory instead, so limits keep
+ * holding (per instance: a client spread over n instances gets up to n times the rate) and no
+ * request waits on Redis. The shared counts take over again when it is back.
+ */
+class FailoverStore implements Store {
+  constructor(
+    private readonly redis: Redis,
+    private readonly shared: Store,
+    private readonly local: Store,
+  ) {}
+
+  incr(key: string, done: Counted, timeWindow: number, max: number) {
+    this.count('incr', key, done, timeWindow, max);
+  }
+
+  read(key: string, done: Counted, timeWindow: number, max: number) {
+    this.count('read', key, done, timeWindow, max);
+  }
+
+  child(routeOptions: unknown): Store {
+    return new FailoverStore(this.redis, this.shared.child(routeOptions), this.local.child(routeOptions));
+  }
+
+  private count(method: 'incr' | 'read', key: string, done: Counted, timeWindow: number, max: number) {
+    if (this.redis.status !== 'ready') return this.local[method](key, done, timeWindow, max);
+    this.shared[method](
+      key,
+      (error, result) => (error ? this.local[method](key, done, timeWindow, max) : done(null, result)),
+      timeWindow,
+      max,
+    );
+  }
+}
+
+function failoverStore(redis: Redis): FastifyRateLimitStoreCtor {
+  return class extends FailoverStore {
+    constructor() {
+      super(redis, new RedisStore(false, false, redis, 'lp-ratelimit:'), new LocalStore(false, false));
+    }
+  };
+}
+
 /** Anonymous traffic is counted by network, authenticated traffic by user; each has its rate. */
 async function rateLimitsPlugin(app: FastifyInstance, opts: { config: Config; redis?: Redis | undefined }) {
   const { anon, user, loginAccount } = opts.config.rateLimits;
@@ -74,8 +140,7 @@ async function rateLimitsPlugin(app: FastifyInstance, opts: { config: Config; re
     timeWindow: (request) => rateFor(request)?.windowMs ?? 60_000,
     allowList: (request) => rateFor(request) === null,
     keyGenerator: (request) => (request.user ? `user:${request.user.id}` : addressKey(request)),
-    redis: opts.redis,
-    nameSpace: 'lp-ratelimit:',
+    ...(opts.redis ? { store: failoverStore(opts.redis) } : {}),
     skipOnError: true,
     errorResponseBuilder: throttled,
   });

@@ -390,10 +390,10 @@ describe('login and tokens', () => {
         },
       }),
     });
-    assert.doesNotThrow(() => fresh.authenticate(s.access));
+    await assert.doesNotReject(fresh.authenticate(s.access));
     await fresh.loadRecentRevocations();
-    assert.throws(
-      () => fresh.authenticate(s.access),
+    await assert.rejects(
+      fresh.authenticate(s.access),
       (e: { code?: string; body?: unknown }) => e.code === 'token_not_valid' && JSON.stringify(e.body).includes('revoked'),
     );
   });

@@ -224,6 +224,7 @@ describe('failures stay inside', () => {
     await app.database.db.destroy();
     const ready = await call(app, 'GET', '/ready');
     assert.equal(ready.status, 503);
+    assert.deepEqual(ready.body, { status: 'unavailable', checks: { database: 'unavailable' } });
     const res = await call(app, 'GET', '/api/profile/', { token: s.access });
     assert.equal(res.status, 500);
     assert.deepEqual(res.body, { detail: 'Internal server error.' });

@@ -44,6 +44,11 @@ export interface AuthServiceDeps {
 
 const INVALID_TOKEN = 'Token is invalid or expired';
 
+/** Sessions revoked recently enough that access tokens of theirs may still be alive. */
+export function recentRevocations(db: Executor, accessTokenTtl: number): Promise<string[]> {
+  return repo.sessionsRevokedSince(db, new Date(Date.now() - (accessTokenTtl + 60) * 1000).toISOString());
+}
+
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthServiceDeps) {
@@ -72,8 +77,12 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   return {
-    /** Hot path: signature, expiry and kind from the token, revocation from memory. */
-    authenticate(token: string): AuthUser {
+    /**
+     * Hot path: signature, expiry and kind from the token, revocation from memory. While this
+     * instance cannot hear the others' revocations (Redis away), the session is read from the
+     * database instead: a revoked session stays revoked (fail closed).
+     */
+    async authenticate(token: string): Promise<AuthUser> {
       let claims;
       try {
         claims = tokens.verifyAccess(token);
@@ -81,6 +90,10 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw tokenNotValid('Token is invalid or expired');
       }
       if (revocations.isRevoked(claims.sid)) throw tokenNotValid('Token has been revoked');
+      if (!revocations.complete) {
+        const session = await repo.findSession(db, claims.sid);
+        if (!session || session.revoked_at !== null) throw tokenNotValid('Token has been revoked');
+      }
       return { id: Number(claims.sub), role: claims.role, sessionId: claims.sid };
     },
 
@@ -165,8 +178,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** At start: what every instance must know of revocations still within an access lifetime. */
     async loadRecentRevocations(): Promise<void> {
-      const since = new Date(Date.now() - (deps.accessTokenTtl + 60) * 1000).toISOString();
-      revocations.preload(await repo.sessionsRevokedSince(db, since));
+      revocations.preload(await recentRevocations(db, deps.accessTokenTtl));
     },
 
     /** Sessions past their refresh expiry can never be used again: their rows go. */
