@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, PASSWORD } from '../helpers/factories.js';
-import { createCategory, createCourse } from '../helpers/catalog.js';
+import { createAdmin, createInstructor, createStudent, PASSWORD, createCategory, createCourse } from '../helpers/factories.js';
 import { call, multipart } from '../helpers/http.js';
 import { parseForm } from '../../src/plugins/forms.js';
 
@@ -52,7 +51,7 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
 
   it('takes DRF boolean literals and numbers from a form body (PATCH a course)', async () => {
     const teacher = await createInstructor(app);
-    const course = await createCourse(app, teacher.user.id, { is_published: false });
+    const course = await createCourse(app, { instructor: teacher, is_published: false });
     for (const [literal, expected] of [
       ['True', true],
       ['off', false],
@@ -119,8 +118,8 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
 
   it('takes DRF boolean literals in boolean query parameters', async () => {
     const teacher = await createInstructor(app);
-    const free = await createCourse(app, teacher.user.id, { price_cents: 0, title: 'Zero cost course' });
-    const paid = await createCourse(app, teacher.user.id, { price_cents: 500 });
+    const free = await createCourse(app, { instructor: teacher, price_cents: 0, title: 'Zero cost course' });
+    const paid = await createCourse(app, { instructor: teacher, price_cents: 500 });
     for (const literal of ['True', 'on', '1', 'true']) {
       const res = await call(app, 'GET', `/api/courses/?is_free=${literal}&page_size=100`);
       assert.equal(res.status, 200, literal);
@@ -156,7 +155,7 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     assert.equal(json.headers['x-error-code'], 'null_characters_not_allowed');
 
     const teacher = await createInstructor(app);
-    const course = await createCourse(app, teacher.user.id);
+    const course = await createCourse(app, { instructor: teacher });
     const patch = await call(app, 'PATCH', `/api/courses/${course.id}/`, {
       token: teacher.access,
       body: { description: 'ok', title: 'a\u0000b' },
