@@ -103,7 +103,7 @@ function documentQuery(query: Json): Json {
   for (const [name, property] of Object.entries(query.properties)) {
     if (!isObject(property)) continue;
     const { [QUERY_FLAG]: flag, [QUERY_INTEGER]: integer, ...rest } = property;
-    if (flag === true) properties[name] = { ...rest, type: 'boolean', examples: undefined };
+    if (flag === true) properties[name] = rest;
     else if (integer === true) properties[name] = { ...rest, type: 'integer', minimum: 1, examples: undefined };
     else properties[name] = property;
   }

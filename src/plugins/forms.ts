@@ -10,7 +10,8 @@ import { QUERY_FLAG } from '../shared/openapi.js';
  *   field names as JSON (a repeated key is a list only where the route's schema says array;
  *   elsewhere the last value wins, as Django's QueryDict reads it);
  * - in form and multipart bodies (whose values are all text), a boolean field takes DRF's
- *   literals `true/True/1/on` and `false/False/0/off`; so does a boolean query parameter;
+ *   literals `true/True/1/on` and `false/False/0/off`; so does a boolean query parameter
+ *   (in any case; empty means not given);
  * - a NUL character in any text (body, query string, path) is a 400 on its field, before
  *   any service or database sees it (PostgreSQL cannot store it; SQLite would).
  * One preValidation hook does the last two for every route, registered after the uploads
@@ -93,15 +94,23 @@ function nulFields(values: unknown, errors: FieldErrors): void {
   }
 }
 
-/** Turns DRF's boolean literals into booleans where the schema says boolean (and query flags into `true`/`false`). */
-function coerceBooleans(values: Record<string, unknown>, schema: unknown, flags: boolean): void {
+/**
+ * Turns DRF's boolean literals into booleans where the schema says boolean. A query flag also
+ * takes them in any case, and an empty one is dropped (not given); what is left is refused by
+ * validation.
+ */
+function coerceBooleans(values: Record<string, unknown>, schema: unknown, query: boolean): void {
   for (const [field, fieldSchema] of Object.entries(propertiesOf(schema))) {
     const value = values[field];
     if (typeof value !== 'string') continue;
-    const parsed = drfBoolean(value.trim());
-    if (parsed === undefined) continue;
-    if (takesBoolean(fieldSchema)) values[field] = parsed;
-    else if (flags && isQueryFlag(fieldSchema)) values[field] = String(parsed);
+    const text = value.trim();
+    if (query && isQueryFlag(fieldSchema)) {
+      if (text === '') delete values[field];
+      else values[field] = drfBoolean(text.toLowerCase()) ?? value;
+      continue;
+    }
+    const parsed = drfBoolean(text);
+    if (parsed !== undefined && takesBoolean(fieldSchema)) values[field] = parsed;
   }
 }
 

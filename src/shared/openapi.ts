@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import type { TSchema, TString } from 'typebox';
+import type { TBoolean, TSchema, TString } from 'typebox';
 
 /**
  * Names a schema for the OpenAPI document: the docs hoist every named schema into
@@ -28,14 +28,15 @@ export function schemaName(schema: TSchema): string | undefined {
 }
 
 /**
- * Marks a query parameter that the service reads as a flag (`true`/`false` text): requests
- * may send any of DRF's boolean literals (the forms plugin turns them into `true`/`false`),
- * and the document types it as a boolean.
+ * A boolean query parameter. Requests may send any of DRF's boolean literals, in any case
+ * (`true/True/1/on`, `false/False/0/off`, as django-filter's BooleanWidget lowercases them);
+ * empty means not given. The forms plugin turns the literals into booleans before validation,
+ * so anything else fails it: a 400 on the parameter. The service gets `boolean | undefined`.
  */
 export const QUERY_FLAG = 'x-query-flag';
 
-export function QueryFlag(options: { description?: string } = {}): TString {
-  return Type.String({ ...options, [QUERY_FLAG]: true });
+export function QueryFlag(options: { description?: string } = {}): TBoolean {
+  return Type.Boolean({ ...options, [QUERY_FLAG]: true });
 }
 
 /**

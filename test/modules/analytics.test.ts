@@ -2,10 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
+import { createAdmin, createInstructor, createStudent, createCategory, createCourse } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { createCategory } from '../helpers/catalog.js';
-import { api, createCourse, enroll } from '../helpers/learning.js';
+import { call } from '../helpers/http.js';
+import { enrollViaApi } from '../helpers/actions.js';
 
 const DAY_MS = 86_400_000;
 const day = (offset = 0) => new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
@@ -19,38 +19,42 @@ describe('instructor insight', () => {
   });
   after(() => app.close());
 
-  const analytics = (courseId: number, as?: TestUser, query = '') => api(app, 'GET', `/api/courses/${courseId}/analytics/${query}`, as);
+  const analytics = (courseId: number, as?: TestUser, query = '') =>
+    call(app, 'GET', `/api/courses/${courseId}/analytics/${query}`, { as });
 
   it('gives exact figures for a course built through the API, a hidden review and an unenrolment included', async () => {
     const instructor = await createInstructor(app);
     const category = await createCategory(app);
-    const created = await api(app, 'POST', '/api/courses/', instructor, {
-      title: 'Figures',
-      description: '',
-      price: 0,
-      category: category.id,
-      is_published: true,
+    const created = await call(app, 'POST', '/api/courses/', {
+      as: instructor,
+      body: {
+        title: 'Figures',
+        description: '',
+        price: 0,
+        category: category.id,
+        is_published: true,
+      },
     });
     assert.equal(created.status, 201);
     const courseId = created.body.id as number;
     const lessons: { id: number; title: string }[] = [];
     for (const title of ['One', 'Two', 'Three']) {
-      const res = await api(app, 'POST', '/api/lessons/', instructor, { course: courseId, title });
+      const res = await call(app, 'POST', '/api/lessons/', { as: instructor, body: { course: courseId, title } });
       assert.equal(res.status, 201);
       lessons.push(res.body);
     }
     const students = await Promise.all(Array.from({ length: 5 }, () => createStudent(app)));
-    for (const s of students) assert.equal((await enroll(app, s, courseId)).status, 201);
+    for (const s of students) assert.equal((await enrollViaApi(app, s, courseId)).status, 201);
     const [s1, s2, s3, s4, leaver] = students as [TestUser, TestUser, TestUser, TestUser, TestUser];
     const complete = async (s: TestUser, count: number) => {
       for (const lesson of lessons.slice(0, count))
-        assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/complete/`, s)).status, 200);
+        assert.equal((await call(app, 'POST', `/api/lessons/${lesson.id}/complete/`, { as: s })).status, 200);
     };
     await complete(s1, 3);
     await complete(s2, 2);
     await complete(s3, 1);
     await complete(leaver, 3);
-    assert.equal((await api(app, 'DELETE', `/api/enroll/${courseId}/`, leaver)).status, 204);
+    assert.equal((await call(app, 'DELETE', `/api/enroll/${courseId}/`, { as: leaver })).status, 204);
 
     const ratings: [TestUser, number][] = [
       [s1, 5],
@@ -60,11 +64,11 @@ describe('instructor insight', () => {
     ];
     const reviewIds: number[] = [];
     for (const [s, rating] of ratings) {
-      const res = await api(app, 'POST', '/api/reviews/', s, { course: courseId, rating });
+      const res = await call(app, 'POST', '/api/reviews/', { as: s, body: { course: courseId, rating } });
       assert.equal(res.status, 201);
       reviewIds.push(res.body.id);
     }
-    assert.equal((await api(app, 'POST', `/api/admin/reviews/${reviewIds[2]}/hide/`, admin)).status, 200);
+    assert.equal((await call(app, 'POST', `/api/admin/reviews/${reviewIds[2]}/hide/`, { as: admin })).status, 200);
 
     const res = await analytics(courseId, instructor);
     assert.equal(res.status, 200);
@@ -89,14 +93,14 @@ describe('instructor insight', () => {
     assert.ok(days.slice(0, 29).every((d: { count: number }) => d.count === 0));
 
     // The course detail carries the same histogram and the visible aggregates.
-    const detail = await api(app, 'GET', `/api/courses/${courseId}/`);
+    const detail = await call(app, 'GET', `/api/courses/${courseId}/`);
     assert.deepEqual(detail.body.rating_histogram, { 1: 1, 2: 0, 3: 0, 4: 1, 5: 1 });
     assert.equal(detail.body.reviews_count, 3);
     assert.equal(detail.body.average_rating, 3.33);
 
     // Right after a write, the figures move with it (no cache): s2 finishes, the hidden review comes back.
     await complete(s2, 3);
-    assert.equal((await api(app, 'POST', `/api/admin/reviews/${reviewIds[2]}/unhide/`, admin)).status, 200);
+    assert.equal((await call(app, 'POST', `/api/admin/reviews/${reviewIds[2]}/unhide/`, { as: admin })).status, 200);
     const after = (await analytics(courseId, admin, `?from=${day()}&to=${day()}`)).body;
     assert.equal(after.completed_count, 2);
     assert.equal(after.completion_rate, 50);
@@ -107,7 +111,7 @@ describe('instructor insight', () => {
     assert.equal(after.lessons[2].completed_count, 2);
 
     // A lesson removed takes its completions with it; progress is recomputed.
-    assert.equal((await api(app, 'DELETE', `/api/lessons/${lessons[2]!.id}/`, instructor)).status, 204);
+    assert.equal((await call(app, 'DELETE', `/api/lessons/${lessons[2]!.id}/`, { as: instructor })).status, 204);
     const shrunk = (await analytics(courseId, instructor)).body;
     assert.deepEqual(
       shrunk.lessons.map((l: { id: number }) => l.id),
@@ -122,7 +126,7 @@ describe('instructor insight', () => {
     const course = await createCourse(app);
     const lessons: { id: number }[] = [];
     for (const title of ['First', 'Second', 'Third'])
-      lessons.push((await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title })).body);
+      lessons.push((await call(app, 'POST', '/api/lessons/', { as: course.owner, body: { course: course.id, title } })).body);
     const quizDoc = {
       pass_mark: 50,
       questions: [
@@ -133,7 +137,7 @@ describe('instructor insight', () => {
     // Quizzes on the third and first lessons (created in that order); none on the second.
     const quizzes: Record<number, { questions: { id: number; choices: { id: number; correct: boolean }[] }[] }> = {};
     for (const lesson of [lessons[2]!, lessons[0]!]) {
-      const res = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, quizDoc);
+      const res = await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, { as: course.owner, body: quizDoc });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       quizzes[lesson.id] = res.body;
     }
@@ -143,10 +147,10 @@ describe('instructor insight', () => {
         choices: q.choices.filter((c) => (i < right ? c.correct : !c.correct)).map((c) => c.id),
       }));
     const students = await Promise.all(Array.from({ length: 3 }, () => createStudent(app)));
-    for (const s of students) assert.equal((await enroll(app, s, course.id)).status, 201);
+    for (const s of students) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const attempt = async (s: TestUser, lessonId: number, right: number) =>
       assert.equal(
-        (await api(app, 'POST', `/api/lessons/${lessonId}/quiz/attempts/`, s, { answers: answers(lessonId, right) })).status,
+        (await call(app, 'POST', `/api/lessons/${lessonId}/quiz/attempts/`, { as: s, body: { answers: answers(lessonId, right) } })).status,
         201,
       );
     const first = lessons[0]!.id;
@@ -209,7 +213,7 @@ describe('instructor insight', () => {
       assert.equal(res.headers['x-error-code'], code, query);
       assert.ok(Array.isArray(res.body[field]), `${query}: ${JSON.stringify(res.body)}`);
     }
-    const summary = await api(app, 'GET', `/api/instructor/summary/?from=${day()}&to=${day(-3)}`, course.owner);
+    const summary = await call(app, 'GET', `/api/instructor/summary/?from=${day()}&to=${day(-3)}`, { as: course.owner });
     assert.equal(summary.status, 400);
     assert.equal(summary.headers['x-error-code'], 'invalid_range');
   });
@@ -248,33 +252,34 @@ describe('instructor insight', () => {
     const draft = await createCourse(app, { instructor, is_published: false });
     const elsewhere = await createCourse(app);
     const [a, b, c] = await Promise.all([createStudent(app), createStudent(app), createStudent(app)]);
-    for (const s of [a, b]) assert.equal((await enroll(app, s, published.id)).status, 201);
+    for (const s of [a, b]) assert.equal((await enrollViaApi(app, s, published.id)).status, 201);
     // The draft's students are enrolled directly (the API refuses drafts); b is counted once.
     for (const s of [b, c])
       await app.database.db
         .insertInto('enrollments')
         .values({ student_id: s.user.id, course_id: draft.id, enrolled_on: new Date().toISOString(), completed_at: null })
         .execute();
-    assert.equal((await enroll(app, c, elsewhere.id)).status, 201);
+    assert.equal((await enrollViaApi(app, c, elsewhere.id)).status, 201);
     const ratings: [TestUser, number][] = [
       [a, 5],
       [b, 2],
     ];
     const ids: number[] = [];
-    for (const [s, rating] of ratings) ids.push((await api(app, 'POST', '/api/reviews/', s, { course: published.id, rating })).body.id);
+    for (const [s, rating] of ratings)
+      ids.push((await call(app, 'POST', '/api/reviews/', { as: s, body: { course: published.id, rating } })).body.id);
 
-    const mine = await api(app, 'GET', '/api/instructor/summary/', instructor);
+    const mine = await call(app, 'GET', '/api/instructor/summary/', { as: instructor });
     assert.equal(mine.status, 200);
     const { enrollments_by_day: days, ...figures } = mine.body;
     assert.deepEqual(figures, { courses_count: 2, published_count: 1, students_count: 3, reviews_count: 2, average_rating: 3.5 });
     assert.equal(days.length, 30);
     assert.deepEqual(days[29], { date: day(), count: 4 });
 
-    assert.equal((await api(app, 'POST', `/api/admin/reviews/${ids[1]}/hide/`, admin)).status, 200);
-    const hidden = (await api(app, 'GET', `/api/instructor/summary/?from=${day()}`, instructor)).body;
+    assert.equal((await call(app, 'POST', `/api/admin/reviews/${ids[1]}/hide/`, { as: admin })).status, 200);
+    const hidden = (await call(app, 'GET', `/api/instructor/summary/?from=${day()}`, { as: instructor })).body;
     assert.deepEqual([hidden.reviews_count, hidden.average_rating, hidden.enrollments_by_day], [1, 5, [{ date: day(), count: 4 }]]);
 
-    const nothing = await api(app, 'GET', '/api/instructor/summary/', await createInstructor(app));
+    const nothing = await call(app, 'GET', '/api/instructor/summary/', { as: await createInstructor(app) });
     assert.deepEqual(
       { ...nothing.body, enrollments_by_day: nothing.body.enrollments_by_day.length },
       {
@@ -287,16 +292,16 @@ describe('instructor insight', () => {
       },
     );
 
-    const all = (await api(app, 'GET', '/api/instructor/summary/', admin)).body;
+    const all = (await call(app, 'GET', '/api/instructor/summary/', { as: admin })).body;
     const rows = await app.database.db.selectFrom('enrollments').select('student_id').distinct().execute();
     const courses = await app.database.db.selectFrom('courses').select(['id', 'is_published']).execute();
     assert.equal(all.students_count, rows.length);
     assert.equal(all.courses_count, courses.length);
     assert.equal(all.published_count, courses.filter((row) => row.is_published === true || row.is_published === 1).length);
 
-    const student = await api(app, 'GET', '/api/instructor/summary/', a);
+    const student = await call(app, 'GET', '/api/instructor/summary/', { as: a });
     assert.equal(student.status, 403);
-    assert.equal((await api(app, 'GET', '/api/instructor/summary/')).status, 401);
+    assert.equal((await call(app, 'GET', '/api/instructor/summary/')).status, 401);
   });
 });
 
@@ -304,7 +309,7 @@ describe('instructor insight and moderation in the OpenAPI document', () => {
   it('names every new schema', async () => {
     const app = await buildTestApp();
     try {
-      const doc = (await api(app, 'GET', '/api/schema/')).body;
+      const doc = (await call(app, 'GET', '/api/schema/')).body;
       /** The schema's name: a $ref into components (once hoisted) or its title. */
       const nameOf = (schema: { $ref?: string; title?: string } | undefined) => schema?.$ref?.split('/').pop() ?? schema?.title;
       const response = (path: string, method: string, status: string) =>

@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { PASSWORD, createAdmin, createInstructor, createStudent, createUser } from '../helpers/factories.js';
+import { PASSWORD, createAdmin, createInstructor, createStudent, createUser, createCourse } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { createCourse } from '../helpers/learning.js';
 
 interface Entry {
   id: number;

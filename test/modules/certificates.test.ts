@@ -7,9 +7,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, createUser } from '../helpers/factories.js';
+import {
+  createAdmin,
+  createInstructor,
+  createStudent,
+  createUser,
+  createCourse,
+  createLesson,
+  createLessons,
+} from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, completeLesson, createCourse, createLesson, createLessons, enroll } from '../helpers/learning.js';
+import { call } from '../helpers/http.js';
+import { completeLessonViaApi, enrollViaApi } from '../helpers/actions.js';
 
 /** pdftotext (Debian poppler-utils) when installed; the text-extraction checks need it. */
 const hasPdftotext = spawnSync('pdftotext', ['-v']).error === undefined;
@@ -46,23 +55,23 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   async function completedCourse(student: TestUser, options: { lessons?: number; title?: string; instructor?: TestUser } = {}) {
     const course = await createCourse(app, { title: options.title, instructor: options.instructor });
     const lessons = await createLessons(app, course.id, options.lessons ?? 2);
-    await enroll(app, student, course.id);
+    await enrollViaApi(app, student, course.id);
     let last;
-    for (const l of lessons) last = await completeLesson(app, student, l.id);
+    for (const l of lessons) last = await completeLessonViaApi(app, student, l.id);
     assert.equal(last?.body.progress, 100);
     return { course, lessons };
   }
 
-  const certificatesOf = async (student: TestUser) => (await api(app, 'GET', '/api/my-certificates/', student)).body;
+  const certificatesOf = async (student: TestUser) => (await call(app, 'GET', '/api/my-certificates/', { as: student })).body;
 
   it('is issued by the request that completes the course, once, and has the contract shape', async () => {
     const student = await createStudent(app);
     const course = await createCourse(app);
     const [a, b] = await createLessons(app, course.id, 2);
-    await enroll(app, student, course.id);
-    await completeLesson(app, student, a!.id);
+    await enrollViaApi(app, student, course.id);
+    await completeLessonViaApi(app, student, a!.id);
     assert.equal((await certificatesOf(student)).count, 0);
-    await completeLesson(app, student, b!.id);
+    await completeLessonViaApi(app, student, b!.id);
     const page = await certificatesOf(student);
     assert.equal(page.count, 1);
     const cert = page.results[0];
@@ -85,13 +94,13 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     assert.equal(cert.revoked_at, null);
     assert.match(cert.pdf, new RegExp(`^https?://[^/]+/api/certificates/${cert.code}/pdf/$`));
     // Unmark and mark again, then unenroll and re-enroll and complete again: still one.
-    await api(app, 'DELETE', `/api/lessons/${b!.id}/complete/`, student);
-    await completeLesson(app, student, b!.id);
-    assert.equal((await api(app, 'DELETE', `/api/enroll/${course.id}/`, student)).status, 204);
+    await call(app, 'DELETE', `/api/lessons/${b!.id}/complete/`, { as: student });
+    await completeLessonViaApi(app, student, b!.id);
+    assert.equal((await call(app, 'DELETE', `/api/enroll/${course.id}/`, { as: student })).status, 204);
     assert.equal((await certificatesOf(student)).count, 1, 'it stays after unenrolling');
-    await enroll(app, student, course.id);
-    await completeLesson(app, student, a!.id);
-    await completeLesson(app, student, b!.id);
+    await enrollViaApi(app, student, course.id);
+    await completeLessonViaApi(app, student, a!.id);
+    await completeLessonViaApi(app, student, b!.id);
     const again = await certificatesOf(student);
     assert.equal(again.count, 1);
     assert.equal(again.results[0].code, cert.code);
@@ -111,9 +120,9 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const student = await createStudent(app);
     const course = await createCourse(app);
     const [a, b] = await createLessons(app, course.id, 2);
-    await enroll(app, student, course.id);
-    await completeLesson(app, student, a!.id);
-    assert.equal((await api(app, 'DELETE', `/api/lessons/${b!.id}/`, course.owner)).status, 204);
+    await enrollViaApi(app, student, course.id);
+    await completeLessonViaApi(app, student, a!.id);
+    assert.equal((await call(app, 'DELETE', `/api/lessons/${b!.id}/`, { as: course.owner })).status, 204);
     assert.equal((await certificatesOf(student)).count, 1);
   });
 
@@ -126,10 +135,10 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       page.results.map((c: { course: { id: number } }) => c.course.id),
       [second.course.id, first.course.id],
     );
-    assert.equal((await api(app, 'GET', '/api/my-certificates/', await createInstructor(app))).status, 403);
-    assert.equal((await api(app, 'GET', '/api/my-certificates/', await createAdmin(app))).status, 403);
-    assert.equal((await api(app, 'GET', '/api/my-certificates/')).status, 401);
-    assert.equal((await api(app, 'GET', '/api/my-certificates/?page=99999999999999', student)).status, 404);
+    assert.equal((await call(app, 'GET', '/api/my-certificates/', { as: await createInstructor(app) })).status, 403);
+    assert.equal((await call(app, 'GET', '/api/my-certificates/', { as: await createAdmin(app) })).status, 403);
+    assert.equal((await call(app, 'GET', '/api/my-certificates/')).status, 401);
+    assert.equal((await call(app, 'GET', '/api/my-certificates/?page=99999999999999', { as: student })).status, 404);
     assert.equal((await certificatesOf(await createStudent(app))).count, 0);
   });
 
@@ -137,13 +146,13 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const student = await createStudent(app);
     await completedCourse(student, { lessons: 1 });
     const [cert] = (await certificatesOf(student)).results;
-    const res = await api(app, 'GET', `/api/certificates/${cert.code}/`);
+    const res = await call(app, 'GET', `/api/certificates/${cert.code}/`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, cert);
-    assert.equal((await api(app, 'GET', '/api/certificates/AAAAAAAAAAAAAAAAAAAAAAAA/')).status, 404);
-    assert.equal((await api(app, 'GET', `/api/certificates/${cert.code.toLowerCase()}x/`)).status, 404);
-    assert.equal((await api(app, 'GET', `/api/certificates/${'A'.repeat(100)}/`)).status, 404);
-    assert.equal((await api(app, 'GET', '/api/certificates/AAAAAAAAAAAAAAAAAAAAAAAA/pdf/')).status, 404);
+    assert.equal((await call(app, 'GET', '/api/certificates/AAAAAAAAAAAAAAAAAAAAAAAA/')).status, 404);
+    assert.equal((await call(app, 'GET', `/api/certificates/${cert.code.toLowerCase()}x/`)).status, 404);
+    assert.equal((await call(app, 'GET', `/api/certificates/${'A'.repeat(100)}/`)).status, 404);
+    assert.equal((await call(app, 'GET', '/api/certificates/AAAAAAAAAAAAAAAAAAAAAAAA/pdf/')).status, 404);
   });
 
   it('PDF: one page naming the student, course, instructor, date, code and verification URL; ETag and 304', async (t: TestContext) => {
@@ -196,19 +205,19 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const [cert] = (await certificatesOf(student)).results;
     const before = await app.inject({ method: 'GET', url: `/api/certificates/${cert.code}/pdf/` });
     const url = `/api/certificates/${cert.code}/revoke/`;
-    assert.equal((await api(app, 'POST', url, student)).status, 403);
-    assert.equal((await api(app, 'POST', url, course.owner)).status, 403);
-    assert.equal((await api(app, 'POST', url)).status, 401);
+    assert.equal((await call(app, 'POST', url, { as: student })).status, 403);
+    assert.equal((await call(app, 'POST', url, { as: course.owner })).status, 403);
+    assert.equal((await call(app, 'POST', url)).status, 401);
     const admin = await createAdmin(app);
-    assert.equal((await api(app, 'POST', '/api/certificates/AAAAAAAAAAAAAAAAAAAAAAAA/revoke/', admin)).status, 404);
-    const res = await api(app, 'POST', url, admin);
+    assert.equal((await call(app, 'POST', '/api/certificates/AAAAAAAAAAAAAAAAAAAAAAAA/revoke/', { as: admin })).status, 404);
+    const res = await call(app, 'POST', url, { as: admin });
     assert.equal(res.status, 200);
     assert.equal(res.body.valid, false);
     assert.match(res.body.revoked_at, /^\d{4}-\d\d-\d\dT/);
-    const again = await api(app, 'POST', url, admin);
+    const again = await call(app, 'POST', url, { as: admin });
     assert.equal(again.status, 200);
     assert.equal(again.body.revoked_at, res.body.revoked_at, 'a second revocation keeps the first time');
-    const verified = await api(app, 'GET', `/api/certificates/${cert.code}/`);
+    const verified = await call(app, 'GET', `/api/certificates/${cert.code}/`);
     assert.equal(verified.body.valid, false);
     assert.equal(verified.body.revoked_at, res.body.revoked_at);
     assert.equal((await certificatesOf(student)).results[0].valid, false);
@@ -242,7 +251,7 @@ describe(`certificates (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   });
 
   it('appears in the OpenAPI document with named schemas', async () => {
-    const doc = JSON.stringify((await api(app, 'GET', '/api/schema/')).body);
+    const doc = JSON.stringify((await call(app, 'GET', '/api/schema/')).body);
     for (const name of [
       'Certificate',
       'PaginatedCertificateList',

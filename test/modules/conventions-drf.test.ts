@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent, PASSWORD } from '../helpers/factories.js';
-import { createCategory, createCourse } from '../helpers/catalog.js';
+import { createAdmin, createInstructor, createStudent, PASSWORD, createCategory, createCourse } from '../helpers/factories.js';
 import { call, multipart } from '../helpers/http.js';
 import { parseForm } from '../../src/plugins/forms.js';
 
@@ -52,7 +51,7 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
 
   it('takes DRF boolean literals and numbers from a form body (PATCH a course)', async () => {
     const teacher = await createInstructor(app);
-    const course = await createCourse(app, teacher.user.id, { is_published: false });
+    const course = await createCourse(app, { instructor: teacher, is_published: false });
     for (const [literal, expected] of [
       ['True', true],
       ['off', false],
@@ -119,8 +118,8 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
 
   it('takes DRF boolean literals in boolean query parameters', async () => {
     const teacher = await createInstructor(app);
-    const free = await createCourse(app, teacher.user.id, { price_cents: 0, title: 'Zero cost course' });
-    const paid = await createCourse(app, teacher.user.id, { price_cents: 500 });
+    const free = await createCourse(app, { instructor: teacher, price_cents: 0, title: 'Zero cost course' });
+    const paid = await createCourse(app, { instructor: teacher, price_cents: 500 });
     for (const literal of ['True', 'on', '1', 'true']) {
       const res = await call(app, 'GET', `/api/courses/?is_free=${literal}&page_size=100`);
       assert.equal(res.status, 200, literal);
@@ -147,6 +146,42 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     );
   });
 
+  it('reads the course list flags as DRF booleans in any case, empty as not given, anything else a 400 on each', async () => {
+    const teacher = await createInstructor(app);
+    const admin = await createAdmin(app);
+    const free = await createCourse(app, { instructor: teacher, price_cents: 0 });
+    const paid = await createCourse(app, { instructor: teacher, price_cents: 700 });
+    const draft = await createCourse(app, { instructor: teacher, is_published: false });
+    const ids = async (query: string, as = teacher) => {
+      const res = await call(app, 'GET', `/api/courses/?page_size=100&${query}`, { as });
+      assert.equal(res.status, 200, `${query}: ${JSON.stringify(res.body)}`);
+      return res.body.results.map((c: { id: number }) => c.id) as number[];
+    };
+    const everything = await ids('');
+    assert.ok(everything.includes(free.id) && everything.includes(paid.id) && !everything.includes(draft.id));
+    for (const literal of ['tRuE', 'TRUE', 'ON', '%20true%20', 'Yes']) {
+      const found = await ids(`is_free=${literal}`);
+      assert.ok(found.includes(free.id) && !found.includes(paid.id), literal);
+    }
+    for (const literal of ['FaLsE', 'FALSE', 'Off', 'No']) {
+      const found = await ids(`is_free=${literal}`);
+      assert.ok(!found.includes(free.id) && found.includes(paid.id), literal);
+    }
+    assert.deepEqual((await ids('mine=True')).sort(), [free.id, paid.id, draft.id].sort());
+    assert.deepEqual(await ids('mine=0&is_free=%20'), everything, 'mine=0 is the public list; an empty flag filters nothing');
+    assert.deepEqual(await ids('is_published=False'), [draft.id], 'their own drafts');
+    assert.ok((await ids('is_published=fAlSe', admin)).includes(draft.id), 'every draft for an admin');
+    assert.deepEqual(await ids('is_published=&mine='), everything);
+
+    const bad = await call(app, 'GET', '/api/courses/?is_free=perhaps&mine=2&is_published=truthy');
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body, {
+      is_free: ['Must be a valid boolean.'],
+      mine: ['Must be a valid boolean.'],
+      is_published: ['Must be a valid boolean.'],
+    });
+  });
+
   it('answers text with a NUL character with a 400 on its field: JSON, form, multipart and query', async () => {
     const json = await call(app, 'POST', '/api/register/', {
       body: { username: 'nul\u0000user', email: 'nul@example.com', password: PASSWORD },
@@ -156,7 +191,7 @@ describe('DRF conventions: form bodies, boolean literals, NUL characters, tokens
     assert.equal(json.headers['x-error-code'], 'null_characters_not_allowed');
 
     const teacher = await createInstructor(app);
-    const course = await createCourse(app, teacher.user.id);
+    const course = await createCourse(app, { instructor: teacher });
     const patch = await call(app, 'PATCH', `/api/courses/${course.id}/`, {
       token: teacher.access,
       body: { description: 'ok', title: 'a\u0000b' },

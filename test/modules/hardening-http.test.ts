@@ -12,10 +12,9 @@ import { migrateToLatest } from '../../src/db/migrator.js';
 import { MAX_GIF_FRAMES } from '../../src/shared/images.js';
 import { buildTestApp, freshDatabaseUrl } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { PASSWORD, createAdmin, createStudent, createUser } from '../helpers/factories.js';
+import { PASSWORD, createAdmin, createStudent, createUser, createCourse } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
 import { call, multipart } from '../helpers/http.js';
-import { createCourse } from '../helpers/learning.js';
 
 const SECURITY_HEADERS = ['x-content-type-options', 'x-frame-options', 'content-security-policy', 'referrer-policy'];
 

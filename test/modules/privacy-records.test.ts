@@ -3,8 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import { createStudent } from '../helpers/factories.js';
-import { PASSWORD } from '../helpers/factories.js';
-import { api, createCourse, createLesson, enroll } from '../helpers/learning.js';
+import { PASSWORD, createCourse, createLesson } from '../helpers/factories.js';
+import { call } from '../helpers/http.js';
+import { enrollViaApi } from '../helpers/actions.js';
 
 /** The export and the erasure reach the quiz attempts and certificates of the account. */
 describe('personal data: quiz attempts and certificates', () => {
@@ -17,35 +18,44 @@ describe('personal data: quiz attempts and certificates', () => {
   it('exports the attempts (with answers) and the certificate, and erasure removes both', async () => {
     const course = await createCourse(app);
     const lesson = await createLesson(app, course.id);
-    const quiz = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, {
-      pass_mark: 50,
-      questions: [{ kind: 'short_text', prompt: 'Capital of France?', accepted_answers: ['Paris'] }],
+    const quiz = await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, {
+      as: course.owner,
+      body: {
+        pass_mark: 50,
+        questions: [{ kind: 'short_text', prompt: 'Capital of France?', accepted_answers: ['Paris'] }],
+      },
     });
     assert.equal(quiz.status, 200);
     const student = await createStudent(app);
-    await enroll(app, student, course.id);
+    await enrollViaApi(app, student, course.id);
     const questionId = quiz.body.questions[0].id as number;
-    const failed = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, {
-      answers: [{ question: questionId, text: 'Lyon' }],
+    const failed = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+      as: student,
+      body: {
+        answers: [{ question: questionId, text: 'Lyon' }],
+      },
     });
     assert.equal(failed.status, 201);
-    const passed = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, {
-      answers: [{ question: questionId, text: 'paris' }],
+    const passed = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+      as: student,
+      body: {
+        answers: [{ question: questionId, text: 'paris' }],
+      },
     });
     assert.equal(passed.body.passed, true);
 
-    const exported = await api(app, 'GET', '/api/profile/export/', student);
+    const exported = await call(app, 'GET', '/api/profile/export/', { as: student });
     assert.equal(exported.status, 200);
     assert.equal(exported.body.quiz_attempts.length, 2);
     assert.deepEqual(exported.body.quiz_attempts.map((a: { passed: boolean }) => a.passed).sort(), [false, true]);
     assert.ok(JSON.stringify(exported.body.quiz_attempts).includes('Lyon'));
     assert.equal(exported.body.certificates.length, 1);
     const code = exported.body.certificates[0].code as string;
-    assert.equal((await api(app, 'GET', `/api/certificates/${code}/`)).status, 200);
+    assert.equal((await call(app, 'GET', `/api/certificates/${code}/`)).status, 200);
 
     const erased = await app.inject({ method: 'DELETE', url: '/api/profile/', headers: student.headers, payload: { password: PASSWORD } });
     assert.equal(erased.statusCode, 204, erased.body);
-    assert.equal((await api(app, 'GET', `/api/certificates/${code}/`)).status, 404);
+    assert.equal((await call(app, 'GET', `/api/certificates/${code}/`)).status, 404);
     const left = await app.database.db.selectFrom('quiz_attempts').select('id').where('student_id', '=', student.user.id).execute();
     assert.equal(left.length, 0);
   });

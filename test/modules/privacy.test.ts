@@ -2,12 +2,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { PASSWORD, createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
+import { PASSWORD, createAdmin, createInstructor, createStudent, createCourse, createLessons } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, completeLesson, courseCounters, createCourse, createLessons, enroll } from '../helpers/learning.js';
+import { call } from '../helpers/http.js';
+import { completeLessonViaApi, courseCounters, enrollViaApi } from '../helpers/actions.js';
 
 async function login(app: TestApp, username: string, password = PASSWORD) {
-  return api(app, 'POST', '/api/login/', undefined, { username, password });
+  return call(app, 'POST', '/api/login/', { body: { username, password } });
 }
 
 describe('personal data', () => {
@@ -22,13 +23,16 @@ describe('personal data', () => {
       const student = await createStudent(app);
       const course = await createCourse(app);
       const [first] = await createLessons(app, course.id, 2);
-      await enroll(app, student, course.id);
-      await completeLesson(app, student, first?.id ?? 0);
-      assert.equal((await api(app, 'POST', '/api/reviews/', student, { course: course.id, rating: 4, comment: 'Good' })).status, 201);
+      await enrollViaApi(app, student, course.id);
+      await completeLessonViaApi(app, student, first?.id ?? 0);
+      assert.equal(
+        (await call(app, 'POST', '/api/reviews/', { as: student, body: { course: course.id, rating: 4, comment: 'Good' } })).status,
+        201,
+      );
       const logged = await login(app, student.user.username);
       assert.equal(logged.status, 200);
 
-      const res = await api(app, 'GET', '/api/profile/export/', student);
+      const res = await call(app, 'GET', '/api/profile/export/', { as: student });
       assert.equal(res.status, 200);
       assert.deepEqual(Object.keys(res.body).sort(), ['certificates', 'enrollments', 'profile', 'quiz_attempts', 'reviews', 'sessions']);
       assert.equal(res.body.profile.id, student.user.id);
@@ -56,7 +60,7 @@ describe('personal data', () => {
     });
 
     it('answers 401 to anonymous callers', async () => {
-      assert.equal((await api(app, 'GET', '/api/profile/export/')).status, 401);
+      assert.equal((await call(app, 'GET', '/api/profile/export/')).status, 401);
     });
   });
 
@@ -72,7 +76,7 @@ describe('personal data', () => {
       assert.ok('password' in JSON.parse(res.body));
       assert.equal(res.headers['x-error-code'], 'wrong_password');
       assert.equal((await erase(student, null)).statusCode, 400);
-      assert.equal((await api(app, 'GET', '/api/profile/', student)).body.username, student.user.username);
+      assert.equal((await call(app, 'GET', '/api/profile/', { as: student })).body.username, student.user.username);
     });
 
     it('an instructor who still owns courses: 409', async () => {
@@ -81,7 +85,7 @@ describe('personal data', () => {
       const res = await erase(instructor);
       assert.equal(res.statusCode, 409);
       assert.equal(res.headers['x-error-code'], 'owns_courses');
-      assert.equal((await api(app, 'GET', '/api/profile/', instructor)).status, 200);
+      assert.equal((await call(app, 'GET', '/api/profile/', { as: instructor })).status, 200);
     });
 
     it('erases: sessions die, the account is anonymised and can never log in, reviews and aggregates stay, enrollments go (counts exact), name and email are free again', async () => {
@@ -90,10 +94,10 @@ describe('personal data', () => {
       const second = await login(app, username);
       const course = await createCourse(app);
       const other = await createStudent(app);
-      await enroll(app, student, course.id);
-      await enroll(app, other, course.id);
-      await api(app, 'POST', '/api/reviews/', student, { course: course.id, rating: 2, comment: 'Meh' });
-      await api(app, 'POST', '/api/reviews/', other, { course: course.id, rating: 4, comment: 'Nice' });
+      await enrollViaApi(app, student, course.id);
+      await enrollViaApi(app, other, course.id);
+      await call(app, 'POST', '/api/reviews/', { as: student, body: { course: course.id, rating: 2, comment: 'Meh' } });
+      await call(app, 'POST', '/api/reviews/', { as: other, body: { course: course.id, rating: 4, comment: 'Nice' } });
       const before = await courseCounters(app, course.id);
       assert.equal(before.students_count, 2);
 
@@ -101,12 +105,12 @@ describe('personal data', () => {
       assert.equal(res.statusCode, 204);
       assert.equal(res.body, '');
       // Every session is dead.
-      assert.equal((await api(app, 'GET', '/api/profile/', student)).status, 401);
+      assert.equal((await call(app, 'GET', '/api/profile/', { as: student })).status, 401);
       assert.equal(
         (await app.inject({ method: 'GET', url: '/api/profile/', headers: { authorization: `Bearer ${second.body.access}` } })).statusCode,
         401,
       );
-      assert.equal((await api(app, 'POST', '/api/token/refresh/', undefined, { refresh: student.refresh })).status, 401);
+      assert.equal((await call(app, 'POST', '/api/token/refresh/', { body: { refresh: student.refresh } })).status, 401);
       // Never logs in again, by name, email or the new name.
       assert.equal((await login(app, username)).status, 401);
       assert.equal((await login(app, email)).status, 401);
@@ -122,7 +126,7 @@ describe('personal data', () => {
       assert.equal(after.students_count, 1);
       assert.equal(after.reviews_count, before.reviews_count);
       assert.equal(after.average_rating, before.average_rating);
-      const reviews = await api(app, 'GET', `/api/reviews/?course=${course.id}`);
+      const reviews = await call(app, 'GET', `/api/reviews/?course=${course.id}`);
       const kept = reviews.body.results.find((r: { rating: number }) => r.rating === 2);
       assert.equal(kept.student.username, `deleted-${student.user.id}`);
       assert.equal(
@@ -137,18 +141,18 @@ describe('personal data', () => {
         .execute();
       assert.equal(deleted.length, 1);
       // The name and email are free again.
-      const again = await api(app, 'POST', '/api/register/', undefined, { username, email, password: 'a-brand-new-passphrase' });
+      const again = await call(app, 'POST', '/api/register/', { body: { username, email, password: 'a-brand-new-passphrase' } });
       assert.equal(again.status, 201, JSON.stringify(again.body));
       // Audited.
       const admin = await createAdmin(app);
-      const audit = await api(app, 'GET', `/api/admin/audit/?action=user.erased&target_id=${student.user.id}`, admin);
+      const audit = await call(app, 'GET', `/api/admin/audit/?action=user.erased&target_id=${student.user.id}`, { as: admin });
       assert.equal(audit.body.count, 1);
       assert.equal(JSON.stringify(audit.body.results[0].data).includes('@'), false);
     });
 
     it('an instructor without courses may erase; their webhooks go with the account', async () => {
       const instructor = await createInstructor(app);
-      const hook = await api(app, 'POST', '/api/webhooks/', instructor, { url: 'http://93.184.216.34/hook', events: ['*'] });
+      const hook = await call(app, 'POST', '/api/webhooks/', { as: instructor, body: { url: 'http://93.184.216.34/hook', events: ['*'] } });
       assert.equal(hook.status, 201, JSON.stringify(hook.body));
       assert.equal((await erase(instructor)).statusCode, 204);
       assert.equal(

@@ -2,8 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
-import { api, completeLesson, createCourse, createLesson, createLessons, enroll } from '../helpers/learning.js';
+import { createAdmin, createInstructor, createStudent, createCourse, createLesson, createLessons } from '../helpers/factories.js';
+import { call } from '../helpers/http.js';
+import { completeLessonViaApi, enrollViaApi } from '../helpers/actions.js';
 
 /** Text that must never reach a student before the rules allow. */
 const SECRET_ANSWER = 'Zanzibar-accepted-7731';
@@ -65,8 +66,8 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     const [quizLesson, plain] = await createLessons(app, course.id, 2);
     const student = await createStudent(app);
-    assert.equal((await enroll(app, student, course.id)).status, 201);
-    const put = await api(app, 'PUT', `/api/lessons/${quizLesson!.id}/quiz/`, course.owner, quizDocument(extra));
+    assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
+    const put = await call(app, 'PUT', `/api/lessons/${quizLesson!.id}/quiz/`, { as: course.owner, body: quizDocument(extra) });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     return { course, lesson: quizLesson!, plain: plain!, student, quiz: put.body as Quiz };
   }
@@ -75,8 +76,11 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     it('PUT creates the quiz with defaults and answers the author view; GET gives it to the owner and admins', async () => {
       const course = await createCourse(app);
       const lesson = await createLesson(app, course.id);
-      const res = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, {
-        questions: [{ kind: 'true_false', prompt: 'Sky is blue', choices: [{ text: 'True', correct: true }, { text: 'False' }] }],
+      const res = await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, {
+        as: course.owner,
+        body: {
+          questions: [{ kind: 'true_false', prompt: 'Sky is blue', choices: [{ text: 'True', correct: true }, { text: 'False' }] }],
+        },
       });
       assert.equal(res.status, 200);
       assert.equal(res.body.lesson, lesson.id);
@@ -96,7 +100,7 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.deepEqual(q.accepted_answers, []);
       assert.equal(q.explanation, '');
       for (const who of [course.owner, await createAdmin(app)]) {
-        const got = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, who);
+        const got = await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: who });
         assert.equal(got.status, 200);
         assert.deepEqual(got.body, res.body);
       }
@@ -104,35 +108,45 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
     it('PUT replaces the whole quiz atomically; attempts made keep their scores', async () => {
       const { lesson, student, quiz, course } = await setup();
-      const attempt = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [1]) });
+      const attempt = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+        as: student,
+        body: { answers: answersFor(quiz, [1]) },
+      });
       assert.equal(attempt.status, 201);
-      const replaced = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, {
-        reveal_answers: 'always',
-        questions: [{ kind: 'short_text', prompt: 'New', accepted_answers: ['x'] }],
+      const replaced = await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, {
+        as: course.owner,
+        body: {
+          reveal_answers: 'always',
+          questions: [{ kind: 'short_text', prompt: 'New', accepted_answers: ['x'] }],
+        },
       });
       assert.equal(replaced.status, 200);
       assert.equal(replaced.body.id, quiz.id);
       assert.equal(replaced.body.pass_mark, 70, 'the whole document: an omitted setting is its default again');
       assert.equal(replaced.body.questions.length, 1);
       assert.ok(!quiz.questions.some((q) => q.id === replaced.body.questions[0].id));
-      const list = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, student);
+      const list = await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student });
       assert.equal(list.body.count, 1);
       assert.equal(list.body.results[0].score, attempt.body.score);
       // A failing replacement changes nothing.
-      const bad = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, {
-        questions: [
-          { kind: 'single', prompt: 'ok', choices: [{ text: 'a', correct: true }, { text: 'b' }] },
-          { kind: 'single', prompt: 'bad', choices: [{ text: 'a' }] },
-        ],
+      const bad = await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, {
+        as: course.owner,
+        body: {
+          questions: [
+            { kind: 'single', prompt: 'ok', choices: [{ text: 'a', correct: true }, { text: 'b' }] },
+            { kind: 'single', prompt: 'bad', choices: [{ text: 'a' }] },
+          ],
+        },
       });
       assert.equal(bad.status, 400);
-      assert.deepEqual((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, course.owner)).body, replaced.body);
+      assert.deepEqual((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: course.owner })).body, replaced.body);
     });
 
     it('validation per question: 400 keyed by the question index, for every rule of each kind', async () => {
       const course = await createCourse(app);
       const lesson = await createLesson(app, course.id);
-      const put = (body: unknown) => api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, body as Record<string, unknown>);
+      const put = (body: unknown) =>
+        call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, { as: course.owner, body: body as Record<string, unknown> });
       const ok = { kind: 'single', prompt: 'fine', choices: [{ text: 'a', correct: true }, { text: 'b' }] };
       const cases: [string, unknown, string][] = [
         [
@@ -214,7 +228,7 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         assert.equal(res.status, 400, label);
         assert.ok(Array.isArray(res.body[field]), `${label}: ${JSON.stringify(res.body)}`);
       }
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, course.owner)).status, 404, 'nothing was created');
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: course.owner })).status, 404, 'nothing was created');
     });
 
     it("who may change it: another instructor 403, a student 403, anonymous 401, someone else's draft 404, unknown lesson 404", async () => {
@@ -224,34 +238,34 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const draftLesson = await createLesson(app, draft.id);
       const other = await createInstructor(app);
       const doc = quizDocument();
-      assert.equal((await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, other, doc)).status, 403);
-      assert.equal((await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, await createStudent(app), doc)).status, 403);
-      assert.equal((await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, undefined, doc)).status, 401);
-      assert.equal((await api(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, other, doc)).status, 404);
-      assert.equal((await api(app, 'PUT', '/api/lessons/999999/quiz/', other, doc)).status, 404);
-      assert.equal((await api(app, 'PUT', '/api/lessons/99999999999/quiz/', other, doc)).status, 404);
-      assert.equal((await api(app, 'DELETE', `/api/lessons/${lesson.id}/quiz/`, other)).status, 403);
+      assert.equal((await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, { as: other, body: doc })).status, 403);
+      assert.equal((await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, { as: await createStudent(app), body: doc })).status, 403);
+      assert.equal((await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, { body: doc })).status, 401);
+      assert.equal((await call(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, { as: other, body: doc })).status, 404);
+      assert.equal((await call(app, 'PUT', '/api/lessons/999999/quiz/', { as: other, body: doc })).status, 404);
+      assert.equal((await call(app, 'PUT', '/api/lessons/99999999999/quiz/', { as: other, body: doc })).status, 404);
+      assert.equal((await call(app, 'DELETE', `/api/lessons/${lesson.id}/quiz/`, { as: other })).status, 403);
       assert.equal(
-        (await api(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, draft.owner, doc)).status,
+        (await call(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, { as: draft.owner, body: doc })).status,
         200,
         'the owner edits their draft',
       );
-      assert.equal((await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, await createAdmin(app), doc)).status, 200);
+      assert.equal((await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, { as: await createAdmin(app), body: doc })).status, 200);
     });
 
     it('DELETE is 204, then the quiz and its attempts are gone (404) and the lesson completes by POST complete again', async () => {
       const { lesson, student, quiz, course } = await setup();
-      await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [0]) });
-      assert.equal((await api(app, 'DELETE', `/api/lessons/${lesson.id}/quiz/`, course.owner)).status, 204);
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, student)).status, 404);
-      assert.equal((await api(app, 'DELETE', `/api/lessons/${lesson.id}/quiz/`, course.owner)).status, 404);
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, student)).status, 404);
-      assert.equal((await completeLesson(app, student, lesson.id)).status, 200);
+      await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers: answersFor(quiz, [0]) } });
+      assert.equal((await call(app, 'DELETE', `/api/lessons/${lesson.id}/quiz/`, { as: course.owner })).status, 204);
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: student })).status, 404);
+      assert.equal((await call(app, 'DELETE', `/api/lessons/${lesson.id}/quiz/`, { as: course.owner })).status, 404);
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student })).status, 404);
+      assert.equal((await completeLessonViaApi(app, student, lesson.id)).status, 200);
     });
 
     it('GET: student view for enrolled students and preview readers; 401/403 for others; draft 404; no quiz 404', async () => {
       const { lesson, student, course } = await setup();
-      const res = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, student);
+      const res = await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: student });
       assert.equal(res.status, 200);
       assert.equal(res.body.attempts_used, 0);
       assert.equal(res.body.attempts_left, null);
@@ -259,27 +273,29 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         assert.deepEqual(Object.keys(q).sort(), ['choices', 'id', 'kind', 'order', 'points', 'prompt']);
         for (const c of q.choices) assert.deepEqual(Object.keys(c).sort(), ['id', 'text']);
       }
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`)).status, 401);
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, await createStudent(app))).status, 403);
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, await createInstructor(app))).status, 403);
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`)).status, 401);
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: await createStudent(app) })).status, 403);
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: await createInstructor(app) })).status, 403);
       const noQuiz = await createLesson(app, course.id);
-      assert.equal((await api(app, 'GET', `/api/lessons/${noQuiz.id}/quiz/`, student)).status, 404);
+      assert.equal((await call(app, 'GET', `/api/lessons/${noQuiz.id}/quiz/`, { as: student })).status, 404);
       const preview = await createLesson(app, course.id, { is_preview: true });
-      assert.equal((await api(app, 'PUT', `/api/lessons/${preview.id}/quiz/`, course.owner, quizDocument())).status, 200);
-      const anon = await api(app, 'GET', `/api/lessons/${preview.id}/quiz/`);
+      assert.equal((await call(app, 'PUT', `/api/lessons/${preview.id}/quiz/`, { as: course.owner, body: quizDocument() })).status, 200);
+      const anon = await call(app, 'GET', `/api/lessons/${preview.id}/quiz/`);
       assert.equal(anon.status, 200);
       assert.equal(anon.body.attempts_used, 0);
       assert.ok(!JSON.stringify(anon.body).includes(SECRET_ANSWER));
       const draft = await createCourse(app, { is_published: false });
       const draftLesson = await createLesson(app, draft.id, { is_preview: true });
-      assert.equal((await api(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, draft.owner, quizDocument())).status, 200);
-      assert.equal((await api(app, 'GET', `/api/lessons/${draftLesson.id}/quiz/`, student)).status, 404);
+      assert.equal((await call(app, 'PUT', `/api/lessons/${draftLesson.id}/quiz/`, { as: draft.owner, body: quizDocument() })).status, 200);
+      assert.equal((await call(app, 'GET', `/api/lessons/${draftLesson.id}/quiz/`, { as: student })).status, 404);
     });
 
     it('the same PUT twice at once: both 200, one quiz', async () => {
       const course = await createCourse(app);
       const lesson = await createLesson(app, course.id);
-      const results = await Promise.all([1, 2].map(() => api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, quizDocument())));
+      const results = await Promise.all(
+        [1, 2].map(() => call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, { as: course.owner, body: quizDocument() })),
+      );
       assert.deepEqual(
         results.map((r) => r.status),
         [200, 200],
@@ -294,7 +310,7 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   describe('attempts', () => {
     it('grades on the server: every kind right is 100, weighted points, two places, passed against pass_mark', async () => {
       const { lesson, student, quiz } = await setup();
-      const all = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz) });
+      const all = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers: answersFor(quiz) } });
       assert.equal(all.status, 201, JSON.stringify(all.body));
       assert.equal(all.body.score, 100);
       assert.equal(all.body.points, 5);
@@ -307,18 +323,24 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         [true, true, true, true],
       );
       // Multiple (2 points) wrong: 3 of 5 = 60 < 75.
-      const some = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [1]) });
+      const some = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+        as: student,
+        body: { answers: answersFor(quiz, [1]) },
+      });
       assert.equal(some.body.score, 60);
       assert.equal(some.body.passed, false);
       // Only the single question (1 of 5), the rest unanswered: 20.
-      const one = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz).slice(0, 1) });
+      const one = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+        as: student,
+        body: { answers: answersFor(quiz).slice(0, 1) },
+      });
       assert.equal(one.status, 201);
       assert.equal(one.body.score, 20);
       assert.deepEqual(
         one.body.results.map((r: { points: number }) => r.points),
         [1, 0, 0, 0],
       );
-      const none = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: [] });
+      const none = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers: [] } });
       assert.equal(none.body.score, 0);
       // Stored with the answers as given.
       const row = await app.database.db
@@ -334,16 +356,22 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const course = await createCourse(app);
       const lesson = await createLesson(app, course.id);
       const student = await createStudent(app);
-      await enroll(app, student, course.id);
+      await enrollViaApi(app, student, course.id);
       const tf = { kind: 'true_false', prompt: 'p', choices: [{ text: 'T', correct: true }, { text: 'F' }] };
-      const put = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, { pass_mark: 66, questions: [tf, tf, tf] });
+      const put = await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, {
+        as: course.owner,
+        body: { pass_mark: 66, questions: [tf, tf, tf] },
+      });
       const [a, b, c] = put.body.questions as Quiz['questions'];
-      const res = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, {
-        answers: [
-          { question: a!.id, choices: [a!.choices[0]!.id] },
-          { question: b!.id, choices: [b!.choices[0]!.id] },
-          { question: c!.id, choices: [c!.choices[1]!.id] },
-        ],
+      const res = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+        as: student,
+        body: {
+          answers: [
+            { question: a!.id, choices: [a!.choices[0]!.id] },
+            { question: b!.id, choices: [b!.choices[0]!.id] },
+            { question: c!.id, choices: [c!.choices[1]!.id] },
+          ],
+        },
       });
       assert.equal(res.body.score, 66.67);
       assert.equal(res.body.passed, true);
@@ -353,7 +381,8 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const { lesson, student, quiz } = await setup();
       const other = await setup();
       const [single, multiple, , short] = quiz.questions;
-      const post = (answers: unknown[]) => api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers });
+      const post = (answers: unknown[]) =>
+        call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers } });
       const cases: [string, unknown[], string, string][] = [
         [
           'a question of another quiz',
@@ -392,40 +421,54 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal(nul.status, 400);
       assert.equal(nul.headers['x-error-code'], 'null_characters_not_allowed');
       assert.equal((await post(undefined as unknown as unknown[])).status, 400);
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, student)).body.count, 0, 'no attempt was stored');
+      assert.equal(
+        (await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student })).body.count,
+        0,
+        'no attempt was stored',
+      );
     });
 
     it('who may submit: not enrolled 403 (also on a preview lesson), instructors and admins 403, anonymous 401, no quiz 404', async () => {
       const { lesson, quiz, course } = await setup();
       const body = { answers: answersFor(quiz) };
       const outsider = await createStudent(app);
-      assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, outsider, body)).status, 403);
-      assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, course.owner, body)).status, 403);
-      assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, await createAdmin(app), body)).status, 403);
-      assert.equal((await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, undefined, body)).status, 401);
+      assert.equal((await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: outsider, body })).status, 403);
+      assert.equal((await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: course.owner, body })).status, 403);
+      assert.equal((await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: await createAdmin(app), body })).status, 403);
+      assert.equal((await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { body })).status, 401);
       const preview = await createLesson(app, course.id, { is_preview: true });
-      const put = await api(app, 'PUT', `/api/lessons/${preview.id}/quiz/`, course.owner, quizDocument());
-      const res = await api(app, 'POST', `/api/lessons/${preview.id}/quiz/attempts/`, outsider, { answers: answersFor(put.body) });
+      const put = await call(app, 'PUT', `/api/lessons/${preview.id}/quiz/`, { as: course.owner, body: quizDocument() });
+      const res = await call(app, 'POST', `/api/lessons/${preview.id}/quiz/attempts/`, {
+        as: outsider,
+        body: { answers: answersFor(put.body) },
+      });
       assert.equal(res.status, 403);
       assert.equal(res.headers['x-error-code'], 'not_enrolled');
       const enrolled = await createStudent(app);
-      await enroll(app, enrolled, course.id);
+      await enrollViaApi(app, enrolled, course.id);
       const bare = await createLesson(app, course.id);
-      assert.equal((await api(app, 'POST', `/api/lessons/${bare.id}/quiz/attempts/`, enrolled, { answers: [] })).status, 404);
-      assert.equal((await api(app, 'POST', '/api/lessons/99999999/quiz/attempts/', enrolled, { answers: [] })).status, 404);
+      assert.equal(
+        (await call(app, 'POST', `/api/lessons/${bare.id}/quiz/attempts/`, { as: enrolled, body: { answers: [] } })).status,
+        404,
+      );
+      assert.equal((await call(app, 'POST', '/api/lessons/99999999/quiz/attempts/', { as: enrolled, body: { answers: [] } })).status, 404);
     });
 
     it('max_attempts: the attempt past the limit is 409 no_attempts_left; the student view counts them', async () => {
       const { lesson, student, quiz } = await setup({ max_attempts: 2 });
       for (let i = 0; i < 2; i++)
         assert.equal(
-          (await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [0]) })).status,
+          (await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers: answersFor(quiz, [0]) } }))
+            .status,
           201,
         );
-      const third = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz) });
+      const third = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+        as: student,
+        body: { answers: answersFor(quiz) },
+      });
       assert.equal(third.status, 409);
       assert.equal(third.headers['x-error-code'], 'no_attempts_left');
-      const view = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, student);
+      const view = await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/`, { as: student });
       assert.equal(view.body.attempts_used, 2);
       assert.equal(view.body.attempts_left, 0);
     });
@@ -438,10 +481,10 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
       const after = await setup();
       const post = (s: typeof after, wrong: number[]) =>
-        api(app, 'POST', `/api/lessons/${s.lesson.id}/quiz/attempts/`, s.student, { answers: answersFor(s.quiz, wrong) });
+        call(app, 'POST', `/api/lessons/${s.lesson.id}/quiz/attempts/`, { as: s.student, body: { answers: answersFor(s.quiz, wrong) } });
       const failed = await post(after, [0, 1]);
       assert.ok(hidden(failed.body), JSON.stringify(failed.body));
-      assert.ok(hidden((await api(app, 'GET', `/api/lessons/${after.lesson.id}/quiz/attempts/`, after.student)).body.results[0]));
+      assert.ok(hidden((await call(app, 'GET', `/api/lessons/${after.lesson.id}/quiz/attempts/`, { as: after.student })).body.results[0]));
       const passed = await post(after, []);
       assert.ok(revealed(passed.body));
       const short = passed.body.results[3];
@@ -451,7 +494,7 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         passed.body.results[1].choices,
         after.quiz.questions[1]!.choices.filter((c) => c.correct).map((c) => c.id),
       );
-      const list = await api(app, 'GET', `/api/lessons/${after.lesson.id}/quiz/attempts/`, after.student);
+      const list = await call(app, 'GET', `/api/lessons/${after.lesson.id}/quiz/attempts/`, { as: after.student });
       assert.ok(list.body.results.every(revealed), 'once passed, earlier attempts show the answers too');
 
       const always = await setup({ reveal_answers: 'always' });
@@ -459,62 +502,68 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
       const never = await setup({ reveal_answers: 'never' });
       assert.ok(hidden((await post(never, [])).body));
-      const owner = await api(app, 'GET', `/api/lessons/${never.lesson.id}/quiz/attempts/`, never.course.owner);
+      const owner = await call(app, 'GET', `/api/lessons/${never.lesson.id}/quiz/attempts/`, { as: never.course.owner });
       assert.ok(owner.body.results.every(revealed));
     });
 
     it("lists: a student their own, newest first; the owner and admins everyone's, filtered by student; a huge page 404", async () => {
       const { lesson, student, quiz, course } = await setup();
       const other = await createStudent(app);
-      await enroll(app, other, course.id);
+      await enrollViaApi(app, other, course.id);
       const mine = [];
       for (let i = 0; i < 3; i++)
         mine.push(
-          (await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [i]) })).body.id,
+          (await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers: answersFor(quiz, [i]) } }))
+            .body.id,
         );
-      await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, other, { answers: [] });
-      const own = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, student);
+      await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: other, body: { answers: [] } });
+      const own = await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student });
       assert.equal(own.body.count, 3);
       const ids = own.body.results.map((r: { id: number }) => r.id);
       const times = own.body.results.map((r: { submitted_at: string }) => r.submitted_at);
       assert.deepEqual([...times].sort().reverse(), times, 'newest first');
       assert.deepEqual([...ids].sort(), [...mine].sort());
-      const ignored = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/?student=${other.user.id}`, student);
+      const ignored = await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/?student=${other.user.id}`, { as: student });
       assert.equal(ignored.body.count, 3, 'a student sees only their own whatever the filter');
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, course.owner)).body.count, 4);
-      const filtered = await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/?student=${other.user.id}`, await createAdmin(app));
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: course.owner })).body.count, 4);
+      const filtered = await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/?student=${other.user.id}`, {
+        as: await createAdmin(app),
+      });
       assert.equal(filtered.body.count, 1);
       assert.equal(filtered.body.results[0].student.id, other.user.id);
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/?page=999999999999`, student)).status, 404);
-      assert.equal((await api(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, await createStudent(app))).status, 403);
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/?page=999999999999`, { as: student })).status, 404);
+      assert.equal((await call(app, 'GET', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: await createStudent(app) })).status, 403);
     });
   });
 
   describe('completion', () => {
     it('POST complete on a quiz lesson is 400 quiz_required; the first passing attempt completes it with progress, events and the certificate', async () => {
       const { lesson, plain, student, quiz, course } = await setup();
-      const refused = await completeLesson(app, student, lesson.id);
+      const refused = await completeLessonViaApi(app, student, lesson.id);
       assert.equal(refused.status, 400);
       assert.equal(refused.headers['x-error-code'], 'quiz_required');
-      assert.equal((await completeLesson(app, student, plain.id)).status, 200);
-      await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz, [1]) });
+      assert.equal((await completeLessonViaApi(app, student, plain.id)).status, 200);
+      await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers: answersFor(quiz, [1]) } });
       assert.equal(
-        (await api(app, 'GET', `/api/my-progress/${course.id}/`, student)).body.completed_lessons,
+        (await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: student })).body.completed_lessons,
         1,
         'a failed attempt completes nothing',
       );
-      assert.equal((await api(app, 'GET', '/api/my-certificates/', student)).body.count, 0);
-      const pass = await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz) });
+      assert.equal((await call(app, 'GET', '/api/my-certificates/', { as: student })).body.count, 0);
+      const pass = await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, {
+        as: student,
+        body: { answers: answersFor(quiz) },
+      });
       assert.equal(pass.body.passed, true);
-      const progress = await api(app, 'GET', `/api/my-progress/${course.id}/`, student);
+      const progress = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: student });
       assert.equal(progress.body.progress, 100);
       assert.notEqual(progress.body.completed_at, null);
       assert.equal(progress.body.lessons.find((l: { id: number }) => l.id === lesson.id).completed, true);
-      const certificates = await api(app, 'GET', '/api/my-certificates/', student);
+      const certificates = await call(app, 'GET', '/api/my-certificates/', { as: student });
       assert.equal(certificates.body.count, 1);
       assert.equal(certificates.body.results[0].course.id, course.id);
       // Passing again changes nothing.
-      await api(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers: answersFor(quiz) });
+      await call(app, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, { as: student, body: { answers: answersFor(quiz) } });
       const events = await app.database.db
         .selectFrom('events')
         .select(['type', 'data'])
@@ -542,7 +591,7 @@ describe(`quizzes (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const { lesson, plain, student, quiz, course } = await setup({ reveal_answers: 'never', max_attempts: 2 });
       const responses: [string, { status: number; body: unknown }][] = [];
       const get = async (label: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: Record<string, unknown>) => {
-        const res = await api(app, method, url, student, body);
+        const res = await call(app, method, url, { as: student, body });
         responses.push([`${label} ${res.status}`, res]);
         return res;
       };

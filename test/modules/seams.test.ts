@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createCategory } from '../helpers/catalog.js';
-import { createAdmin, createInstructor } from '../helpers/factories.js';
+import { createAdmin, createInstructor, createCategory } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
 

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createStudent } from '../helpers/factories.js';
+import { createAdmin, createStudent, createCourse, createLesson } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, completeLesson, createCourse, createLesson, enroll } from '../helpers/learning.js';
+import { call } from '../helpers/http.js';
+import { completeLessonViaApi, enrollViaApi } from '../helpers/actions.js';
 
 describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   let app: TestApp;
@@ -21,12 +22,12 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
     const lessons = [];
     for (const duration of durations) lessons.push(await createLesson(app, course.id, { duration }));
     const student = await createStudent(app);
-    assert.equal((await enroll(app, student, course.id)).status, 201);
+    assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
     return { course, lessons, student };
   }
   const report = (as: TestUser | undefined, lessonId: number, position: unknown) =>
-    api(app, 'PUT', `/api/lessons/${lessonId}/position/`, as, { position });
-  const progress = async (as: TestUser, courseId: number) => (await api(app, 'GET', `/api/my-progress/${courseId}/`, as)).body;
+    call(app, 'PUT', `/api/lessons/${lessonId}/position/`, { as, body: { position } });
+  const progress = async (as: TestUser, courseId: number) => (await call(app, 'GET', `/api/my-progress/${courseId}/`, { as })).body;
 
   it('a report answers {lesson, position, completed} and my-progress shows position, resume and next_lesson', async () => {
     const { course, lessons, student } = await setup();
@@ -59,7 +60,7 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
     const { course, lessons, student } = await setup();
     await report(student, lessons[2]!.id, 5);
     await sleep(15);
-    assert.equal((await completeLesson(app, student, lessons[0]!.id)).status, 200);
+    assert.equal((await completeLessonViaApi(app, student, lessons[0]!.id)).status, 200);
     let p = await progress(student, course.id);
     assert.deepEqual(p.resume, { lesson: lessons[0]!.id, position: 0 });
     assert.equal(p.next_lesson, lessons[1]!.id);
@@ -67,8 +68,8 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
     await report(student, lessons[2]!.id, 7);
     p = await progress(student, course.id);
     assert.deepEqual(p.resume, { lesson: lessons[2]!.id, position: 7 });
-    await completeLesson(app, student, lessons[1]!.id);
-    await completeLesson(app, student, lessons[2]!.id);
+    await completeLessonViaApi(app, student, lessons[1]!.id);
+    await completeLessonViaApi(app, student, lessons[2]!.id);
     p = await progress(student, course.id);
     assert.equal(p.next_lesson, null);
     assert.equal(p.progress, 100);
@@ -108,7 +109,7 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
       assert.equal(res.status, 400, JSON.stringify(position));
       assert.ok(res.body.position, JSON.stringify(res.body));
     }
-    assert.equal((await api(app, 'PUT', `/api/lessons/${lessons[0]!.id}/position/`, student, {})).status, 400);
+    assert.equal((await call(app, 'PUT', `/api/lessons/${lessons[0]!.id}/position/`, { as: student, body: {} })).status, 400);
     const rows = await app.database.db.selectFrom('lesson_positions').select('id').where('lesson_id', '=', lessons[0]!.id).execute();
     assert.equal(rows.length, 0);
     assert.equal((await report(student, lessons[0]!.id, 100)).status, 200);
@@ -135,9 +136,9 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
   it('unenrolling takes the positions with the enrollment', async () => {
     const { course, lessons, student } = await setup();
     await report(student, lessons[0]!.id, 10);
-    assert.equal((await api(app, 'DELETE', `/api/enroll/${course.id}/`, student)).status, 204);
+    assert.equal((await call(app, 'DELETE', `/api/enroll/${course.id}/`, { as: student })).status, 204);
     assert.equal((await report(student, lessons[0]!.id, 10)).status, 403);
-    assert.equal((await enroll(app, student, course.id)).status, 201);
+    assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
     const p = await progress(student, course.id);
     assert.equal(p.resume, null);
     assert.equal(p.lessons[0].position, null);
@@ -146,7 +147,7 @@ describe(`resume where you left off (${onPostgres ? 'postgres' : 'sqlite'})`, ()
   it('a deleted lesson takes its positions; resume never points at a lesson that is gone', async () => {
     const { course, lessons, student } = await setup();
     await report(student, lessons[1]!.id, 10);
-    assert.equal((await api(app, 'DELETE', `/api/lessons/${lessons[1]!.id}/`, course.owner)).status, 204);
+    assert.equal((await call(app, 'DELETE', `/api/lessons/${lessons[1]!.id}/`, { as: course.owner })).status, 204);
     const p = await progress(student, course.id);
     assert.equal(p.resume, null);
     assert.equal(p.lessons.length, 2);

@@ -2,9 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
+import { createAdmin, createInstructor, createStudent, createCourse, createLesson, createLessons } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, createCourse, createLesson, createLessons } from '../helpers/learning.js';
+import { call } from '../helpers/http.js';
 
 const SECTION_FIELDS = ['course', 'created_at', 'id', 'order', 'title', 'updated_at'];
 
@@ -22,7 +22,7 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   after(() => app.close());
 
   const newSection = (as: TestUser, course: number, title = 'Basics', order?: number) =>
-    api(app, 'POST', '/api/sections/', as, { course, title, ...(order === undefined ? {} : { order }) });
+    call(app, 'POST', '/api/sections/', { as, body: { course, title, ...(order === undefined ? {} : { order }) } });
 
   describe('create and read', () => {
     it('the owner creates sections, after the last by default; everyone reads a published course’s sections by order', async () => {
@@ -40,7 +40,7 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal(next.body.order, 6);
       const between = await newSection(course.owner, course.id, 'Between', 2);
       for (const viewer of [undefined, student, stranger]) {
-        const list = await api(app, 'GET', `/api/sections/?course=${course.id}`, viewer);
+        const list = await call(app, 'GET', `/api/sections/?course=${course.id}`, { as: viewer });
         assert.equal(list.status, 200);
         assert.equal(list.body.count, 4);
         assert.deepEqual(
@@ -48,7 +48,7 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
           [first.body.id, between.body.id, third.body.id, next.body.id],
         );
       }
-      const one = await api(app, 'GET', `/api/sections/${first.body.id}/`);
+      const one = await call(app, 'GET', `/api/sections/${first.body.id}/`);
       assert.equal(one.status, 200);
       assert.deepEqual(one.body, first.body);
     });
@@ -78,7 +78,7 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       assert.equal((await newSection(stranger, course.id)).status, 403);
       const asStudent = await newSection(student, course.id);
       assert.equal(asStudent.status, 403);
-      assert.equal((await api(app, 'POST', '/api/sections/', undefined, { course: course.id, title: 'x' })).status, 401);
+      assert.equal((await call(app, 'POST', '/api/sections/', { body: { course: course.id, title: 'x' } })).status, 401);
       const other = await newSection(stranger, draft.id);
       assert.equal(other.status, 400);
       assert.ok(other.body.course);
@@ -92,42 +92,42 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const draft = await createCourse(app, { is_published: false });
       const section = await newSection(draft.owner, draft.id);
       for (const viewer of [draft.owner, admin]) {
-        const list = await api(app, 'GET', `/api/sections/?course=${draft.id}`, viewer);
+        const list = await call(app, 'GET', `/api/sections/?course=${draft.id}`, { as: viewer });
         assert.equal(list.body.count, 1);
-        assert.equal((await api(app, 'GET', `/api/sections/${section.body.id}/`, viewer)).status, 200);
+        assert.equal((await call(app, 'GET', `/api/sections/${section.body.id}/`, { as: viewer })).status, 200);
       }
       for (const viewer of [undefined, student, stranger]) {
-        const list = await api(app, 'GET', `/api/sections/?course=${draft.id}`, viewer);
+        const list = await call(app, 'GET', `/api/sections/?course=${draft.id}`, { as: viewer });
         assert.equal(list.status, 200);
         assert.deepEqual(list.body, { count: 0, next: null, previous: null, results: [] });
-        assert.equal((await api(app, 'GET', `/api/sections/${section.body.id}/`, viewer)).status, 404);
+        assert.equal((await call(app, 'GET', `/api/sections/${section.body.id}/`, { as: viewer })).status, 404);
         // Someone else's draft does not exist for them: its sections cannot be changed or deleted either.
         if (viewer) {
           assert.equal(
-            (await api(app, 'PATCH', `/api/sections/${section.body.id}/`, viewer, { title: 'x' })).status,
+            (await call(app, 'PATCH', `/api/sections/${section.body.id}/`, { as: viewer, body: { title: 'x' } })).status,
             viewer === stranger ? 404 : 403,
           );
         }
       }
       // Without course: the drafts' sections only for their owner and admins.
-      const mine = await api(app, 'GET', '/api/sections/?page_size=100', draft.owner);
+      const mine = await call(app, 'GET', '/api/sections/?page_size=100', { as: draft.owner });
       assert.ok(mine.body.results.some((s: { id: number }) => s.id === section.body.id));
-      const theirs = await api(app, 'GET', '/api/sections/?page_size=100', stranger);
+      const theirs = await call(app, 'GET', '/api/sections/?page_size=100', { as: stranger });
       assert.ok(!theirs.body.results.some((s: { id: number }) => s.id === section.body.id));
-      const anonymous = await api(app, 'GET', '/api/sections/?page_size=100');
+      const anonymous = await call(app, 'GET', '/api/sections/?page_size=100');
       assert.ok(!anonymous.body.results.some((s: { id: number }) => s.id === section.body.id));
     });
 
     it('unknown ids, a huge page, an unknown course', async () => {
-      assert.equal((await api(app, 'GET', '/api/sections/999999/')).status, 404);
-      assert.equal((await api(app, 'GET', '/api/sections/99999999999/')).status, 404);
-      assert.equal((await api(app, 'GET', '/api/sections/?course=999999')).body.count, 0);
+      assert.equal((await call(app, 'GET', '/api/sections/999999/')).status, 404);
+      assert.equal((await call(app, 'GET', '/api/sections/99999999999/')).status, 404);
+      assert.equal((await call(app, 'GET', '/api/sections/?course=999999')).body.count, 0);
       const course = await createCourse(app);
       await newSection(course.owner, course.id);
-      const huge = await api(app, 'GET', `/api/sections/?course=${course.id}&page=99999999999999999999`);
+      const huge = await call(app, 'GET', `/api/sections/?course=${course.id}&page=99999999999999999999`);
       assert.equal(huge.status, 404);
       assert.equal(huge.headers['x-error-code'], 'invalid_page');
-      assert.equal((await api(app, 'GET', `/api/sections/?course=${course.id}&page=9`)).status, 404);
+      assert.equal((await call(app, 'GET', `/api/sections/?course=${course.id}&page=9`)).status, 404);
     });
   });
 
@@ -137,54 +137,63 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const other = await createCourse(app, { instructor: course.owner });
       const a = await newSection(course.owner, course.id, 'A');
       const b = await newSection(course.owner, course.id, 'B');
-      const renamed = await api(app, 'PATCH', `/api/sections/${a.body.id}/`, course.owner, { title: 'Alpha', order: 7 });
+      const renamed = await call(app, 'PATCH', `/api/sections/${a.body.id}/`, { as: course.owner, body: { title: 'Alpha', order: 7 } });
       assert.equal(renamed.status, 200);
       assert.equal(renamed.body.title, 'Alpha');
       assert.equal(renamed.body.order, 7);
-      const same = await api(app, 'PATCH', `/api/sections/${a.body.id}/`, course.owner, {});
+      const same = await call(app, 'PATCH', `/api/sections/${a.body.id}/`, { as: course.owner, body: {} });
       assert.equal(same.status, 200);
       assert.deepEqual(same.body, renamed.body);
-      const sameOrder = await api(app, 'PATCH', `/api/sections/${a.body.id}/`, course.owner, { order: 7, course: course.id });
+      const sameOrder = await call(app, 'PATCH', `/api/sections/${a.body.id}/`, {
+        as: course.owner,
+        body: { order: 7, course: course.id },
+      });
       assert.equal(sameOrder.status, 200);
-      const moved = await api(app, 'PATCH', `/api/sections/${a.body.id}/`, course.owner, { course: other.id });
+      const moved = await call(app, 'PATCH', `/api/sections/${a.body.id}/`, { as: course.owner, body: { course: other.id } });
       assert.equal(moved.status, 400);
       assert.ok(moved.body.course);
-      const clash = await api(app, 'PATCH', `/api/sections/${a.body.id}/`, course.owner, { order: b.body.order });
+      const clash = await call(app, 'PATCH', `/api/sections/${a.body.id}/`, { as: course.owner, body: { order: b.body.order } });
       assert.equal(clash.status, 400);
       assert.ok(clash.body.order);
-      const nul = await api(app, 'PATCH', `/api/sections/${a.body.id}/`, course.owner, { title: 'a\u0000b' });
+      const nul = await call(app, 'PATCH', `/api/sections/${a.body.id}/`, { as: course.owner, body: { title: 'a\u0000b' } });
       assert.equal(nul.status, 400);
       assert.ok(nul.body.title);
-      assert.equal((await api(app, 'GET', `/api/sections/${a.body.id}/`)).body.title, 'Alpha');
+      assert.equal((await call(app, 'GET', `/api/sections/${a.body.id}/`)).body.title, 'Alpha');
     });
 
     it('PUT needs course and title; admins may; others 403, anonymous 401, unknown 404', async () => {
       const course = await createCourse(app);
       const a = await newSection(course.owner, course.id, 'A');
-      const missing = await api(app, 'PUT', `/api/sections/${a.body.id}/`, course.owner, { title: 'x' });
+      const missing = await call(app, 'PUT', `/api/sections/${a.body.id}/`, { as: course.owner, body: { title: 'x' } });
       assert.equal(missing.status, 400);
-      const put = await api(app, 'PUT', `/api/sections/${a.body.id}/`, admin, { course: course.id, title: 'Put', order: 4 });
+      const put = await call(app, 'PUT', `/api/sections/${a.body.id}/`, { as: admin, body: { course: course.id, title: 'Put', order: 4 } });
       assert.equal(put.status, 200);
       assert.equal(put.body.order, 4);
-      assert.equal((await api(app, 'PUT', `/api/sections/${a.body.id}/`, stranger, { course: course.id, title: 'x' })).status, 403);
-      assert.equal((await api(app, 'PATCH', `/api/sections/${a.body.id}/`, undefined, { title: 'x' })).status, 401);
-      assert.equal((await api(app, 'PATCH', '/api/sections/999999/', admin, { title: 'x' })).status, 404);
-      assert.equal((await api(app, 'DELETE', '/api/sections/999999/', admin)).status, 404);
+      assert.equal(
+        (await call(app, 'PUT', `/api/sections/${a.body.id}/`, { as: stranger, body: { course: course.id, title: 'x' } })).status,
+        403,
+      );
+      assert.equal((await call(app, 'PATCH', `/api/sections/${a.body.id}/`, { body: { title: 'x' } })).status, 401);
+      assert.equal((await call(app, 'PATCH', '/api/sections/999999/', { as: admin, body: { title: 'x' } })).status, 404);
+      assert.equal((await call(app, 'DELETE', '/api/sections/999999/', { as: admin })).status, 404);
     });
 
     it('DELETE is 204 and leaves its lessons in the course with section null', async () => {
       const course = await createCourse(app);
       const section = await newSection(course.owner, course.id);
-      const lesson = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'L', section: section.body.id });
+      const lesson = await call(app, 'POST', '/api/lessons/', {
+        as: course.owner,
+        body: { course: course.id, title: 'L', section: section.body.id },
+      });
       assert.equal(lesson.status, 201);
       assert.equal(lesson.body.section, section.body.id);
-      assert.equal((await api(app, 'DELETE', `/api/sections/${section.body.id}/`, stranger)).status, 403);
-      assert.equal((await api(app, 'DELETE', `/api/sections/${section.body.id}/`, course.owner)).status, 204);
-      assert.equal((await api(app, 'GET', `/api/sections/${section.body.id}/`)).status, 404);
-      const after = await api(app, 'GET', `/api/lessons/${lesson.body.id}/`, course.owner);
+      assert.equal((await call(app, 'DELETE', `/api/sections/${section.body.id}/`, { as: stranger })).status, 403);
+      assert.equal((await call(app, 'DELETE', `/api/sections/${section.body.id}/`, { as: course.owner })).status, 204);
+      assert.equal((await call(app, 'GET', `/api/sections/${section.body.id}/`)).status, 404);
+      const after = await call(app, 'GET', `/api/lessons/${lesson.body.id}/`, { as: course.owner });
       assert.equal(after.status, 200);
       assert.equal(after.body.section, null);
-      const detail = await api(app, 'GET', `/api/courses/${course.id}/`);
+      const detail = await call(app, 'GET', `/api/courses/${course.id}/`);
       assert.deepEqual(detail.body.sections, []);
       assert.equal(detail.body.lessons_count, 1);
       assert.equal(detail.body.lessons[0].section, null);
@@ -193,8 +202,8 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     it('a deleted course takes its sections', async () => {
       const course = await createCourse(app);
       const section = await newSection(course.owner, course.id);
-      assert.equal((await api(app, 'DELETE', `/api/courses/${course.id}/`, course.owner)).status, 204);
-      assert.equal((await api(app, 'GET', `/api/sections/${section.body.id}/`, admin)).status, 404);
+      assert.equal((await call(app, 'DELETE', `/api/courses/${course.id}/`, { as: course.owner })).status, 204);
+      assert.equal((await call(app, 'GET', `/api/sections/${section.body.id}/`, { as: admin })).status, 404);
     });
   });
 
@@ -204,25 +213,31 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const other = await createCourse(app, { instructor: course.owner });
       const mine = await newSection(course.owner, course.id);
       const foreign = await newSection(course.owner, other.id);
-      const bad = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'L', section: foreign.body.id });
+      const bad = await call(app, 'POST', '/api/lessons/', {
+        as: course.owner,
+        body: { course: course.id, title: 'L', section: foreign.body.id },
+      });
       assert.equal(bad.status, 400);
       assert.ok(bad.body.section);
-      const unknown = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'L', section: 999_999 });
+      const unknown = await call(app, 'POST', '/api/lessons/', {
+        as: course.owner,
+        body: { course: course.id, title: 'L', section: 999_999 },
+      });
       assert.equal(unknown.status, 400);
       assert.ok(unknown.body.section);
-      assert.equal((await api(app, 'GET', `/api/courses/${course.id}/`)).body.lessons_count, 0);
-      const plain = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'L' });
+      assert.equal((await call(app, 'GET', `/api/courses/${course.id}/`)).body.lessons_count, 0);
+      const plain = await call(app, 'POST', '/api/lessons/', { as: course.owner, body: { course: course.id, title: 'L' } });
       assert.equal(plain.body.section, null);
-      const set = await api(app, 'PATCH', `/api/lessons/${plain.body.id}/`, course.owner, { section: mine.body.id });
+      const set = await call(app, 'PATCH', `/api/lessons/${plain.body.id}/`, { as: course.owner, body: { section: mine.body.id } });
       assert.equal(set.status, 200);
       assert.equal(set.body.section, mine.body.id);
-      const moved = await api(app, 'PATCH', `/api/lessons/${plain.body.id}/`, course.owner, { section: foreign.body.id });
+      const moved = await call(app, 'PATCH', `/api/lessons/${plain.body.id}/`, { as: course.owner, body: { section: foreign.body.id } });
       assert.equal(moved.status, 400);
       assert.ok(moved.body.section);
-      assert.equal((await api(app, 'GET', `/api/lessons/${plain.body.id}/`, course.owner)).body.section, mine.body.id);
-      const cleared = await api(app, 'PATCH', `/api/lessons/${plain.body.id}/`, course.owner, { section: null });
+      assert.equal((await call(app, 'GET', `/api/lessons/${plain.body.id}/`, { as: course.owner })).body.section, mine.body.id);
+      const cleared = await call(app, 'PATCH', `/api/lessons/${plain.body.id}/`, { as: course.owner, body: { section: null } });
       assert.equal(cleared.body.section, null);
-      const nul = await api(app, 'PATCH', `/api/lessons/${plain.body.id}/`, course.owner, { content: 'a\u0000b' });
+      const nul = await call(app, 'PATCH', `/api/lessons/${plain.body.id}/`, { as: course.owner, body: { content: 'a\u0000b' } });
       assert.equal(nul.status, 400);
       assert.ok(nul.body.content);
     });
@@ -231,9 +246,12 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const course = await createCourse(app);
       const s2 = await newSection(course.owner, course.id, 'Two', 2);
       const s1 = await newSection(course.owner, course.id, 'One', 1);
-      const l1 = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'L1', section: s1.body.id });
-      const l2 = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'L2' });
-      const detail = await api(app, 'GET', `/api/courses/${course.id}/`);
+      const l1 = await call(app, 'POST', '/api/lessons/', {
+        as: course.owner,
+        body: { course: course.id, title: 'L1', section: s1.body.id },
+      });
+      const l2 = await call(app, 'POST', '/api/lessons/', { as: course.owner, body: { course: course.id, title: 'L2' } });
+      const detail = await call(app, 'GET', `/api/courses/${course.id}/`);
       assert.deepEqual(detail.body.sections, [
         { id: s1.body.id, title: 'One', order: 1 },
         { id: s2.body.id, title: 'Two', order: 2 },
@@ -279,9 +297,12 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const sa = await newSection(course.owner, course.id, 'A', 10);
       const sb = await newSection(course.owner, course.id, 'B', 20);
       const ids = [lessons[3]!.id, lessons[0]!.id, lessons[4]!.id, lessons[2]!.id, lessons[1]!.id];
-      const res = await api(app, 'POST', `/api/courses/${course.id}/reorder/`, course.owner, {
-        lessons: ids,
-        sections: [sb.body.id, sa.body.id],
+      const res = await call(app, 'POST', `/api/courses/${course.id}/reorder/`, {
+        as: course.owner,
+        body: {
+          lessons: ids,
+          sections: [sb.body.id, sa.body.id],
+        },
       });
       assert.equal(res.status, 200);
       assert.deepEqual(
@@ -300,14 +321,14 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         ids.map((id, i) => [id, i + 1]),
       );
       // The same order again changes nothing and still answers 200; sections may be left out.
-      const again = await api(app, 'POST', `/api/courses/${course.id}/reorder/`, admin, { lessons: ids });
+      const again = await call(app, 'POST', `/api/courses/${course.id}/reorder/`, { as: admin, body: { lessons: ids } });
       assert.equal(again.status, 200);
       assert.deepEqual(await sectionOrderOf(course.id), [
         [sb.body.id, 1],
         [sa.body.id, 2],
       ]);
       // A new lesson lands after the last.
-      const added = await api(app, 'POST', '/api/lessons/', course.owner, { course: course.id, title: 'new' });
+      const added = await call(app, 'POST', '/api/lessons/', { as: course.owner, body: { course: course.id, title: 'new' } });
       assert.equal(added.body.order, 6);
     });
 
@@ -334,14 +355,14 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
         ['sections', { lessons: [c, b, a], sections: [s2.body.id, s2.body.id] }],
       ];
       for (const [field, body] of cases) {
-        const res = await api(app, 'POST', `/api/courses/${course.id}/reorder/`, course.owner, body);
+        const res = await call(app, 'POST', `/api/courses/${course.id}/reorder/`, { as: course.owner, body });
         assert.equal(res.status, 400, JSON.stringify(body));
         assert.ok(res.body[field], JSON.stringify(res.body));
         assert.deepEqual(await orderOf(course.id), before);
         assert.deepEqual(await sectionOrderOf(course.id), sectionsBefore);
       }
       for (const body of [{}, { lessons: 'x' }, { lessons: [0] }, { lessons: [1.5] }, { lessons: [a, b, c], sections: null }]) {
-        const res = await api(app, 'POST', `/api/courses/${course.id}/reorder/`, course.owner, body);
+        const res = await call(app, 'POST', `/api/courses/${course.id}/reorder/`, { as: course.owner, body });
         assert.equal(res.status, 400, JSON.stringify(body));
       }
       assert.deepEqual(await orderOf(course.id), before);
@@ -352,19 +373,19 @@ describe(`sections (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
       const draft = await createCourse(app, { is_published: false });
       const lessons = await createLessons(app, course.id, 2);
       const ids = lessons.map((l) => l.id).reverse();
-      assert.equal((await api(app, 'POST', `/api/courses/${course.id}/reorder/`, stranger, { lessons: ids })).status, 403);
-      assert.equal((await api(app, 'POST', `/api/courses/${course.id}/reorder/`, student, { lessons: ids })).status, 403);
-      assert.equal((await api(app, 'POST', `/api/courses/${course.id}/reorder/`, undefined, { lessons: ids })).status, 401);
-      assert.equal((await api(app, 'POST', `/api/courses/${draft.id}/reorder/`, stranger, { lessons: [] })).status, 404);
-      assert.equal((await api(app, 'POST', '/api/courses/999999/reorder/', admin, { lessons: [] })).status, 404);
-      const empty = await api(app, 'POST', `/api/courses/${draft.id}/reorder/`, draft.owner, { lessons: [] });
+      assert.equal((await call(app, 'POST', `/api/courses/${course.id}/reorder/`, { as: stranger, body: { lessons: ids } })).status, 403);
+      assert.equal((await call(app, 'POST', `/api/courses/${course.id}/reorder/`, { as: student, body: { lessons: ids } })).status, 403);
+      assert.equal((await call(app, 'POST', `/api/courses/${course.id}/reorder/`, { body: { lessons: ids } })).status, 401);
+      assert.equal((await call(app, 'POST', `/api/courses/${draft.id}/reorder/`, { as: stranger, body: { lessons: [] } })).status, 404);
+      assert.equal((await call(app, 'POST', '/api/courses/999999/reorder/', { as: admin, body: { lessons: [] } })).status, 404);
+      const empty = await call(app, 'POST', `/api/courses/${draft.id}/reorder/`, { as: draft.owner, body: { lessons: [] } });
       assert.equal(empty.status, 200);
       assert.deepEqual(empty.body.lessons, []);
     });
   });
 
   it('the OpenAPI document names the schemas', async () => {
-    const res = await api(app, 'GET', '/api/schema/');
+    const res = await call(app, 'GET', '/api/schema/');
     const text = JSON.stringify(res.body);
     for (const name of [
       '"Section"',

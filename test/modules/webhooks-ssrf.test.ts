@@ -1,10 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createInstructor, createStudent } from '../helpers/factories.js';
+import { createInstructor, createStudent, createCourse } from '../helpers/factories.js';
 import type { TestApp } from '../helpers/app.js';
-import { api, createCourse, enroll } from '../helpers/learning.js';
 import { buildWebhookApp, startReceiver } from '../helpers/webhooks.js';
 import type { ResolvedAddress } from '../../src/modules/events/addresses.js';
+import { call } from '../helpers/http.js';
+import { enrollViaApi } from '../helpers/actions.js';
 
 const PUBLIC = '93.184.216.34';
 
@@ -66,12 +67,15 @@ describe('webhooks: SSRF defence with WEBHOOK_ALLOW_PRIVATE off', () => {
       'http://0x7f.1/',
     ];
     for (const url of refused) {
-      const res = await api(app, 'POST', '/api/webhooks/', owner, { url, events: ['*'] });
+      const res = await call(app, 'POST', '/api/webhooks/', { as: owner, body: { url, events: ['*'] } });
       assert.equal(res.status, 400, `${url} → ${res.status} ${JSON.stringify(res.body)}`);
       assert.ok('url' in res.body);
       assert.ok(['url_not_allowed', 'invalid'].includes(String(res.headers['x-error-code'])), url);
     }
-    assert.equal((await api(app, 'POST', '/api/webhooks/', owner, { url: 'http://nowhere.test/', events: ['*'] })).status, 400);
+    assert.equal(
+      (await call(app, 'POST', '/api/webhooks/', { as: owner, body: { url: 'http://nowhere.test/', events: ['*'] } })).status,
+      400,
+    );
     assert.equal(await app.database.db.selectFrom('webhook_endpoints').select('id').executeTakeFirst(), undefined);
   });
 
@@ -81,26 +85,35 @@ describe('webhooks: SSRF defence with WEBHOOK_ALLOW_PRIVATE off', () => {
       { address: PUBLIC, family: 4 },
       { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 },
     ]);
-    assert.equal((await api(app, 'POST', '/api/webhooks/', owner, { url: 'https://public.test/hook', events: ['*'] })).status, 201);
-    assert.equal((await api(app, 'POST', '/api/webhooks/', owner, { url: `http://${PUBLIC}/hook`, events: ['*'] })).status, 201);
+    assert.equal(
+      (await call(app, 'POST', '/api/webhooks/', { as: owner, body: { url: 'https://public.test/hook', events: ['*'] } })).status,
+      201,
+    );
+    assert.equal(
+      (await call(app, 'POST', '/api/webhooks/', { as: owner, body: { url: `http://${PUBLIC}/hook`, events: ['*'] } })).status,
+      201,
+    );
   });
 
   it('refuses again at delivery after resolution: a name rebound to 127.0.0.1 never reaches the loopback receiver', async () => {
     const course = await createCourse(app);
     dns.set('rebind.test', [{ address: PUBLIC, family: 4 }]);
-    const created = await api(app, 'POST', '/api/webhooks/', course.owner, {
-      url: `http://rebind.test:${receiver.port}/rebound`,
-      events: ['*'],
+    const created = await call(app, 'POST', '/api/webhooks/', {
+      as: course.owner,
+      body: {
+        url: `http://rebind.test:${receiver.port}/rebound`,
+        events: ['*'],
+      },
     });
     assert.equal(created.status, 201);
     // The attacker's DNS now answers with the loopback address.
     dns.set('rebind.test', [{ address: '127.0.0.1', family: 4 }]);
     lookups.length = 0;
-    await enroll(app, await createStudent(app), course.id);
+    await enrollViaApi(app, await createStudent(app), course.id);
     await app.services.webhookWorker.runOnce();
     assert.ok(lookups.includes('rebind.test'), 'resolved at delivery');
     assert.equal(receiver.received.length, 0);
-    const log = await api(app, 'GET', `/api/webhooks/${created.body.id}/deliveries/`, course.owner);
+    const log = await call(app, 'GET', `/api/webhooks/${created.body.id}/deliveries/`, { as: course.owner });
     const [d] = log.body.results;
     assert.equal(d.status, 'pending');
     assert.equal(d.attempts, 1);
@@ -110,29 +123,32 @@ describe('webhooks: SSRF defence with WEBHOOK_ALLOW_PRIVATE off', () => {
 
   it('refuses at delivery an address literal that became private (a row written around the API)', async () => {
     const course = await createCourse(app);
-    const created = await api(app, 'POST', '/api/webhooks/', course.owner, { url: `http://${PUBLIC}/x`, events: ['*'] });
+    const created = await call(app, 'POST', '/api/webhooks/', { as: course.owner, body: { url: `http://${PUBLIC}/x`, events: ['*'] } });
     await app.database.db
       .updateTable('webhook_endpoints')
       .set({ url: `http://127.0.0.1:${receiver.port}/literal` })
       .where('id', '=', created.body.id)
       .execute();
-    await enroll(app, await createStudent(app), course.id);
+    await enrollViaApi(app, await createStudent(app), course.id);
     await app.services.webhookWorker.runOnce();
     assert.equal(receiver.received.length, 0);
-    const log = await api(app, 'GET', `/api/webhooks/${created.body.id}/deliveries/`, course.owner);
+    const log = await call(app, 'GET', `/api/webhooks/${created.body.id}/deliveries/`, { as: course.owner });
     assert.match(log.body.results[0].last_error, /refused/);
   });
 
   it('PATCH to a private address is refused too', async () => {
     const owner = await createInstructor(app);
-    const created = await api(app, 'POST', '/api/webhooks/', owner, { url: `http://${PUBLIC}/x`, events: ['*'] });
-    const res = await api(app, 'PATCH', `/api/webhooks/${created.body.id}/`, owner, { url: 'http://192.168.0.10/' });
+    const created = await call(app, 'POST', '/api/webhooks/', { as: owner, body: { url: `http://${PUBLIC}/x`, events: ['*'] } });
+    const res = await call(app, 'PATCH', `/api/webhooks/${created.body.id}/`, { as: owner, body: { url: 'http://192.168.0.10/' } });
     assert.equal(res.status, 400);
     assert.equal(res.headers['x-error-code'], 'url_not_allowed');
   });
 
   it('refuses students with 403 before looking at the URL', async () => {
-    const res = await api(app, 'POST', '/api/webhooks/', await createStudent(app), { url: 'http://127.0.0.1/', events: ['*'] });
+    const res = await call(app, 'POST', '/api/webhooks/', {
+      as: await createStudent(app),
+      body: { url: 'http://127.0.0.1/', events: ['*'] },
+    });
     assert.equal(res.status, 403);
   });
 });

@@ -1,20 +1,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
-import { createAdmin, createInstructor, createStudent } from '../helpers/factories.js';
+import { createAdmin, createInstructor, createStudent, createCourse, createLessons } from '../helpers/factories.js';
 import type { TestApp } from '../helpers/app.js';
-import { api, completeLesson, createCourse, createLessons, enroll } from '../helpers/learning.js';
 import { buildWebhookApp, startReceiver, testClock } from '../helpers/webhooks.js';
 import type { TestUser } from '../helpers/factories.js';
+import { call } from '../helpers/http.js';
+import { completeLessonViaApi, enrollViaApi } from '../helpers/actions.js';
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 async function register(app: TestApp, as: TestUser, body: Record<string, unknown>) {
-  return api(app, 'POST', '/api/webhooks/', as, body);
+  return call(app, 'POST', '/api/webhooks/', { as, body });
 }
 
 async function deliveries(app: TestApp, as: TestUser, endpointId: number) {
-  const res = await api(app, 'GET', `/api/webhooks/${endpointId}/deliveries/?page_size=100`, as);
+  const res = await call(app, 'GET', `/api/webhooks/${endpointId}/deliveries/?page_size=100`, { as });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.results as {
     id: number;
@@ -53,10 +54,10 @@ describe('webhooks', () => {
       assert.ok(Buffer.from(res.body.secret.slice(6), 'base64').length >= 24);
       assert.deepEqual(res.body.events, ['enrollment.created']);
       assert.equal(res.body.is_active, true);
-      const got = await api(app, 'GET', `/api/webhooks/${res.body.id}/`, owner);
+      const got = await call(app, 'GET', `/api/webhooks/${res.body.id}/`, { as: owner });
       assert.equal(got.status, 200);
       assert.equal('secret' in got.body, false);
-      const list = await api(app, 'GET', '/api/webhooks/', owner);
+      const list = await call(app, 'GET', '/api/webhooks/', { as: owner });
       assert.equal(list.body.count, 1);
       assert.equal('secret' in list.body.results[0], false);
     });
@@ -69,7 +70,7 @@ describe('webhooks', () => {
       assert.equal(pending.status, 403);
       assert.equal(pending.headers['x-error-code'], 'instructor_not_approved');
       assert.equal((await register(app, await createInstructor(app, 'rejected'), { url: receiver.url(), events: ['*'] })).status, 403);
-      assert.equal((await api(app, 'POST', '/api/webhooks/', undefined, { url: receiver.url(), events: ['*'] })).status, 401);
+      assert.equal((await call(app, 'POST', '/api/webhooks/', { body: { url: receiver.url(), events: ['*'] } })).status, 401);
     });
 
     it('validates url and events: 400 on the field', async () => {
@@ -101,23 +102,25 @@ describe('webhooks', () => {
       const other = await createInstructor(app);
       const created = await register(app, owner, { url: receiver.url(), events: ['*'] });
       const id = created.body.id;
-      assert.equal((await api(app, 'GET', `/api/webhooks/${id}/`, other)).status, 404);
-      assert.equal((await api(app, 'PATCH', `/api/webhooks/${id}/`, other, { is_active: false })).status, 404);
-      assert.equal((await api(app, 'DELETE', `/api/webhooks/${id}/`, other)).status, 404);
-      assert.equal((await api(app, 'GET', `/api/webhooks/${id}/deliveries/`, other)).status, 404);
-      assert.equal((await api(app, 'POST', `/api/webhooks/${id}/deliveries/1/retry/`, other)).status, 404);
-      assert.equal((await api(app, 'GET', '/api/webhooks/', other)).body.count, 0);
+      assert.equal((await call(app, 'GET', `/api/webhooks/${id}/`, { as: other })).status, 404);
+      assert.equal((await call(app, 'PATCH', `/api/webhooks/${id}/`, { as: other, body: { is_active: false } })).status, 404);
+      assert.equal((await call(app, 'DELETE', `/api/webhooks/${id}/`, { as: other })).status, 404);
+      assert.equal((await call(app, 'GET', `/api/webhooks/${id}/deliveries/`, { as: other })).status, 404);
+      assert.equal((await call(app, 'POST', `/api/webhooks/${id}/deliveries/1/retry/`, { as: other })).status, 404);
+      assert.equal((await call(app, 'GET', '/api/webhooks/', { as: other })).body.count, 0);
       const admin = await createAdmin(app);
-      assert.equal((await api(app, 'GET', `/api/webhooks/${id}/`, admin)).status, 200);
-      assert.ok((await api(app, 'GET', '/api/webhooks/?page_size=100', admin)).body.results.some((e: { id: number }) => e.id === id));
-      assert.equal((await api(app, 'GET', '/api/webhooks/999999/', owner)).status, 404);
-      assert.equal((await api(app, 'GET', '/api/webhooks/?page=99999999', owner)).status, 404);
+      assert.equal((await call(app, 'GET', `/api/webhooks/${id}/`, { as: admin })).status, 200);
+      assert.ok(
+        (await call(app, 'GET', '/api/webhooks/?page_size=100', { as: admin })).body.results.some((e: { id: number }) => e.id === id),
+      );
+      assert.equal((await call(app, 'GET', '/api/webhooks/999999/', { as: owner })).status, 404);
+      assert.equal((await call(app, 'GET', '/api/webhooks/?page=99999999', { as: owner })).status, 404);
     });
 
     it('PATCH changes url, events and is_active; nothing writable: 200 unchanged; DELETE: 204 then 404', async () => {
       const owner = await createInstructor(app);
       const { body: created } = await register(app, owner, { url: receiver.url(), events: ['*'] });
-      const same = await api(app, 'PATCH', `/api/webhooks/${created.id}/`, owner, {});
+      const same = await call(app, 'PATCH', `/api/webhooks/${created.id}/`, { as: owner, body: {} });
       assert.equal(same.status, 200);
       assert.deepEqual(same.body, {
         id: created.id,
@@ -126,18 +129,21 @@ describe('webhooks', () => {
         is_active: true,
         created_at: created.created_at,
       });
-      const patched = await api(app, 'PATCH', `/api/webhooks/${created.id}/`, owner, {
-        url: receiver.url('/other'),
-        events: ['course.completed'],
-        is_active: false,
+      const patched = await call(app, 'PATCH', `/api/webhooks/${created.id}/`, {
+        as: owner,
+        body: {
+          url: receiver.url('/other'),
+          events: ['course.completed'],
+          is_active: false,
+        },
       });
       assert.equal(patched.status, 200);
       assert.equal(patched.body.url, receiver.url('/other'));
       assert.deepEqual(patched.body.events, ['course.completed']);
       assert.equal(patched.body.is_active, false);
-      assert.equal((await api(app, 'PATCH', `/api/webhooks/${created.id}/`, owner, { url: 'gopher://x' })).status, 400);
-      assert.equal((await api(app, 'DELETE', `/api/webhooks/${created.id}/`, owner)).status, 204);
-      assert.equal((await api(app, 'GET', `/api/webhooks/${created.id}/`, owner)).status, 404);
+      assert.equal((await call(app, 'PATCH', `/api/webhooks/${created.id}/`, { as: owner, body: { url: 'gopher://x' } })).status, 400);
+      assert.equal((await call(app, 'DELETE', `/api/webhooks/${created.id}/`, { as: owner })).status, 204);
+      assert.equal((await call(app, 'GET', `/api/webhooks/${created.id}/`, { as: owner })).status, 404);
     });
   });
 
@@ -146,7 +152,7 @@ describe('webhooks', () => {
       const course = await createCourse(app);
       const { body: endpoint } = await register(app, course.owner, { url: receiver.url('/signed'), events: ['enrollment.created'] });
       const student = await createStudent(app);
-      assert.equal((await enroll(app, student, course.id)).status, 201);
+      assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
       await app.services.webhookWorker.runOnce();
       const got = receiver.received.filter((r) => r.path === '/signed');
       assert.equal(got.length, 1);
@@ -179,21 +185,24 @@ describe('webhooks', () => {
     it('sends every event enrollments and courses record: enrollment.created/deleted, lesson.completed, course.completed, course.published', async () => {
       const owner = await createInstructor(app);
       const { body: endpoint } = await register(app, owner, { url: receiver.url('/all'), events: ['*'] });
-      const created = await api(app, 'POST', '/api/courses/', owner, {
-        title: 'Published on create',
-        description: 'x',
-        price: '0',
-        category: (await createCourse(app, { instructor: owner })).category_id,
-        is_published: true,
+      const created = await call(app, 'POST', '/api/courses/', {
+        as: owner,
+        body: {
+          title: 'Published on create',
+          description: 'x',
+          price: '0',
+          category: (await createCourse(app, { instructor: owner })).category_id,
+          is_published: true,
+        },
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const course = await createCourse(app, { instructor: owner, is_published: false });
-      assert.equal((await api(app, 'PATCH', `/api/courses/${course.id}/`, owner, { is_published: true })).status, 200);
+      assert.equal((await call(app, 'PATCH', `/api/courses/${course.id}/`, { as: owner, body: { is_published: true } })).status, 200);
       const [lesson] = await createLessons(app, course.id, 1);
       const student = await createStudent(app);
-      assert.equal((await enroll(app, student, course.id)).status, 201);
-      assert.equal((await completeLesson(app, student, lesson?.id ?? 0)).status, 200);
-      assert.equal((await api(app, 'DELETE', `/api/enroll/${course.id}/`, student)).status, 204);
+      assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
+      assert.equal((await completeLessonViaApi(app, student, lesson?.id ?? 0)).status, 200);
+      assert.equal((await call(app, 'DELETE', `/api/enroll/${course.id}/`, { as: student })).status, 204);
       await app.services.webhookWorker.runOnce();
       const types = receiver.received.filter((r) => r.path === '/all').map((r) => r.json.type);
       assert.deepEqual(types.sort(), [
@@ -220,8 +229,8 @@ describe('webhooks', () => {
       await register(app, mine.owner, { url: receiver.url('/mine-completed'), events: ['course.completed'] });
       await register(app, await createAdmin(app), { url: receiver.url('/admin'), events: ['enrollment.created'] });
       const student = await createStudent(app);
-      await enroll(app, student, mine.id);
-      await enroll(app, student, theirs.id);
+      await enrollViaApi(app, student, mine.id);
+      await enrollViaApi(app, student, theirs.id);
       await app.services.webhookWorker.runOnce();
       const at = (p: string) =>
         receiver.received.filter((r) => r.path === p).map((r) => (r.json.data.enrollment as { course: number }).course);
@@ -239,8 +248,8 @@ describe('webhooks', () => {
       const course = await createCourse(app);
       await register(app, course.owner, { url: receiver.url('/rollback'), events: ['*'] });
       const student = await createStudent(app);
-      assert.equal((await enroll(app, student, course.id)).status, 201);
-      assert.equal((await enroll(app, student, course.id)).status, 409);
+      assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
+      assert.equal((await enrollViaApi(app, student, course.id)).status, 409);
       await app.services.webhookWorker.runOnce();
       assert.equal(receiver.received.filter((r) => r.path === '/rollback').length, 1);
       const events = await app.database.db.selectFrom('events').select('id').where('course_id', '=', course.id).execute();
@@ -252,7 +261,7 @@ describe('webhooks', () => {
       const { body: endpoint } = await register(app, course.owner, { url: receiver.url('/flaky'), events: ['enrollment.created'] });
       status = 500;
       try {
-        await enroll(app, await createStudent(app), course.id);
+        await enrollViaApi(app, await createStudent(app), course.id);
         await app.services.webhookWorker.runOnce();
         let [d] = await deliveries(app, course.owner, endpoint.id);
         assert.equal(d?.status, 'pending');
@@ -284,13 +293,13 @@ describe('webhooks', () => {
         assert.equal(new Set(sent.map((r) => r.headers['webhook-id'])).size, 1, 'the same webhook-id on every attempt');
 
         status = 200;
-        const retry = await api(app, 'POST', `/api/webhooks/${endpoint.id}/deliveries/${d?.id}/retry/`, course.owner);
+        const retry = await call(app, 'POST', `/api/webhooks/${endpoint.id}/deliveries/${d?.id}/retry/`, { as: course.owner });
         assert.equal(retry.status, 202);
         await app.services.webhookWorker.runOnce();
         [d] = await deliveries(app, course.owner, endpoint.id);
         assert.equal(d?.status, 'delivered');
         assert.equal(d?.last_status_code, 200);
-        assert.equal((await api(app, 'POST', `/api/webhooks/${endpoint.id}/deliveries/999999/retry/`, course.owner)).status, 404);
+        assert.equal((await call(app, 'POST', `/api/webhooks/${endpoint.id}/deliveries/999999/retry/`, { as: course.owner })).status, 404);
       } finally {
         status = 204;
       }
@@ -306,7 +315,7 @@ describe('webhooks', () => {
       try {
         const course = await createCourse(app);
         const { body: endpoint } = await register(app, course.owner, { url: redirecting.url('/moved'), events: ['*'] });
-        await enroll(app, await createStudent(app), course.id);
+        await enrollViaApi(app, await createStudent(app), course.id);
         await app.services.webhookWorker.runOnce();
         const [d] = await deliveries(app, course.owner, endpoint.id);
         assert.equal(d?.status, 'pending');
@@ -323,7 +332,7 @@ describe('webhooks', () => {
       await dead.close();
       const course = await createCourse(app);
       const { body: endpoint } = await register(app, course.owner, { url, events: ['*'] });
-      await enroll(app, await createStudent(app), course.id);
+      await enrollViaApi(app, await createStudent(app), course.id);
       await app.services.webhookWorker.runOnce();
       const [d] = await deliveries(app, course.owner, endpoint.id);
       assert.equal(d?.status, 'pending');
@@ -334,9 +343,9 @@ describe('webhooks', () => {
     it("an inactive endpoint gets nothing new; a crashed instance's claim expires and another delivers it", async () => {
       const course = await createCourse(app);
       const { body: off } = await register(app, course.owner, { url: receiver.url('/off'), events: ['*'] });
-      await api(app, 'PATCH', `/api/webhooks/${off.id}/`, course.owner, { is_active: false });
+      await call(app, 'PATCH', `/api/webhooks/${off.id}/`, { as: course.owner, body: { is_active: false } });
       const { body: on } = await register(app, course.owner, { url: receiver.url('/lease'), events: ['*'] });
-      await enroll(app, await createStudent(app), course.id);
+      await enrollViaApi(app, await createStudent(app), course.id);
       // Fan out, then play an instance that claimed the delivery and died.
       const lockedUntil = new Date(clock.now().getTime() + 60_000).toISOString();
       await app.services.webhookWorker.runOnce().catch(() => undefined);
@@ -360,10 +369,10 @@ describe('webhooks', () => {
     it('records webhook.created/updated/deleted with the actor and no secret', async () => {
       const owner = await createInstructor(app);
       const { body: endpoint } = await register(app, owner, { url: `${receiver.url('/audited')}?token=abc`, events: ['*'] });
-      await api(app, 'PATCH', `/api/webhooks/${endpoint.id}/`, owner, { is_active: false });
-      await api(app, 'DELETE', `/api/webhooks/${endpoint.id}/`, owner);
+      await call(app, 'PATCH', `/api/webhooks/${endpoint.id}/`, { as: owner, body: { is_active: false } });
+      await call(app, 'DELETE', `/api/webhooks/${endpoint.id}/`, { as: owner });
       const admin = await createAdmin(app);
-      const log = await api(app, 'GET', `/api/admin/audit/?target_type=webhook&target_id=${endpoint.id}`, admin);
+      const log = await call(app, 'GET', `/api/admin/audit/?target_type=webhook&target_id=${endpoint.id}`, { as: admin });
       assert.equal(log.status, 200);
       assert.deepEqual(log.body.results.map((e: { action: string }) => e.action).sort(), [
         'webhook.created',

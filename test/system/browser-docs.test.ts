@@ -8,8 +8,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createInstructor } from '../helpers/factories.js';
-import { createCourse } from '../helpers/catalog.js';
+import { createInstructor, createCourse } from '../helpers/factories.js';
 
 /**
  * Swagger UI at /api/docs/ in a real headless Chromium (Debian's package, driven by
@@ -87,9 +86,9 @@ describe('the docs page and CORS in headless Chromium', { skip }, () => {
   it('authorizes with a token and runs "Try it out" on a public endpoint with it (?mine=true)', async () => {
     const teacher = await createInstructor(app);
     const other = await createInstructor(app);
-    await createCourse(app, teacher.user.id, { title: 'Published one' });
-    await createCourse(app, teacher.user.id, { title: 'A draft', is_published: false });
-    await createCourse(app, other.user.id, { title: 'Someone else' });
+    await createCourse(app, { instructor: teacher, title: 'Published one' });
+    await createCourse(app, { instructor: teacher, title: 'A draft', is_published: false });
+    await createCourse(app, { instructor: other, title: 'Someone else' });
 
     const { page, failed } = await openDocs(`http://${host}:${port}`);
     try {
@@ -120,7 +119,7 @@ describe('the docs page and CORS in headless Chromium', { skip }, () => {
 
   it('lets a page from another allowed origin PATCH and DELETE through CORS', async () => {
     const teacher = await createInstructor(app);
-    const course = await createCourse(app, teacher.user.id, { title: 'Before' });
+    const course = await createCourse(app, { instructor: teacher, title: 'Before' });
     const page = await browser.newPage();
     try {
       await page.goto(frontOrigin);

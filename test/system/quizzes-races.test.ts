@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
+import { createStudent, createCourse, createLesson, createLessons } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, completeLesson, createCourse, createLesson, createLessons, enroll } from '../helpers/learning.js';
+import { call } from '../helpers/http.js';
+import { completeLessonViaApi, enrollViaApi } from '../helpers/actions.js';
 
 /**
  * Quiz attempts and certificate issue under concurrency, over a real listening server: every
@@ -44,10 +45,13 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
   it('ten attempts at once with max_attempts 3: exactly three 201, seven 409', async (t) => {
     const course = await createCourse(app);
     const lesson = await createLesson(app, course.id);
-    const put = await api(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, course.owner, { max_attempts: 3, questions: [trueFalse] });
+    const put = await call(app, 'PUT', `/api/lessons/${lesson.id}/quiz/`, {
+      as: course.owner,
+      body: { max_attempts: 3, questions: [trueFalse] },
+    });
     const question = put.body.questions[0];
     const student = await createStudent(app);
-    await enroll(app, student, course.id);
+    await enrollViaApi(app, student, course.id);
     const answers = [{ question: question.id, choices: [question.choices[1].id] }];
     const results = await Promise.all(
       Array.from({ length: 10 }, () => send('POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers })),
@@ -71,12 +75,12 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
   it('passing attempts at once from several students and one student: one completion each, one certificate each', async (t) => {
     const course = await createCourse(app);
     const [plain, lesson] = await createLessons(app, course.id, 2);
-    const put = await api(app, 'PUT', `/api/lessons/${lesson!.id}/quiz/`, course.owner, { questions: [trueFalse] });
+    const put = await call(app, 'PUT', `/api/lessons/${lesson!.id}/quiz/`, { as: course.owner, body: { questions: [trueFalse] } });
     const question = put.body.questions[0];
     const students = await Promise.all(Array.from({ length: 5 }, () => createStudent(app)));
     for (const s of students) {
-      await enroll(app, s, course.id);
-      await completeLesson(app, s, plain!.id);
+      await enrollViaApi(app, s, course.id);
+      await completeLessonViaApi(app, s, plain!.id);
     }
     const answers = [{ question: question.id, choices: [question.choices[0].id] }];
     const results = await Promise.all(
@@ -91,9 +95,9 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
       { 201: 20 },
     );
     for (const s of students) {
-      const progress = await api(app, 'GET', `/api/my-progress/${course.id}/`, s);
+      const progress = await call(app, 'GET', `/api/my-progress/${course.id}/`, { as: s });
       assert.equal(progress.body.progress, 100);
-      assert.equal((await api(app, 'GET', '/api/my-certificates/', s)).body.count, 1);
+      assert.equal((await call(app, 'GET', '/api/my-certificates/', { as: s })).body.count, 1);
     }
     const events = await app.database.db.selectFrom('events').select('type').where('course_id', '=', course.id).execute();
     const count = (type: string) => events.filter((e) => e.type === type).length;
@@ -107,8 +111,8 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
     const lessons = await createLessons(app, course.id, 3);
     const students = await Promise.all(Array.from({ length: 8 }, () => createStudent(app)));
     for (const s of students) {
-      await enroll(app, s, course.id);
-      await completeLesson(app, s, lessons[0]!.id);
+      await enrollViaApi(app, s, course.id);
+      await completeLessonViaApi(app, s, lessons[0]!.id);
     }
     // Either the completion or the removal completes each enrollment, whichever commits second.
     const results = await Promise.all([

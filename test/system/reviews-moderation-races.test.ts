@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createAdmin, createStudent } from '../helpers/factories.js';
+import { createAdmin, createStudent, createCourse } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { api, createCourse, enroll } from '../helpers/learning.js';
+import { call } from '../helpers/http.js';
+import { enrollViaApi } from '../helpers/actions.js';
 
 /**
  * Hide/unhide against concurrent new reviews and rating changes over a real listening
@@ -37,10 +38,10 @@ describe(`review moderation races (${onPostgres ? 'postgres' : 'sqlite'})`, () =
     const admin = await createAdmin(app);
     const existing = await Promise.all(Array.from({ length: 20 }, () => createStudent(app)));
     const newcomers = await Promise.all(Array.from({ length: 20 }, () => createStudent(app)));
-    for (const s of [...existing, ...newcomers]) assert.equal((await enroll(app, s, course.id)).status, 201);
+    for (const s of [...existing, ...newcomers]) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const ids: number[] = [];
     for (const [i, s] of existing.entries())
-      ids.push((await api(app, 'POST', '/api/reviews/', s, { course: course.id, rating: 1 + (i % 5) })).body.id);
+      ids.push((await call(app, 'POST', '/api/reviews/', { as: s, body: { course: course.id, rating: 1 + (i % 5) } })).body.id);
 
     const statuses = await Promise.all([
       // Each existing review is hidden, shown, hidden again … by two admins' requests at once.
@@ -66,13 +67,13 @@ describe(`review moderation races (${onPostgres ? 'postgres' : 'sqlite'})`, () =
     const histogram = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 } as Record<number, number>;
     for (const row of visible) histogram[row.rating]! += 1;
     const sum = visible.reduce((total, row) => total + row.rating, 0);
-    const detail = (await api(app, 'GET', `/api/courses/${course.id}/`)).body;
+    const detail = (await call(app, 'GET', `/api/courses/${course.id}/`)).body;
     assert.equal(detail.reviews_count, visible.length);
     assert.equal(detail.average_rating, visible.length === 0 ? null : Math.round((sum * 100) / visible.length) / 100);
     assert.deepEqual(detail.rating_histogram, histogram);
-    const analytics = (await api(app, 'GET', `/api/courses/${course.id}/analytics/`, course.owner)).body;
+    const analytics = (await call(app, 'GET', `/api/courses/${course.id}/analytics/`, { as: course.owner })).body;
     assert.deepEqual(analytics.rating_histogram, histogram);
-    const list = (await api(app, 'GET', `/api/reviews/?course=${course.id}&page_size=100`)).body;
+    const list = (await call(app, 'GET', `/api/reviews/?course=${course.id}&page_size=100`)).body;
     assert.equal(list.count, visible.length);
     // Every review that ended hidden had its hide audited at least once; the audit entries alternate per review.
     const entries = await app.database.db

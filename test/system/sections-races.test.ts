@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
+import { createStudent, createCourse, createLessons } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
-import { createCourse, createLessons, enroll } from '../helpers/learning.js';
+import { enrollViaApi } from '../helpers/actions.js';
 
 /** Reorders, lesson creations and heartbeats over a real listening server, all in flight at once. */
 describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
@@ -136,7 +136,7 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const course = await createCourse(app);
     const lessons = await createLessons(app, course.id, 2); // duration 60 each
     const students = await Promise.all(Array.from({ length: 40 }, () => createStudent(app)));
-    for (const s of students) assert.equal((await enroll(app, s, course.id)).status, 201);
+    for (const s of students) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const finishing = new Set(students.slice(0, 15).map((s) => s.user.id));
     const requests = students.flatMap((s) => [
       send('PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: 10 }),

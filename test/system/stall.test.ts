@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createInstructor } from '../helpers/factories.js';
-import { createCategory } from '../helpers/catalog.js';
+import { createInstructor, createCategory } from '../helpers/factories.js';
 
 /**
  * Issue 10, item 2: one anonymous client must not stall everyone else. A cheap request

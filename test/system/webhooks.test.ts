@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDatabase } from '../../src/db/index.js';
 import { freshDatabaseUrl, onPostgres } from '../helpers/app.js';
-import { createStudent } from '../helpers/factories.js';
-import { createCourse, enroll } from '../helpers/learning.js';
+import { createStudent, createCourse } from '../helpers/factories.js';
 import { buildWebhookApp, startReceiver } from '../helpers/webhooks.js';
+import { enrollViaApi } from '../helpers/actions.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -157,7 +157,7 @@ describe('webhooks on real servers', () => {
       const baseline = await latency(60);
 
       const students = await Promise.all(Array.from({ length: 20 }, () => createStudent(app)));
-      for (const student of students) assert.equal((await enroll(app, student, course.id)).status, 201);
+      for (const student of students) assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
       // The healthy endpoint gets all 20 while the hanging one holds its attempts open (10 s timeout).
       const started = Date.now();
       await healthy.waitFor(20, 8_000);

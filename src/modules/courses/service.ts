@@ -145,19 +145,8 @@ const PRICE_MESSAGES: Record<PriceProblem, string> = {
   too_large: 'Ensure this value is less than or equal to 99999999.99.',
 };
 const NOT_A_NUMBER = 'A valid number is required.';
-const NOT_A_BOOLEAN = 'Must be a valid boolean.';
 
 const roundRating = (value: number | null): number | null => (value === null ? null : Math.round(value * 100) / 100);
-
-/** A query-string flag: true/false or 1/0 (any case); empty means not given. */
-function parseFlag(errors: FieldErrorCollector, field: string, raw: string | undefined): boolean | undefined {
-  const value = raw?.trim().toLowerCase();
-  if (value === undefined || value === '') return undefined;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  errors.add(field, NOT_A_BOOLEAN);
-  return undefined;
-}
 
 function parseNumber(errors: FieldErrorCollector, field: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
@@ -175,13 +164,17 @@ function parsePriceBound(errors: FieldErrorCollector, field: string, raw: string
   return cents ?? undefined;
 }
 
-/** The list's query string, checked: every bad parameter is reported at once, as a 400 on its name. */
+/**
+ * The list's query string, checked: every bad parameter is reported at once, as a 400 on its
+ * name. The flags (mine, is_published, is_free) arrive as booleans: the route schema (QueryFlag)
+ * has refused a bad one before.
+ */
 function parseListQuery(query: CourseListQueryInput) {
   const errors = new FieldErrorCollector();
-  const mine = parseFlag(errors, 'mine', query.mine) ?? false;
-  const isPublished = parseFlag(errors, 'is_published', query.is_published);
+  const mine = query.mine ?? false;
+  const isPublished = query.is_published;
   const conditions: CourseFilters = {
-    isFree: parseFlag(errors, 'is_free', query.is_free),
+    isFree: query.is_free,
     minPriceCents: parsePriceBound(errors, 'min_price', query.min_price, 'min'),
     maxPriceCents: parsePriceBound(errors, 'max_price', query.max_price, 'max'),
     minRating: parseNumber(errors, 'min_rating', query.min_rating),
