@@ -195,6 +195,8 @@ export const HOSTILE_NUMBERS: readonly number[] = [
 /** Any JSON value that is likely wrong where it is sent. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 5, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
+  // Names every object inherits: a lookup that is not an own-property check finds them.
+  { weight: 2, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', '-constructor') },
   { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_NUMBERS) },
   {
     weight: 2,
@@ -325,20 +327,26 @@ function validString(schema: Schema, name: string, pools: Pools): fc.Arbitrary<u
 function validObject(schema: Schema, pools: Pools, depth: number): fc.Arbitrary<Record<string, unknown>> {
   const properties = (schema.properties ?? {}) as Record<string, Schema>;
   const required = new Set((schema.required ?? []) as string[]);
-  const entries = Object.entries(properties).map(([key, sub]) =>
-    fc.tuple(fc.constant(key), fc.boolean(), fc.nat(9), validValue(sub, key, pools, depth), hostileValue),
-  );
-  if (entries.length === 0) return fc.constant({});
-  return fc.tuple(...entries).map((picked) =>
-    Object.fromEntries(
-      picked
-        // Required fields are sent nine times in ten, optional ones half the time.
-        .filter(([key, keepOptional, dice]) => (required.has(key) ? dice !== 0 : keepOptional))
-        // One field in five gets a hostile value instead.
-        .map(([key, , dice, good, bad]) => [key, dice % 5 === 1 ? bad : good]),
-    ),
-  );
+  const keys = Object.keys(properties);
+  if (keys.length === 0) return fc.constant({});
+  const entries = keys.map((key) => fc.tuple(fc.constant(key), fc.boolean(), fc.nat(9), validValue(properties[key]!, key, pools, depth)));
+  return fc.tuple(fc.tuple(...entries), hostileFocus(keys)).map(([picked, focus]) => {
+    const fields = picked
+      // Required fields are sent nine times in ten, optional ones half the time.
+      .filter(([key, keepOptional, dice]) => (required.has(key) ? dice !== 0 : keepOptional))
+      .map(([key, , , value]): [string, unknown] => [key, value]);
+    if (focus) fields.push(focus);
+    // fromEntries defines own properties, so a `__proto__` key is sent as a key.
+    return Object.fromEntries(fields);
+  });
 }
+
+/**
+ * Half the time, one of the names with a hostile value, the rest of the request left valid:
+ * a hostile value next to other bad ones is often refused before it reaches anything.
+ */
+const hostileFocus = (names: string[]): fc.Arbitrary<[string, unknown] | null> =>
+  fc.option(fc.tuple(fc.constantFrom(...names), hostileValue), { freq: 1 });
 
 // ---------------------------------------------------------------------- whole requests
 
@@ -380,41 +388,27 @@ const TOKENS = [
   'Bearer eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjoxfQ.',
 ];
 
-const headerArb: fc.Arbitrary<Record<string, string>> = fc
-  .record(
-    {
-      host: fc.constantFrom(...HOSTS),
-      accept: fc.constantFrom(...ACCEPTS),
-      'x-forwarded-for': fc.constantFrom('10.0.0.1', '::1', 'garbage', '1.2.3.4, 5.6.7.8', '[::1]:80'),
-      'x-forwarded-host': fc.constantFrom('evil.example', '[', ''),
-      'x-forwarded-proto': fc.constantFrom('https', 'gopher', ''),
-      'if-none-match': fc.constantFrom('*', 'W/"x"', '"abc"', 'garbage'),
-      'if-match': fc.constantFrom('*', '"abc"', 'garbage'),
-      'x-request-id': fc.constantFrom('abc', 'x'.repeat(2000), 'ÄÖ', ''),
-      'accept-language': fc.constantFrom('de-DE', 'tr', '*', 'x'.repeat(500)),
-      authorization: fc.constantFrom(...TOKENS),
-    },
-    { requiredKeys: [] },
-  )
-  // The role's token is the usual authorization; a replaced one is a rarer event.
-  .chain((h) => fc.boolean().map((keepAuth) => (keepAuth || !('authorization' in h) ? h : withoutKey(h, 'authorization'))));
-
-function withoutKey(h: Record<string, string>, key: string): Record<string, string> {
-  const copy = { ...h };
-  delete copy[key];
-  return copy;
-}
-
-const queryValue = (param: Parameter, pools: Pools): fc.Arbitrary<string> =>
-  fc.oneof(
-    { weight: 3, arbitrary: validValue(param.schema, param.name, pools).map(formString) },
-    { weight: 2, arbitrary: hostileValue.map(formString) },
-  );
+const headerArb: fc.Arbitrary<Record<string, string>> = fc.record(
+  {
+    host: fc.constantFrom(...HOSTS),
+    accept: fc.constantFrom(...ACCEPTS),
+    'x-forwarded-for': fc.constantFrom('10.0.0.1', '::1', 'garbage', '1.2.3.4, 5.6.7.8', '[::1]:80'),
+    'x-forwarded-host': fc.constantFrom('evil.example', '[', ''),
+    'x-forwarded-proto': fc.constantFrom('https', 'gopher', ''),
+    'if-none-match': fc.constantFrom('*', 'W/"x"', '"abc"', 'garbage'),
+    'if-match': fc.constantFrom('*', '"abc"', 'garbage'),
+    'x-request-id': fc.constantFrom('abc', 'x'.repeat(2000), 'ÄÖ', ''),
+    'accept-language': fc.constantFrom('de-DE', 'tr', '*', 'x'.repeat(500)),
+  },
+  { requiredKeys: [] },
+);
 
 /** A query string from the operation's parameters, with unknown, repeated and badly encoded extras. */
 function queryArb(op: Operation, pools: Pools): fc.Arbitrary<string> {
   const params = op.parameters.filter((p) => p.in === 'query');
-  const declared = params.map((p) => fc.option(fc.tuple(fc.constant(p.name), queryValue(p, pools)), { freq: 2 }));
+  const declared = params.map((p) =>
+    fc.option(fc.tuple(fc.constant(p.name), validValue(p.schema, p.name, pools).map(formString)), { freq: 2 }),
+  );
   const extra = fc.constantFrom(
     '',
     '',
@@ -438,8 +432,11 @@ function queryArb(op: Operation, pools: Pools): fc.Arbitrary<string> {
     `search=${'a'.repeat(10_001)}`,
     'unknown=1',
   );
-  return fc.tuple(fc.tuple(...declared), extra).map(([pairs, raw]) => {
-    const parts = pairs.filter((p): p is [string, string] => p !== null).map(([k, v]) => `${k}=${encode(v)}`);
+  const focus = params.length ? hostileFocus(params.map((p) => p.name)) : fc.constant(null);
+  return fc.tuple(fc.tuple(...declared), focus, extra).map(([pairs, bad, raw]) => {
+    const chosen = new Map(pairs.filter((p): p is [string, string] => p !== null));
+    if (bad) chosen.set(bad[0], formString(bad[1]));
+    const parts = [...chosen].map(([k, v]) => `${k}=${encode(v)}`);
     if (raw) parts.push(raw);
     return parts.length ? `?${parts.join('&')}` : '';
   });
@@ -555,14 +552,33 @@ const bodyArb = (op: Operation, pools: Pools): fc.Arbitrary<{ payload?: string |
   });
 };
 
-/** One request for the operation: path, query, headers and body, each valid or hostile. */
+/** The value once in `1 + nils` times, null otherwise. */
+const rarely = <T>(arb: fc.Arbitrary<T>, nils: number): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: nils, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
+
+/**
+ * One request for the operation: path, query, headers and body, each valid or hostile. An
+ * `authorization` header in it replaces the caller's token.
+ */
 export function requestArb(op: Operation, pools: Pools): fc.Arbitrary<FuzzRequest> {
   return fc
-    .tuple(pathArb(op, pools), queryArb(op, pools), fc.option(headerArb, { freq: 3 }), bodyArb(op, pools))
-    .map(([path, query, headers, body]) => ({
+    .tuple(
+      pathArb(op, pools),
+      queryArb(op, pools),
+      // (fc.option's freq weighs the value against one nil.)
+      rarely(headerArb, 2),
+      // One request in ten replaces the caller's token with a bad one.
+      rarely(fc.constantFrom(...TOKENS), 9),
+      bodyArb(op, pools),
+    )
+    .map(([path, query, headers, token, body]) => ({
       method: op.method,
       url: `${path}${query}`,
-      headers: { ...(headers ?? {}), ...(body.type ? { 'content-type': body.type } : {}) },
+      headers: {
+        ...(headers ?? {}),
+        ...(token === null ? {} : { authorization: token }),
+        ...(body.type ? { 'content-type': body.type } : {}),
+      },
       ...(body.payload === undefined ? {} : { payload: body.payload }),
       note: body.note,
     }));
