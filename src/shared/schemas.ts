@@ -22,6 +22,16 @@ export const Id = (options: { description?: string } = {}) =>
     allOf: [{ type: 'integer', minimum: 1, maximum: MAX_ID }],
   });
 
+/**
+ * The id a client's text names, read as the Id schema reads it (plain decimal, 1 to MAX_ID),
+ * or null when it names none: for code that runs before validation (a preParsing hook).
+ */
+export function idFromText(text: unknown): number | null {
+  if (typeof text !== 'string' || !DECIMAL_ID.test(text)) return null;
+  const id = Number(text);
+  return id <= MAX_ID ? id : null;
+}
+
 /** Ajv plugin (Fastify's `ajv.plugins`; Ajv is Fastify's validator) that defines DECIMAL_ID_KEYWORD. */
 export const decimalIds: Plugin<unknown> = (ajv) =>
   ajv.addKeyword({

@@ -2,11 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import { createStudent, createAdmin } from '../helpers/factories.js';
+import { createStudent, createAdmin, createInstructor } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
 
 // Past PostgreSQL's integer: the database would fail, so the schema must refuse it first.
 const HUGE = '99999999999';
+const PAST_INTEGER = '2147483648';
 
 describe('ids out of range', () => {
   let app: TestApp;
@@ -32,6 +33,24 @@ describe('ids out of range', () => {
     ];
     for (const [method, url, token] of paths) {
       const res = await call(app, method, url, { token, ...(method === 'POST' ? { body: {} } : {}) });
+      assert.equal(res.status, 404, `${method} ${url}: ${res.text}`);
+    }
+  });
+
+  it('one past the PostgreSQL integer (ten digits, plain decimal) is a 404 too, also where ownership is checked before the body', async () => {
+    const admin = await createAdmin(app);
+    const instructor = await createInstructor(app);
+    const student = await createStudent(app);
+    const paths: [string, string, string][] = [
+      ['GET', `/api/courses/${PAST_INTEGER}/`, admin.access],
+      ['GET', `/api/lessons/${PAST_INTEGER}/`, admin.access],
+      ['PUT', `/api/lessons/${PAST_INTEGER}/`, instructor.access],
+      ['PATCH', `/api/lessons/${PAST_INTEGER}/`, instructor.access],
+      ['PATCH', `/api/lessons/${PAST_INTEGER}/`, admin.access],
+      ['POST', `/api/lessons/${PAST_INTEGER}/complete/`, student.access],
+    ];
+    for (const [method, url, token] of paths) {
+      const res = await call(app, method, url, { token, ...(method === 'GET' ? {} : { body: { title: 'T' } }) });
       assert.equal(res.status, 404, `${method} ${url}: ${res.text}`);
     }
   });
