@@ -178,13 +178,13 @@ if (loadSeconds > 0) {
       measure({ origin: server.origin, connections: scenario.connections ?? 32, seconds, warmupSeconds: 0, next: scenario.next });
     await run(3);
     const xactsBefore = await settledXacts();
-    const pids = await backends();
-    const pgBefore = pids.map(cpuMs);
+    // Backends of the pool that idled out are opened again by the run: count every backend alive at its end.
+    const pgBefore = new Map((await backends()).map((pid) => [pid, cpuMs(pid)]));
     const serverBefore = cpuMs(server.pid);
     const loadBefore = load();
     const m = await run(loadSeconds);
     const serverUsed = cpuMs(server.pid) - serverBefore;
-    const pgUsed = pids.map((pid, i) => cpuMs(pid) - pgBefore[i]!).filter(Number.isFinite);
+    const pgUsed = (await backends()).map((pid) => cpuMs(pid) - (pgBefore.get(pid) ?? 0)).filter(Number.isFinite);
     const loadAfter = load();
     const xactsUsed = (await settledXacts()) - xactsBefore;
     const per = (v: number) => (v / m.requests).toFixed(3);
