@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { isPostgres } from '../../db/index.js';
 import { preparedList, preparedQuery } from '../../db/prepared.js';
-import { forKeyShare, forUpdate, listQuery } from '../../db/query.js';
+import { forUpdate, listQuery } from '../../db/query.js';
 import type { Executor } from '../../db/query.js';
 import type { DB, EnrollmentRow } from '../../db/types.js';
 
@@ -65,17 +65,6 @@ export async function addToStudentsCount(
   if (options.publishedOnly) query = query.where('is_published', '=', true);
   const result = await query.executeTakeFirst();
   return result.numUpdatedRows > 0n;
-}
-
-/**
- * Holds the lesson (PostgreSQL: FOR KEY SHARE) so it cannot be deleted until the transaction
- * ends, the same lock the completion's foreign key would take, taken first. Undefined if gone.
- */
-const lessonKeyOf = preparedQuery((db, lessonId: number) =>
-  forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)),
-);
-export async function lockLessonKey(db: Executor, lessonId: number) {
-  return (await lessonKeyOf(db, lessonId))[0];
 }
 
 /** Locks every enrollment of a course, so a recount cannot miss a completion committed meanwhile. */
