@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { isPostgres } from '../../db/index.js';
 import { preparedList, preparedQuery } from '../../db/prepared.js';
-import { forKeyShare, forUpdate, listQuery } from '../../db/query.js';
+import { forUpdate, listQuery } from '../../db/query.js';
 import type { Executor } from '../../db/query.js';
-import type { DB } from '../../db/types.js';
+import type { DB, EnrollmentRow } from '../../db/types.js';
 
 /*
  * The statements of a lesson completion (POST/DELETE /api/lessons/{id}/complete/) are
@@ -67,17 +67,6 @@ export async function addToStudentsCount(
   return result.numUpdatedRows > 0n;
 }
 
-/**
- * Holds the lesson (PostgreSQL: FOR KEY SHARE) so it cannot be deleted until the transaction
- * ends, the same lock the completion's foreign key would take, taken first. Undefined if gone.
- */
-const lessonKeyOf = preparedQuery((db, lessonId: number) =>
-  forKeyShare(db, db.selectFrom('lessons').select(['id', 'course_id']).where('id', '=', lessonId)),
-);
-export async function lockLessonKey(db: Executor, lessonId: number) {
-  return (await lessonKeyOf(db, lessonId))[0];
-}
-
 /** Locks every enrollment of a course, so a recount cannot miss a completion committed meanwhile. */
 async function lockEnrollmentsOfCourse(db: Executor, courseId: number): Promise<void> {
   if (!isPostgres(db)) return;
@@ -86,18 +75,14 @@ async function lockEnrollmentsOfCourse(db: Executor, courseId: number): Promise<
 
 /**
  * Recounts completed lessons and recomputes progress and completed_at, in one UPDATE for
- * every enrollment in scope: progress = 100 × completed ÷ lessons of the course now,
+ * every enrollment of a course (one enrollment's: applyCompletion): progress = 100 × completed ÷ lessons of the course now,
  * rounded to 2 places, 0 without lessons; completed_at is set the first time every lesson
  * is done and kept afterwards. Completions count only for lessons still in the course.
  * Same SQL on both databases (UPDATE … FROM: PostgreSQL, SQLite ≥ 3.33).
  */
-export async function refreshProgress(db: Executor, scope: { courseId: number } | { enrollmentId: number }, now: string): Promise<void> {
-  if ('courseId' in scope) {
-    await lockEnrollmentsOfCourse(db, scope.courseId);
-    await refreshOfCourse(db, scope.courseId, now);
-  } else {
-    await refreshOfEnrollment(db, scope.enrollmentId, now);
-  }
+export async function refreshProgress(db: Executor, scope: { courseId: number }, now: string): Promise<void> {
+  await lockEnrollmentsOfCourse(db, scope.courseId);
+  await refreshOfCourse(db, scope.courseId, now);
 }
 
 function progressUpdate(db: Kysely<DB>, scope: 'course' | 'enrollment', id: number, now: string) {
@@ -119,82 +104,207 @@ function progressUpdate(db: Kysely<DB>, scope: 'course' | 'enrollment', id: numb
         .as('total'),
     ])
     .where(scope === 'course' ? 'e.course_id' : 'e.id', '=', id);
-  return db
-    .updateTable('enrollments')
-    .from(counts.as('c'))
-    .set({
-      completed_lessons: sql<number>`c.done`,
-      progress: sql<number>`case when c.total = 0 then 0 when c.done >= c.total then 100 else round(100.0 * c.done / c.total, 2) end`,
-      completed_at: sql<string>`case when enrollments.completed_at is null and c.total > 0 and c.done >= c.total then ${now} else enrollments.completed_at end`,
-    })
-    .whereRef('enrollments.id', '=', 'c.id');
-}
-const refreshOfCourse = preparedQuery((db, courseId: number, now: string) => progressUpdate(db, 'course', courseId, now));
-const refreshOfEnrollment = preparedQuery((db, enrollmentId: number, now: string) => progressUpdate(db, 'enrollment', enrollmentId, now));
-
-/*
- * The recount of one enrollment that answers with the row it wrote, so a completion needs no
- * second read. PostgreSQL also returns the lesson count the recount used (`c.total`); SQLite
- * may not name the FROM side in RETURNING, so there the count is one more (in-process,
- * synchronous) statement.
- */
-const recountReturning = preparedQuery((db, enrollmentId: number, now: string) =>
-  isPostgres(db)
-    ? progressUpdate(db, 'enrollment', enrollmentId, now).returning([
-        'enrollments.id',
-        'enrollments.student_id',
-        'enrollments.course_id',
-        'enrollments.enrolled_on',
-        'enrollments.progress',
-        'enrollments.completed_lessons',
-        'enrollments.completed_at',
-        sql<number | null>`c.total`.as('total_lessons'),
-      ])
-    : progressUpdate(db, 'enrollment', enrollmentId, now).returning([
-        'id',
-        'student_id',
-        'course_id',
-        'enrolled_on',
-        'progress',
-        'completed_lessons',
-        'completed_at',
-        sql<number | null>`null`.as('total_lessons'),
-      ]),
-);
-
-/** Recounts one enrollment (as refreshProgress) and returns its new row and the course's number of lessons. */
-export async function recountEnrollment(db: Executor, enrollmentId: number, courseId: number, now: string) {
-  const [row] = await recountReturning(db, enrollmentId, now);
-  if (!row) return undefined;
-  const { total_lessons: total, ...enrollment } = row;
-  return { enrollment, totalLessons: total === null ? await lessonsCount(db, courseId) : Number(total) };
+  return db.updateTable('enrollments').from(counts.as('c')).set(progressSet(now)).whereRef('enrollments.id', '=', 'c.id');
 }
 
 /**
- * A lesson with what the visibility policy needs of its course, in one read (a completion's
- * only statement before its transaction). Undefined if the lesson does not exist.
+ * The recount's new values from `c.done` (completed lessons still in the course) and `c.total`
+ * (lessons of the course now): one rule for every recount.
  */
-const lessonWithCourse = preparedQuery((db, lessonId: number) =>
-  db
+const progressSet = (now: string) => ({
+  completed_lessons: sql<number>`c.done`,
+  progress: sql<number>`case when c.total = 0 then 0 when c.done >= c.total then 100 else round(100.0 * c.done / c.total, 2) end`,
+  completed_at: sql<string>`case when enrollments.completed_at is null and c.total > 0 and c.done >= c.total then ${now} else enrollments.completed_at end`,
+});
+const refreshOfCourse = preparedQuery((db, courseId: number, now: string) => progressUpdate(db, 'course', courseId, now));
+
+/** The enrollment columns a completion answers with and hands to what follows it. */
+const ENROLLMENT_COLUMNS = ['id', 'student_id', 'course_id', 'enrolled_on', 'progress', 'completed_lessons', 'completed_at'] as const;
+
+/**
+ * A lesson with what a completion's policy needs: its course's visibility facts and whether
+ * the lesson carries a quiz (then it completes only by passing it).
+ */
+function lessonFacts(db: Kysely<DB>, lessonId: number) {
+  return db
     .selectFrom('lessons as l')
     .innerJoin('courses as c', 'c.id', 'l.course_id')
-    .select(['l.id', 'l.course_id', 'l.position', 'l.is_preview', 'c.instructor_id', 'c.is_published', 'c.sequential'])
-    .where('l.id', '=', lessonId),
-);
-/** A lesson with the facts of its course that a completion's policy needs. */
-export async function findLessonWithCourse(db: Executor, lessonId: number) {
-  const [row] = await lessonWithCourse(db, lessonId);
-  return (
-    row && {
-      id: row.id,
+    .select((eb) => [
+      'l.id',
+      'l.course_id',
+      'l.position',
+      'l.is_preview',
+      'c.instructor_id',
+      'c.is_published',
+      'c.sequential',
+      eb.exists(eb.selectFrom('quizzes as q').select('q.id').whereRef('q.lesson_id', '=', 'l.id')).as('has_quiz'),
+    ])
+    .where('l.id', '=', lessonId);
+}
+const lessonFactsOf = preparedQuery((db, lessonId: number) => lessonFacts(db, lessonId));
+
+/**
+ * The first statement of a completion's transaction: the lesson's facts and the caller's
+ * enrollment, with the completion's locks taken in its lock order, lesson then enrollment
+ * (PostgreSQL: `FOR KEY SHARE OF l FOR UPDATE OF e`, locked in that order; a delete of the
+ * lesson waits, or has happened and the row is gone). The enrollment is returned as locked,
+ * its latest committed version. No row: not enrolled, or no such lesson.
+ */
+const lockedForCompletion = preparedQuery((db, lessonId: number, studentId: number) => {
+  const query = lessonFacts(db, lessonId)
+    .innerJoin('enrollments as e', (join) => join.onRef('e.course_id', '=', 'l.course_id').on('e.student_id', '=', studentId))
+    .select([
+      'e.id as e_id',
+      'e.student_id as e_student_id',
+      'e.enrolled_on as e_enrolled_on',
+      'e.progress as e_progress',
+      'e.completed_lessons as e_completed_lessons',
+      'e.completed_at as e_completed_at',
+    ]);
+  return isPostgres(db) ? query.forKeyShare('l').forUpdate('e') : query;
+});
+
+export interface CompletionFacts {
+  lesson: { id: number; course_id: number; order: number; is_preview: boolean };
+  course: { instructor_id: number; is_published: boolean; sequential: boolean };
+  hasQuiz: boolean;
+  /** The caller's enrollment, locked until the transaction ends; undefined if not enrolled. */
+  enrollment: EnrollmentRow | undefined;
+}
+
+const factsOf = (row: Awaited<ReturnType<typeof lessonFactsOf>>[number]) => ({
+  lesson: { id: row.id, course_id: row.course_id, order: row.position, is_preview: Boolean(row.is_preview) },
+  course: { instructor_id: row.instructor_id, is_published: Boolean(row.is_published), sequential: Boolean(row.sequential) },
+  hasQuiz: Boolean(row.has_quiz),
+});
+
+/**
+ * Everything a completion decides on, with the lesson and the enrollment locked (see
+ * lockedForCompletion): one statement when the caller is enrolled; when not, a second
+ * (unlocked) read tells a missing lesson from a missing enrollment. Undefined: no such lesson.
+ */
+export async function lockForCompletion(db: Executor, lessonId: number, studentId: number): Promise<CompletionFacts | undefined> {
+  const [row] = await lockedForCompletion(db, lessonId, studentId);
+  if (row) {
+    const enrollment: EnrollmentRow = {
+      id: row.e_id,
+      student_id: row.e_student_id,
       course_id: row.course_id,
-      order: row.position,
-      is_preview: Boolean(row.is_preview),
-      instructor_id: row.instructor_id,
-      is_published: Boolean(row.is_published),
-      sequential: Boolean(row.sequential),
-    }
-  );
+      enrolled_on: row.e_enrolled_on,
+      progress: row.e_progress,
+      completed_lessons: row.e_completed_lessons,
+      completed_at: row.e_completed_at,
+    };
+    return { ...factsOf(row), enrollment };
+  }
+  const [facts] = await lessonFactsOf(db, lessonId);
+  return facts && { ...factsOf(facts), enrollment: undefined };
+}
+
+/*
+ * Marking or unmarking with its recount, on PostgreSQL in one statement: the insert (or
+ * delete) of the completion, the counts, and the UPDATE of the enrollment when a row changed.
+ * The statements of one WITH share one snapshot, so the recount does not see the
+ * completion its own insert adds (or removes): it counts the completions in the snapshot and
+ * adds (subtracts) the one `changed` returned. The snapshot is taken after the enrollment
+ * lock was granted (an earlier statement of the transaction), so it holds every completion
+ * of this enrollment committed before, as the separate recount statement did.
+ */
+function completionWithRecount(db: Kysely<DB>, enrollmentId: number, lessonId: number, now: string, done: boolean) {
+  const sign = done ? sql`+` : sql`-`;
+  return db
+    .with('changed', (w) =>
+      done
+        ? w
+            .insertInto('lesson_completions')
+            .values({ enrollment_id: enrollmentId, lesson_id: lessonId, completed_at: now })
+            .onConflict((oc) => oc.columns(['enrollment_id', 'lesson_id']).doNothing())
+            .returning('id')
+        : w.deleteFrom('lesson_completions').where('enrollment_id', '=', enrollmentId).where('lesson_id', '=', lessonId).returning('id'),
+    )
+    .with('c', (w) =>
+      w
+        .selectFrom('enrollments as e')
+        .select((eb) => [
+          'e.id',
+          sql<number>`${eb
+            .selectFrom('lesson_completions as lc')
+            .innerJoin('lessons as l', 'l.id', 'lc.lesson_id')
+            .whereRef('lc.enrollment_id', '=', 'e.id')
+            .whereRef('l.course_id', '=', 'e.course_id')
+            .select((inner) => inner.fn.countAll<number>().as('n'))} ${sign} (select count(*) from changed)`.as('done'),
+          eb
+            .selectFrom('lessons as l')
+            .whereRef('l.course_id', '=', 'e.course_id')
+            .select((inner) => inner.fn.countAll<number>().as('n'))
+            .as('total'),
+        ])
+        .where('e.id', '=', enrollmentId),
+    )
+    .with('updated', (w) =>
+      w
+        .updateTable('enrollments')
+        .from('c')
+        .set(progressSet(now))
+        .whereRef('enrollments.id', '=', 'c.id')
+        .where(sql<boolean>`exists (select 1 from changed)`)
+        .returning(ENROLLMENT_COLUMNS.map((column) => `enrollments.${column}` as const)),
+    )
+    .selectFrom('c')
+    .leftJoin('updated as u', 'u.id', 'c.id')
+    .select([
+      sql<number>`(select count(*) from changed)`.as('changed'),
+      'c.total',
+      ...ENROLLMENT_COLUMNS.map((column) => `u.${column}` as const),
+    ]);
+}
+const markWithRecount = preparedQuery((db, enrollmentId: number, lessonId: number, now: string) =>
+  completionWithRecount(db, enrollmentId, lessonId, now, true),
+);
+const unmarkWithRecount = preparedQuery((db, enrollmentId: number, lessonId: number, now: string) =>
+  completionWithRecount(db, enrollmentId, lessonId, now, false),
+);
+
+/** On SQLite, which cannot write in a WITH nor return the FROM side: the recount answering with its row. */
+const recountReturning = preparedQuery((db, enrollmentId: number, now: string) =>
+  progressUpdate(db, 'enrollment', enrollmentId, now).returning([...ENROLLMENT_COLUMNS]),
+);
+
+export interface CompletionChange {
+  /** Whether a completion was inserted (marking) or deleted (unmarking). */
+  changed: boolean;
+  /** The enrollment after the recount; undefined when nothing changed (nothing was recounted). */
+  enrollment: EnrollmentRow | undefined;
+  /** Lessons of the course now: the recount's denominator. */
+  totalLessons: number;
+}
+
+/**
+ * Marks (`done`) or unmarks a lesson for a locked enrollment and, when that changed a row,
+ * recounts it (as refreshProgress); answers with the new row and the course's lesson count.
+ * PostgreSQL: one statement (completionWithRecount). SQLite: the insert or delete, then the
+ * recount or the count, in process.
+ */
+export async function applyCompletion(
+  db: Executor,
+  enrollment: { id: number; course_id: number },
+  lessonId: number,
+  done: boolean,
+  now: string,
+): Promise<CompletionChange> {
+  if (isPostgres(db)) {
+    const [row] = await (done ? markWithRecount : unmarkWithRecount)(db, enrollment.id, lessonId, now);
+    if (!row) return { changed: false, enrollment: undefined, totalLessons: await lessonsCount(db, enrollment.course_id) };
+    const { changed, total, ...updated } = row;
+    return {
+      changed: Number(changed) > 0,
+      enrollment: updated.id === null ? undefined : (updated as EnrollmentRow),
+      totalLessons: Number(total),
+    };
+  }
+  const changed = done ? await insertCompletion(db, enrollment.id, lessonId, now) : await deleteCompletion(db, enrollment.id, lessonId);
+  const [row] = changed ? await recountReturning(db, enrollment.id, now) : [];
+  return { changed, enrollment: row, totalLessons: await lessonsCount(db, enrollment.course_id) };
 }
 
 /** Marks a lesson done; a second mark changes nothing. True when this call marked it. */

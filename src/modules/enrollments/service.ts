@@ -105,6 +105,39 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     await deps.certificates().issue(trx, enrollment);
   }
 
+  /**
+   * The one path of a lesson marked or unmarked, for POST/DELETE .../complete/ and a passing
+   * quiz attempt alike, inside the caller's transaction with the enrollment locked: the
+   * completion written and the progress recounted (one statement on PostgreSQL), then
+   * lesson.completed when this call marked it, and completed() the first time the enrollment
+   * completes. Nothing changed (a done lesson marked, an undone one unmarked): nothing
+   * recounted, the locked row is current (every lesson change recounts it under this lock).
+   */
+  async function markLesson(
+    trx: Executor,
+    lesson: { id: number; course_id: number },
+    enrollment: EnrollmentRow,
+    done: boolean,
+  ): Promise<Completion> {
+    const change = await repo.applyCompletion(trx, enrollment, lesson.id, done, nowIso());
+    const row = change.changed ? change.enrollment : enrollment;
+    if (!row) throw forbidden(NOT_ENROLLED);
+    if (change.changed && done) {
+      await deps.events.record(trx, {
+        type: 'lesson.completed',
+        courseId: lesson.course_id,
+        data: { lesson: { id: lesson.id, course: lesson.course_id }, student: row.student_id, progress: row.progress },
+      });
+    }
+    if (enrollment.completed_at === null && row.completed_at !== null) await completed(trx, row);
+    return {
+      progress: row.progress,
+      completed_lessons: row.completed_lessons,
+      total_lessons: change.totalLessons,
+      completed_at: toIsoOrNull(row.completed_at),
+    };
+  }
+
   /** The later of two optional ISO times' owners; ties go to `b`. */
   const later = <T extends { at: string }>(a: T | undefined, b: T | undefined): T | undefined =>
     a === undefined ? b : b === undefined ? a : a.at > b.at ? a : b;
@@ -125,24 +158,15 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
     },
 
     /**
-     * Marks a lesson done inside the caller's transaction (a passing quiz attempt), with what
-     * follows as for POST .../complete/: the recount, lesson.completed when this call marked
-     * it, and completed() the first time the enrollment completes. The caller holds the
-     * lesson; the enrollment is locked here (again, if the caller already did).
+     * Marks a lesson done inside the caller's transaction (a passing quiz attempt), by the
+     * same path as POST .../complete/ (markLesson): the recount, lesson.completed when this
+     * call marked it, and completed() the first time the enrollment completes. The caller
+     * holds the lesson; the enrollment is locked here (again, if the caller already did).
      */
     async completeLessonIn(trx: Executor, studentId: number, lesson: { id: number; course_id: number }): Promise<void> {
       const enrollment = await repo.lockEnrollment(trx, studentId, lesson.course_id);
       if (!enrollment) throw forbidden(NOT_ENROLLED);
-      if (!(await repo.insertCompletion(trx, enrollment.id, lesson.id, nowIso()))) return;
-      await repo.refreshProgress(trx, { enrollmentId: enrollment.id }, nowIso());
-      const row = await repo.findEnrollment(trx, studentId, lesson.course_id);
-      if (!row) throw forbidden(NOT_ENROLLED);
-      await deps.events.record(trx, {
-        type: 'lesson.completed',
-        courseId: lesson.course_id,
-        data: { lesson: { id: lesson.id, course: lesson.course_id }, student: studentId, progress: row.progress },
-      });
-      if (enrollment.completed_at === null && row.completed_at !== null) await completed(trx, row);
+      await markLesson(trx, lesson, enrollment, true);
     },
 
     /** Pass the transaction when asking from inside one (on SQLite, `db` waits for it to end). */
@@ -296,21 +320,19 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
 
     /**
      * Marks (done) or unmarks a lesson and recounts the caller's progress in one
-     * transaction. The lesson is locked first (a delete of it waits, or has happened: 404),
-     * then the enrollment: completions of one student run one after another and each
-     * recount sees the ones before it. Lessons and enrollments are locked in the order a
-     * lesson change takes them (course → lesson → enrollments), so the two never deadlock.
+     * transaction. Its first statement reads the lesson's facts and locks the lesson (a
+     * delete of it waits, or has happened: 404), then the enrollment: completions of one
+     * student run one after another and each recount sees the ones before it. Lessons and
+     * enrollments are locked in the order a lesson change takes them (course → lesson →
+     * enrollments), so the two never deadlock. The second writes and recounts (markLesson).
      */
     async setLessonDone(ctx: UserContext, lessonId: number, done: boolean): Promise<Completion> {
       const caller = ctx.viewer;
-      // The lesson and its course's facts in one read (the write mix is round-trip bound).
-      const lesson = await repo.findLessonWithCourse(db, lessonId);
-      if (!lesson || !canSeeCourse(caller, lesson)) throw notFound();
-      const course = lesson;
       try {
         return await writeTransaction(db, async (trx) => {
-          if (!(await repo.lockLessonKey(trx, lessonId))) throw notFound();
-          const enrollment = await repo.lockEnrollment(trx, caller.id, lesson.course_id);
+          const facts = await repo.lockForCompletion(trx, lessonId, caller.id);
+          if (!facts || !canSeeCourse(caller, facts.course)) throw notFound();
+          const { lesson, course, enrollment } = facts;
           if (!enrollment) throw forbidden(NOT_ENROLLED);
           // A locked lesson cannot be completed (unmarking one is harmless and stays allowed).
           if (done && course.sequential) {
@@ -320,37 +342,8 @@ export function createEnrollmentsService(deps: EnrollmentsServiceDeps) {
             }
           }
           // After the permission checks: only an enrolled student learns that the lesson has a quiz.
-          if (done && (await deps.quizzes().hasQuiz(lessonId, trx)))
-            throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
-          const changed = done
-            ? await repo.insertCompletion(trx, enrollment.id, lessonId, nowIso())
-            : await repo.deleteCompletion(trx, enrollment.id, lessonId);
-          if (!changed) {
-            // Nothing to recount: the locked row is current (every lesson change recounts it under this lock).
-            return {
-              progress: enrollment.progress,
-              completed_lessons: enrollment.completed_lessons,
-              total_lessons: await repo.lessonsCount(trx, lesson.course_id),
-              completed_at: toIsoOrNull(enrollment.completed_at),
-            };
-          }
-          const recount = await repo.recountEnrollment(trx, enrollment.id, lesson.course_id, nowIso());
-          if (!recount) throw forbidden(NOT_ENROLLED);
-          const row = recount.enrollment;
-          if (done) {
-            await deps.events.record(trx, {
-              type: 'lesson.completed',
-              courseId: lesson.course_id,
-              data: { lesson: { id: lessonId, course: lesson.course_id }, student: caller.id, progress: row.progress },
-            });
-          }
-          if (enrollment.completed_at === null && row.completed_at !== null) await completed(trx, row);
-          return {
-            progress: row.progress,
-            completed_lessons: row.completed_lessons,
-            total_lessons: recount.totalLessons,
-            completed_at: toIsoOrNull(row.completed_at),
-          };
+          if (done && facts.hasQuiz) throw badRequest('This lesson is completed by passing its quiz.', 'quiz_required');
+          return markLesson(trx, lesson, enrollment, done);
         });
       } catch (error) {
         // The lesson went between the check and the insert.
