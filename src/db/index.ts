@@ -148,6 +148,9 @@ function statisticsFollowGrowth(raw: SQLite.Database): { wrote(): void; stop(): 
   };
 }
 
+/** How long to wait for a PostgreSQL connection (a new one, or a free one of the pool) before failing. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /** Distinct statements given a name; past this many (a runaway of dynamic SQL), the rest stay unnamed. */
 const NAMED_STATEMENTS = 1000;
 const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
@@ -204,9 +207,20 @@ function openPostgres(databaseUrl: string, poolSize: number, observe: StatementO
       return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
     },
   };
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, types });
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    types,
+    // A server that does not answer (a host gone, a network cut) fails the request in bounded
+    // time instead of holding it; so does a pool that stays full that long.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  // A client that loses its server must not crash the process, idle (the pool's 'error') or in
+  // use (the client's own 'error', emitted besides failing its query): the query that was
+  // running fails, the broken client is dropped when released, the next query connects anew.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool, observe) }) });
   return {
     db,

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { HttpError } from '../shared/errors.js';
 import { DECIMAL_ID_KEYWORD } from '../shared/schemas.js';
 import { redactSignedUrl } from '../modules/media/urls.js';
@@ -249,6 +250,15 @@ async function errorsPlugin(app: FastifyInstance) {
     if (known) {
       if (known.status === 401) reply.header('www-authenticate', 'Bearer realm="api"');
       return reply.code(known.status).header('x-error-code', known.code).send({ detail: known.detail });
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Not a bug and not the request's fault: the database is down or unreachable right now.
+      request.log.warn({ err: error }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .header('x-error-code', 'database_unavailable')
+        .send({ detail: 'The service is temporarily unavailable; retry the request shortly.' });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ detail: 'Internal server error.' });

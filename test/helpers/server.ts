@@ -107,3 +107,9 @@ export function http(base: string, method: string, url: string, options: HttpOpt
     req.end(payload);
   });
 }
+
+/** SIGKILL, and resolves once the process is gone. */
+export async function killHard(server: RunningServer): Promise<void> {
+  server.child.kill('SIGKILL');
+  await server.exited;
+}

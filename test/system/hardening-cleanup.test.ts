@@ -1,7 +1,5 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,34 +9,8 @@ import { createFileCleanup } from '../../src/storage/cleanup.js';
 import { createLocalStorage } from '../../src/storage/local.js';
 import { buildTestApp, freshDatabaseUrl, onPostgres } from '../helpers/app.js';
 import { multipart } from '../helpers/http.js';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string>, cwd: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
-    cwd,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), exited });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited early (${code}): ${out}`)));
-  });
-}
+import { startServer } from '../helpers/server.js';
+import type { RunningServer } from '../helpers/server.js';
 
 async function eventually(check: () => boolean, ms = 15_000): Promise<boolean> {
   const until = Date.now() + ms;
@@ -94,7 +66,7 @@ describe('hardening: durable file cleanup', () => {
 
     const server = await startServer(env, dir);
     const database = createDatabase(databaseUrl);
-    let restarted: Running | undefined;
+    let restarted: RunningServer | undefined;
     try {
       // Two users with profile images, uploaded through the running server.
       const keys: string[] = [];

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import type { TestApp } from '../helpers/app.js';
 import { createStudent } from '../helpers/factories.js';
 import type { TestUser } from '../helpers/factories.js';
 import { multipart } from '../helpers/http.js';
+import { startServer } from '../helpers/server.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -208,32 +208,6 @@ describe('hardening: timeouts', () => {
     assert.ok(elapsed >= 1500 && elapsed < 5000, `closed after ${elapsed} ms`);
   });
 });
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string>, cwd: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
-    cwd,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), exited });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited early (${code}): ${out}`)));
-  });
-}
 
 describe('hardening: the real server', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'lp-harden-'));

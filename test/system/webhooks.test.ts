@@ -1,7 +1,5 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,34 +9,8 @@ import { freshDatabaseUrl, onPostgres } from '../helpers/app.js';
 import { createStudent, createCourse } from '../helpers/factories.js';
 import { buildWebhookApp, startReceiver } from '../helpers/webhooks.js';
 import { enrollViaApi } from '../helpers/actions.js';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string>, cwd: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/server.ts')], {
-    cwd,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), exited });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited early (${code}): ${out}`)));
-  });
-}
+import { startServer } from '../helpers/server.js';
+import type { RunningServer } from '../helpers/server.js';
 
 async function call(port: number, method: string, url: string, body?: unknown, token?: string) {
   const res = await fetch(`http://127.0.0.1:${port}${url}`, {
@@ -68,7 +40,7 @@ describe('webhooks on real servers', () => {
     };
     // The first instance records events but never sends them: it dies before it could.
     const first = await startServer({ ...env, WEBHOOK_WORKER: 'false' }, work);
-    let second: Running | undefined;
+    let second: RunningServer | undefined;
     try {
       const db = createDatabase(databaseUrl).db;
       const category = await db
