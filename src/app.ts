@@ -117,6 +117,12 @@ export interface BuildOptions {
   webhooks?: { now?: () => Date; resolve?: Resolver; autoStart?: boolean; pollMs?: number };
 }
 
+/**
+ * PostgreSQL connections of the webhook worker, besides the API's pool: one for its pass
+ * (dispatch, claims) and one for recording the attempts that end meanwhile.
+ */
+export const WORKER_POOL_SIZE = 2;
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Static security headers: what helmet would set for a JSON API, at the cost of one hook. */
@@ -185,8 +191,12 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   const audit = createAuditService({ db, users: () => services.users });
   const webhookClock = options.webhooks?.now ?? (() => new Date());
   const resolve = options.webhooks?.resolve ?? systemResolver;
+  // The worker's own connections (PostgreSQL): on the API's pool its claims and records queued
+  // behind every waiting request, and delivery all but stopped under write load (issue 16's
+  // benchmark: 2–4 deliveries/s against 21–35 events/s at 32 connections).
+  const workerDatabase = database.dedicated(WORKER_POOL_SIZE, 'lp-webhook-worker');
   const webhookWorker = createDeliveryWorker({
-    db,
+    db: workerDatabase.db,
     sender: createSender({ resolve, allowPrivate: config.webhookAllowPrivate, timeoutMs: 10_000 }),
     now: webhookClock,
     concurrency: 8,
@@ -310,6 +320,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   app.addHook('onClose', async () => {
     await jobs.stop();
     await webhookWorker.stop();
+    await workerDatabase.close();
     await revocations.close();
     redis?.disconnect();
     await database.close();

@@ -121,7 +121,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
     const message = { id: delivery.event_id, timestamp: Math.floor(Date.now() / 1000), body };
     const outcome = await sender.post(delivery.url, delivery.secret, message, controller.signal);
     if (controller.signal.aborted) {
-      await repo.releaseClaim(db, delivery.id, claim);
+      await repo.releaseClaims(db, [delivery.id], claim);
       return;
     }
     const now = options.now();
@@ -152,14 +152,22 @@ export function createDeliveryWorker(options: WorkerOptions) {
     const saturated = [...busy].filter(([, n]) => n >= options.perEndpoint).map(([id]) => id);
     const claim = randomBytes(12).toString('base64url');
     const now = options.now();
-    const ids = await repo.claimDue(db, now.toISOString(), new Date(now.getTime() + options.leaseMs).toISOString(), claim, free, saturated);
-    if (ids.length === 0) return 0;
+    const claimed = await repo.claimDue(
+      db,
+      now.toISOString(),
+      new Date(now.getTime() + options.leaseMs).toISOString(),
+      claim,
+      free,
+      saturated,
+    );
+    if (claimed.length === 0) return 0;
     let started = 0;
-    for (const delivery of await repo.claimedForSend(db, ids)) {
+    const surplus: number[] = [];
+    for (const delivery of claimed) {
       const count = busy.get(delivery.endpoint_id) ?? 0;
       if (count >= options.perEndpoint) {
-        // More of one endpoint than it may have in flight: free at once, for the next pass.
-        await repo.releaseClaim(db, delivery.id, claim);
+        // More of one endpoint than it may have in flight: freed below, for the next pass.
+        surplus.push(delivery.id);
         continue;
       }
       busy.set(delivery.endpoint_id, count + 1);
@@ -173,6 +181,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
         });
       inFlight.set(delivery.id, { endpointId: delivery.endpoint_id, controller, done });
     }
+    await repo.releaseClaims(db, surplus, claim);
     return started;
   }
 
