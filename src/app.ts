@@ -62,6 +62,7 @@ import quizRoutes from './modules/quizzes/routes.js';
 import { createCertificatesService } from './modules/certificates/service.js';
 import type { CertificatesService } from './modules/certificates/service.js';
 import certificateRoutes from './modules/certificates/routes.js';
+import { createPdfRenderer } from './modules/certificates/renderer.js';
 import auditRoutes from './modules/audit/routes.js';
 import { systemResolver } from './modules/events/addresses.js';
 import type { Resolver } from './modules/events/addresses.js';
@@ -188,6 +189,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   // Files a change drops are recorded in its transaction and deleted after the commit.
   const files = createFileCleanup({ db, storage });
   const events = createEventsService();
+  const pdfRenderer = createPdfRenderer();
   const audit = createAuditService({ db, users: () => services.users });
   const webhookClock = options.webhooks?.now ?? (() => new Date());
   const resolve = options.webhooks?.resolve ?? systemResolver;
@@ -297,7 +299,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       enrollments: () => services.enrollments,
       users: () => services.users,
     }),
-    certificates: createCertificatesService({ db, events, audit, users: () => services.users }),
+    certificates: createCertificatesService({ db, events, audit, users: () => services.users, render: pdfRenderer.render }),
     analytics: createAnalyticsService({ db }),
   } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
@@ -321,6 +323,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
     await jobs.stop();
     await webhookWorker.stop();
     await workerDatabase.close();
+    await pdfRenderer.close();
     await revocations.close();
     redis?.disconnect();
     await database.close();
