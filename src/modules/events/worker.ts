@@ -64,6 +64,8 @@ export function createDeliveryWorker(options: WorkerOptions) {
   let stopped = false;
   let ticking: Promise<void> | undefined;
   let again = false;
+  let filling: Promise<void> | undefined;
+  let fillAgain = false;
 
   const iso = () => options.now().toISOString();
 
@@ -177,7 +179,8 @@ export function createDeliveryWorker(options: WorkerOptions) {
         .catch((error: unknown) => options.log.error({ err: error, delivery: delivery.id }, 'webhook delivery attempt failed'))
         .finally(() => {
           inFlight.delete(delivery.id);
-          if (running) wake();
+          // The freed slot takes the next due delivery at once, not after a whole pass.
+          if (running && !stopped) void refill();
         });
       inFlight.set(delivery.id, { endpointId: delivery.endpoint_id, controller, done });
     }
@@ -185,9 +188,35 @@ export function createDeliveryWorker(options: WorkerOptions) {
     return started;
   }
 
+  /**
+   * Fills the free slots; fills never overlap (one asked for during another runs after it).
+   * Apart from the pass that dispatches: under load a pass spends most of its time fanning
+   * out new events, and slots freed meanwhile waited for its end — with 4 attempts per
+   * endpoint, 7 deliveries/s against 80 events/s in the PostgreSQL benchmark.
+   */
+  function refill(): Promise<void> {
+    if (filling) {
+      fillAgain = true;
+      return filling;
+    }
+    filling = (async () => {
+      do {
+        fillAgain = false;
+        try {
+          while (!stopped && (await fill()) > 0 && inFlight.size < options.concurrency);
+        } catch (error) {
+          if (!stopped) options.log.error({ err: error }, 'webhook worker claim failed');
+        }
+      } while (fillAgain && !stopped);
+    })().finally(() => {
+      filling = undefined;
+    });
+    return filling;
+  }
+
   async function tickOnce(): Promise<void> {
     await dispatch();
-    while ((await fill()) > 0 && inFlight.size < options.concurrency);
+    await refill();
   }
 
   /** One pass of the background loop; passes never overlap (a wake during one runs another after it). */
@@ -219,7 +248,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
     timer.unref();
   }
 
-  /** Soon, not now: called after a request recorded an event or an attempt freed a slot. */
+  /** Soon, not now: called after a request recorded an event (a freed slot refills by itself). */
   function wake(): void {
     if (!running || stopped) return;
     setImmediate(() => void tick());
@@ -250,9 +279,9 @@ export function createDeliveryWorker(options: WorkerOptions) {
       stopped = true;
       running = false;
       clearTimeout(timer);
+      await Promise.allSettled([ticking, filling]);
       for (const f of inFlight.values()) f.controller.abort();
       await Promise.allSettled([...inFlight.values()].map((f) => f.done));
-      await ticking?.catch(() => undefined);
       sender.close();
     },
   };
