@@ -163,6 +163,15 @@ export function createDeliveryWorker(options: WorkerOptions) {
       saturated,
     );
     if (claimed.length === 0) return 0;
+    if (stopped) {
+      // Stopped while claiming: nothing starts; the claims are free again for the next start.
+      await repo.releaseClaims(
+        db,
+        claimed.map((d) => d.id),
+        claim,
+      );
+      return 0;
+    }
     let started = 0;
     const surplus: number[] = [];
     for (const delivery of claimed) {
