@@ -62,6 +62,7 @@ import quizRoutes from './modules/quizzes/routes.js';
 import { createCertificatesService } from './modules/certificates/service.js';
 import type { CertificatesService } from './modules/certificates/service.js';
 import certificateRoutes from './modules/certificates/routes.js';
+import { createPdfRenderer } from './modules/certificates/renderer.js';
 import auditRoutes from './modules/audit/routes.js';
 import { systemResolver } from './modules/events/addresses.js';
 import type { Resolver } from './modules/events/addresses.js';
@@ -116,6 +117,12 @@ export interface BuildOptions {
   /** The webhook worker's clock and resolver (tests move time and play DNS), and whether it polls by itself. */
   webhooks?: { now?: () => Date; resolve?: Resolver; autoStart?: boolean; pollMs?: number };
 }
+
+/**
+ * PostgreSQL connections of the webhook worker, besides the API's pool: one for its pass
+ * (dispatch, claims) and one for recording the attempts that end meanwhile.
+ */
+export const WORKER_POOL_SIZE = 2;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -187,11 +194,16 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   // Files a change drops are recorded in its transaction and deleted after the commit.
   const files = createFileCleanup({ db, storage });
   const events = createEventsService();
+  const pdfRenderer = createPdfRenderer();
   const audit = createAuditService({ db, users: () => services.users });
   const webhookClock = options.webhooks?.now ?? (() => new Date());
   const resolve = options.webhooks?.resolve ?? systemResolver;
+  // The worker's own connections (PostgreSQL): on the API's pool its claims and records queued
+  // behind every waiting request, and delivery all but stopped under write load (issue 16's
+  // benchmark: 2–4 deliveries/s against 21–35 events/s at 32 connections).
+  const workerDatabase = database.dedicated(WORKER_POOL_SIZE, 'lp-webhook-worker');
   const webhookWorker = createDeliveryWorker({
-    db,
+    db: workerDatabase.db,
     sender: createSender({ resolve, allowPrivate: config.webhookAllowPrivate, timeoutMs: 10_000 }),
     now: webhookClock,
     concurrency: 8,
@@ -292,7 +304,7 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
       enrollments: () => services.enrollments,
       users: () => services.users,
     }),
-    certificates: createCertificatesService({ db, events, audit, users: () => services.users }),
+    certificates: createCertificatesService({ db, events, audit, users: () => services.users, render: pdfRenderer.render }),
     analytics: createAnalyticsService({ db }),
   } satisfies Services);
   // Listen before loading, so no revocation falls between the two.
@@ -315,6 +327,8 @@ export async function buildApp(config: Readonly<Config>, options: BuildOptions):
   app.addHook('onClose', async () => {
     await jobs.stop();
     await webhookWorker.stop();
+    await workerDatabase.close();
+    await pdfRenderer.close();
     await revocations.close();
     redis?.disconnect();
     await database.close();

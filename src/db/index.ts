@@ -15,6 +15,14 @@ export interface Database {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Another handle on the same database with connections of its own, for background work
+   * that must not queue behind the API's requests for a pooled connection (the webhook
+   * worker). PostgreSQL: a pool of `size` connections, shown in pg_stat_activity under
+   * `applicationName`; close it separately. SQLite: the same single in-process connection
+   * (its queries run synchronously, so nothing queues), and closing it does nothing.
+   */
+  dedicated(size: number, applicationName: string): Database;
 }
 
 /** Anything that runs queries: a Kysely instance or a transaction, over any schema. */
@@ -78,7 +86,7 @@ function openSqlite(databaseUrl: string, observe: StatementObserver | undefined)
   raw.pragma('optimize = 0x10002');
   const statistics = statisticsFollowGrowth(raw);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(raw, observe, () => statistics.wrote()) }) });
-  return {
+  const database: Database = {
     db,
     dialect: 'sqlite',
     ping: async () => {
@@ -88,7 +96,10 @@ function openSqlite(databaseUrl: string, observe: StatementObserver | undefined)
       statistics.stop();
       return db.destroy();
     },
+    // The one connection answers synchronously: work on it never waits behind other work.
+    dedicated: () => ({ ...database, close: async () => {} }),
   };
+  return database;
 }
 
 /** Rows sampled per index by ANALYZE, which keeps `optimize` to milliseconds on large tables. */
@@ -198,7 +209,7 @@ function withNamedStatements(pool: pg.Pool, observe: StatementObserver | undefin
   };
 }
 
-function openPostgres(databaseUrl: string, poolSize: number, observe: StatementObserver | undefined): Database {
+function openPostgres(databaseUrl: string, poolSize: number, observe: StatementObserver | undefined, applicationName?: string): Database {
   // COUNT and SUM come back as BIGINT/NUMERIC strings by default; every count here fits a double.
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
@@ -215,6 +226,7 @@ function openPostgres(databaseUrl: string, poolSize: number, observe: StatementO
     // time instead of holding it; so does a pool that stays full that long.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
+    ...(applicationName === undefined ? {} : { application_name: applicationName }),
   });
   // A client that loses its server must not crash the process, idle (the pool's 'error') or in
   // use (the client's own 'error', emitted besides failing its query): the query that was
@@ -234,6 +246,7 @@ function openPostgres(databaseUrl: string, poolSize: number, observe: StatementO
       }
     },
     close: () => db.destroy(),
+    dedicated: (size, name) => openPostgres(databaseUrl, size, observe, name),
   };
 }
 

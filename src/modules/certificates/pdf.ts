@@ -19,12 +19,24 @@ export interface CertificateFacts {
   verificationUrl: string;
 }
 
+/**
+ * The fonts, parsed once per process. pdfkit accepts an already parsed fontkit font in
+ * `registerFont` (its changelog: "Accept already-parsed fontkit Font instances"); given the
+ * file's bytes instead, it parses them anew for every document, which was about two thirds of
+ * a render (docs/benchmarks.md). The font is read, never changed, by a document (each one
+ * makes its own subset), so the bytes of the PDF are the same either way. fontkit is taken
+ * from where pdfkit resolves it, so the object is the kind pdfkit expects.
+ */
 const require = createRequire(import.meta.url);
-let fonts: { regular: Buffer; bold: Buffer } | undefined;
+const fontkit = createRequire(require.resolve('pdfkit'))('fontkit') as { create(data: Buffer): object };
+/** What registerFont takes (its type in @types/pdfkit predates parsed fonts). */
+type ParsedFont = PDFKit.Mixins.PDFFontSource;
+let fonts: { regular: ParsedFont; bold: ParsedFont } | undefined;
 function loadFonts() {
+  const parse = (file: string) => fontkit.create(readFileSync(require.resolve(file))) as ParsedFont;
   fonts ??= {
-    regular: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')),
-    bold: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
+    regular: parse('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
+    bold: parse('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
   };
   return fonts;
 }

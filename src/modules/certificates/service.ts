@@ -11,7 +11,6 @@ import { nowIso, toIso, toIsoOrNull } from '../../shared/time.js';
 import type { AuditEntry } from '../audit/service.js';
 import type { DomainEvent } from '../events/service.js';
 import type { PublicUser } from '../users/schemas.js';
-import { renderCertificate } from './pdf.js';
 import type { CertificateFacts } from './pdf.js';
 import * as repo from './repository.js';
 import type { Certificate, PageQueryInput } from './schemas.js';
@@ -34,6 +33,8 @@ export interface CertificatesServiceDeps {
   events: EventsPort;
   audit: AuditPort;
   users: () => UsersPort;
+  /** Renders a certificate's page (the app's: on a worker thread, see renderer.ts). */
+  render: (facts: CertificateFacts) => Promise<Buffer>;
 }
 
 export type CertificatesService = ReturnType<typeof createCertificatesService>;
@@ -170,7 +171,7 @@ export function createCertificatesService(deps: CertificatesServiceDeps) {
       if (given?.includes(etag) || given?.includes('*')) return { etag, body: null };
       let body = rendered.get(etag);
       if (!body) {
-        body = await renderCertificate(facts);
+        body = await deps.render(facts);
         if (rendered.size >= RENDERED_LIMIT) rendered.delete(rendered.keys().next().value as string);
         rendered.set(etag, body);
       }

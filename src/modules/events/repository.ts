@@ -133,12 +133,25 @@ export async function markDispatched(trx: Executor, ids: string[], at: string): 
 
 // The worker: claim due deliveries, record each attempt
 
+/** What sending a claimed delivery needs: the delivery, its event and its endpoint. */
+const sendColumns = [
+  'events.id as event_id',
+  'events.type',
+  'events.data',
+  'events.created_at as event_created_at',
+  'webhook_endpoints.url',
+  'webhook_endpoints.secret',
+] as const;
+
 /**
  * Claims up to `limit` due deliveries of active endpoints for this instance until
- * `lockedUntil`: one statement, so a row is claimed by one instance. On PostgreSQL the
- * candidates are locked FOR UPDATE SKIP LOCKED, so instances claiming at once take disjoint
- * rows without waiting on each other; a claim that is not finished by its lease (the
- * instance crashed) is free again. SQLite has one writer at a time: the update alone decides.
+ * `lockedUntil`, and returns what sending them needs. The claim is one statement, so a row
+ * is claimed by one instance. On PostgreSQL the candidates are locked FOR UPDATE SKIP
+ * LOCKED, so instances claiming at once take disjoint rows without waiting on each other,
+ * and the claiming UPDATE is a data-modifying CTE joined to the event and the endpoint: one
+ * round trip per pass. A claim that is not finished by its lease (the instance crashed) is
+ * free again. SQLite has one writer at a time: the update alone decides, and a second
+ * statement (no RETURNING from joined tables there) reads the rest.
  */
 export async function claimDue(
   db: Executor,
@@ -147,7 +160,7 @@ export async function claimDue(
   claim: string,
   limit: number,
   excludeEndpoints: number[] = [],
-): Promise<number[]> {
+): Promise<ClaimedDelivery[]> {
   let candidates = db
     .selectFrom('webhook_deliveries')
     .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
@@ -160,18 +173,37 @@ export async function claimDue(
     .orderBy('webhook_deliveries.next_attempt_at', 'asc')
     .orderBy('webhook_deliveries.id', 'asc')
     .limit(limit);
-  if (isPostgres(db)) candidates = candidates.forUpdate('webhook_deliveries').skipLocked();
+  if (isPostgres(db)) {
+    candidates = candidates.forUpdate('webhook_deliveries').skipLocked();
+    return db
+      .with('claimed', (qb) =>
+        qb
+          .updateTable('webhook_deliveries')
+          .set({ locked_until: lockedUntil, claim })
+          .where('id', 'in', candidates)
+          .returning(['id', 'endpoint_id', 'claim', 'attempts', 'created_at', 'event_id as claimed_event_id']),
+      )
+      .selectFrom('claimed')
+      .innerJoin('events', 'events.id', 'claimed.claimed_event_id')
+      .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'claimed.endpoint_id')
+      .select(['claimed.id', 'claimed.endpoint_id', 'claimed.claim', 'claimed.attempts', 'claimed.created_at', ...sendColumns])
+      .orderBy('claimed.id', 'asc')
+      .execute();
+  }
   const rows = await db
     .updateTable('webhook_deliveries')
     .set({ locked_until: lockedUntil, claim })
     .where('id', 'in', candidates)
     .returning('id')
     .execute();
-  return rows.map((r) => r.id);
+  if (rows.length === 0) return [];
+  return claimedForSend(
+    db,
+    rows.map((r) => r.id),
+  );
 }
 
-/** What sending a claimed delivery needs: the event and the endpoint. */
-export function claimedForSend(db: Executor, ids: number[]) {
+function claimedForSend(db: Executor, ids: number[]) {
   return db
     .selectFrom('webhook_deliveries')
     .innerJoin('events', 'events.id', 'webhook_deliveries.event_id')
@@ -182,14 +214,10 @@ export function claimedForSend(db: Executor, ids: number[]) {
       'webhook_deliveries.claim',
       'webhook_deliveries.attempts',
       'webhook_deliveries.created_at',
-      'events.id as event_id',
-      'events.type',
-      'events.data',
-      'events.created_at as event_created_at',
-      'webhook_endpoints.url',
-      'webhook_endpoints.secret',
+      ...sendColumns,
     ])
     .where('webhook_deliveries.id', 'in', ids)
+    .orderBy('webhook_deliveries.id', 'asc')
     .execute();
 }
 export type ClaimedDelivery = Awaited<ReturnType<typeof claimedForSend>>[number];
@@ -204,12 +232,13 @@ export async function finishAttempt(db: Executor, id: number, claim: string, cha
     .execute();
 }
 
-/** An attempt abandoned at shutdown: free again at once, not counted. */
-export async function releaseClaim(db: Executor, id: number, claim: string): Promise<void> {
+/** Claimed deliveries not attempted (shutdown; more of one endpoint than it may have in flight): free again at once, not counted. */
+export async function releaseClaims(db: Executor, ids: number[], claim: string): Promise<void> {
+  if (ids.length === 0) return;
   await db
     .updateTable('webhook_deliveries')
     .set({ locked_until: null, claim: null })
-    .where('id', '=', id)
+    .where('id', 'in', ids)
     .where('claim', '=', claim)
     .execute();
 }

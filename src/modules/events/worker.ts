@@ -64,6 +64,8 @@ export function createDeliveryWorker(options: WorkerOptions) {
   let stopped = false;
   let ticking: Promise<void> | undefined;
   let again = false;
+  let filling: Promise<void> | undefined;
+  let fillAgain = false;
 
   const iso = () => options.now().toISOString();
 
@@ -121,7 +123,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
     const message = { id: delivery.event_id, timestamp: Math.floor(Date.now() / 1000), body };
     const outcome = await sender.post(delivery.url, delivery.secret, message, controller.signal);
     if (controller.signal.aborted) {
-      await repo.releaseClaim(db, delivery.id, claim);
+      await repo.releaseClaims(db, [delivery.id], claim);
       return;
     }
     const now = options.now();
@@ -152,14 +154,31 @@ export function createDeliveryWorker(options: WorkerOptions) {
     const saturated = [...busy].filter(([, n]) => n >= options.perEndpoint).map(([id]) => id);
     const claim = randomBytes(12).toString('base64url');
     const now = options.now();
-    const ids = await repo.claimDue(db, now.toISOString(), new Date(now.getTime() + options.leaseMs).toISOString(), claim, free, saturated);
-    if (ids.length === 0) return 0;
+    const claimed = await repo.claimDue(
+      db,
+      now.toISOString(),
+      new Date(now.getTime() + options.leaseMs).toISOString(),
+      claim,
+      free,
+      saturated,
+    );
+    if (claimed.length === 0) return 0;
+    if (stopped) {
+      // Stopped while claiming: nothing starts; the claims are free again for the next start.
+      await repo.releaseClaims(
+        db,
+        claimed.map((d) => d.id),
+        claim,
+      );
+      return 0;
+    }
     let started = 0;
-    for (const delivery of await repo.claimedForSend(db, ids)) {
+    const surplus: number[] = [];
+    for (const delivery of claimed) {
       const count = busy.get(delivery.endpoint_id) ?? 0;
       if (count >= options.perEndpoint) {
-        // More of one endpoint than it may have in flight: free at once, for the next pass.
-        await repo.releaseClaim(db, delivery.id, claim);
+        // More of one endpoint than it may have in flight: freed below, for the next pass.
+        surplus.push(delivery.id);
         continue;
       }
       busy.set(delivery.endpoint_id, count + 1);
@@ -169,16 +188,44 @@ export function createDeliveryWorker(options: WorkerOptions) {
         .catch((error: unknown) => options.log.error({ err: error, delivery: delivery.id }, 'webhook delivery attempt failed'))
         .finally(() => {
           inFlight.delete(delivery.id);
-          if (running) wake();
+          // The freed slot takes the next due delivery at once, not after a whole pass.
+          if (running && !stopped) void refill();
         });
       inFlight.set(delivery.id, { endpointId: delivery.endpoint_id, controller, done });
     }
+    await repo.releaseClaims(db, surplus, claim);
     return started;
+  }
+
+  /**
+   * Fills the free slots; fills never overlap (one asked for during another runs after it).
+   * Apart from the pass that dispatches: under load a pass spends most of its time fanning
+   * out new events, and slots freed meanwhile waited for its end — with 4 attempts per
+   * endpoint, 7 deliveries/s against 80 events/s in the PostgreSQL benchmark.
+   */
+  function refill(): Promise<void> {
+    if (filling) {
+      fillAgain = true;
+      return filling;
+    }
+    filling = (async () => {
+      do {
+        fillAgain = false;
+        try {
+          while (!stopped && (await fill()) > 0 && inFlight.size < options.concurrency);
+        } catch (error) {
+          if (!stopped) options.log.error({ err: error }, 'webhook worker claim failed');
+        }
+      } while (fillAgain && !stopped);
+    })().finally(() => {
+      filling = undefined;
+    });
+    return filling;
   }
 
   async function tickOnce(): Promise<void> {
     await dispatch();
-    while ((await fill()) > 0 && inFlight.size < options.concurrency);
+    await refill();
   }
 
   /** One pass of the background loop; passes never overlap (a wake during one runs another after it). */
@@ -210,7 +257,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
     timer.unref();
   }
 
-  /** Soon, not now: called after a request recorded an event or an attempt freed a slot. */
+  /** Soon, not now: called after a request recorded an event (a freed slot refills by itself). */
   function wake(): void {
     if (!running || stopped) return;
     setImmediate(() => void tick());
@@ -241,9 +288,9 @@ export function createDeliveryWorker(options: WorkerOptions) {
       stopped = true;
       running = false;
       clearTimeout(timer);
+      await Promise.allSettled([ticking, filling]);
       for (const f of inFlight.values()) f.controller.abort();
       await Promise.allSettled([...inFlight.values()].map((f) => f.done));
-      await ticking?.catch(() => undefined);
       sender.close();
     },
   };
