@@ -9,6 +9,7 @@ import * as moderation from './0006_moderation.js';
 import * as webhooksPrivacy from './0007_webhooks_privacy.js';
 import * as search from './0008_search.js';
 import * as caseKeys from './0009_case_keys.js';
+import * as outboxPending from './0010_outbox_pending.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0007_webhooks_privacy': webhooksPrivacy,
   '0008_search': search,
   '0009_case_keys': caseKeys,
+  '0010_outbox_pending': outboxPending,
 };

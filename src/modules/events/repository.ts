@@ -90,14 +90,19 @@ export async function retryDelivery(db: Executor, id: number, now: string): Prom
  * makes a second fan-out of one event harmless anyway.
  */
 export function undispatchedEvents(trx: Executor, limit: number) {
-  const query = trx
+  const query = undispatchedQuery(trx, limit);
+  return (isPostgres(trx) ? query.forUpdate().skipLocked() : query).execute();
+}
+
+/** The oldest pending events, read through the partial index `events_pending` (migration 0010). */
+export function undispatchedQuery(trx: Executor, limit: number) {
+  return trx
     .selectFrom('events')
     .select(['id', 'type', 'course_id'])
     .where('dispatched_at', 'is', null)
     .orderBy('created_at', 'asc')
     .orderBy('id', 'asc')
     .limit(limit);
-  return (isPostgres(trx) ? query.forUpdate().skipLocked() : query).execute();
 }
 
 /** Active endpoints of active owners, with what decides what they receive. */
