@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { RequestContext, UserContext } from '../shared/context.js';
+import { idFromText } from '../shared/schemas.js';
 import { currentUser } from './auth.js';
 
 /** A host name or bracketed IPv6 address, and an optional port: anything else in Host is not reflected. */
@@ -50,4 +51,18 @@ export function contextOf(request: FastifyRequest): RequestContext {
 /** The context of a request whose route requires an authenticated caller. */
 export function userContextOf(request: FastifyRequest): UserContext {
   return { ...contextOf(request), viewer: currentUser(request) };
+}
+
+/**
+ * A route hook that refuses a caller who may not act on the object named in the path before
+ * the body is read or validated, as DRF's views check object permissions before the
+ * serializer: someone else's object answers 403 or 404 whatever the body holds (and an upload
+ * is not stored for it). Params are not validated yet at this stage: the path's text is read as
+ * the `Id` schema will read it, and an id that names nothing is left to the handler's 404.
+ */
+export function refuseBeforeBody(check: (ctx: UserContext, id: number) => Promise<unknown>) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const id = idFromText((request.params as { id?: unknown }).id);
+    if (id !== null) await check(userContextOf(request), id);
+  };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { contextOf, userContextOf } from '../../plugins/context.js';
+import { contextOf, refuseBeforeBody, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
 import { CourseCreateBody, CourseDetailSchema, CourseIdParams, CourseListItemSchema, CourseListQuery, CoursePatchBody } from './schemas.js';
 
@@ -69,6 +69,7 @@ export default async function courseRoutes(fastify: FastifyInstance) {
         response: { 200: CourseDetailSchema },
       },
       config: writers,
+      preParsing: refuseBeforeBody((ctx, id) => courses.checkEditable(ctx, id)),
       handler: async (request) => courses.update(userContextOf(request), request.params.id, request.body, request.uploads?.thumbnail),
     });
   }

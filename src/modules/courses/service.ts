@@ -360,6 +360,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
      */
     lockCourse: (trx: Executor, id: number) => repo.lockFacts(trx, id),
 
+    /** Refuses a caller who may not change the course (404 or 403), before the body is read. */
+    async checkEditable(ctx: UserContext, id: number): Promise<void> {
+      await editable(ctx.viewer, id);
+    },
+
     listItems,
 
     /** Courses or categories changed: counts and search rankings are computed afresh. */

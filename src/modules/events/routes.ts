@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { userContextOf } from '../../plugins/context.js';
+import { refuseBeforeBody, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
 import {
   DeliveryIdParams,
@@ -73,6 +73,7 @@ export default async function webhookRoutes(fastify: FastifyInstance) {
         response: { 200: WebhookEndpointSchema },
       },
       config: owners,
+      preParsing: refuseBeforeBody((ctx, id) => webhooks.checkManaged(ctx, id)),
     },
     async (request) => webhooks.update(userContextOf(request), request.params.id, request.body),
   );

@@ -121,6 +121,11 @@ export function createWebhooksService(deps: WebhooksServiceDeps) {
   }
 
   return {
+    /** Refuses a caller who may not manage the endpoint (404 or 403), before the body is read. */
+    async checkManaged(ctx: UserContext, id: number): Promise<void> {
+      await managed(ctx, id);
+    },
+
     async create(ctx: UserContext, input: WebhookEndpointInput): Promise<WebhookEndpointCreated> {
       const user = await deps.users().findActive(ctx.viewer.id);
       if (!user) throw unauthorized('User not found or inactive.');

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { contextOf, userContextOf } from '../../plugins/context.js';
+import { contextOf, refuseBeforeBody, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
-import { idFromText } from '../../shared/schemas.js';
 import { LessonCreateBody, LessonIdParams, LessonPatchBody, LessonQuery, LessonReplaceBody, LessonSchema } from './schemas.js';
 
 const files = {
@@ -84,12 +83,7 @@ export default async function lessonRoutes(fastify: FastifyInstance) {
       config: writers,
       // The lesson is in the path: whose it is is known before a byte of the body (an
       // upload of up to 2 GiB) is read, so a caller who may not change it is refused first.
-      preParsing: async (request) => {
-        // Params are not validated yet at this stage: still the text of the path, read as
-        // the schema will read it (an id past the database's integer names no lesson).
-        const id = idFromText(request.params.id);
-        if (id !== null) await lessons.checkEditable(userContextOf(request), id);
-      },
+      preParsing: refuseBeforeBody((ctx, id) => lessons.checkEditable(ctx, id)),
       handler: async (request) => lessons.update(userContextOf(request), request.params.id, request.body, request.uploads ?? {}),
     });
   }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { contextOf, userContextOf } from '../../plugins/context.js';
+import { contextOf, refuseBeforeBody, userContextOf } from '../../plugins/context.js';
 import { validationBody } from '../../plugins/errors.js';
 import { notFound } from '../../shared/errors.js';
 import { PageSchema } from '../../shared/pagination.js';
@@ -83,6 +83,7 @@ export default async function quizRoutes(fastify: FastifyInstance) {
       },
       attachValidation: true,
       config: { auth: 'user' },
+      preParsing: refuseBeforeBody((ctx, id) => quizzes.checkEditable(ctx, id)),
     },
     async (request) => {
       rejectInvalid(request, 'questions');

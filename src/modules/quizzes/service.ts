@@ -305,6 +305,11 @@ export function createQuizzesService(deps: QuizzesServiceDeps) {
   }
 
   return {
+    /** Refuses a caller who may not change the lesson's quiz (404 or 403), before the body is read. */
+    async checkEditable(ctx: UserContext, lessonId: number): Promise<void> {
+      await editableLesson(ctx.viewer, lessonId);
+    },
+
     /** Whether the lesson carries a quiz (then it completes only by passing it). */
     /** The student's attempts with their answers, for their personal data export. */
     async exportFor(userId: number): Promise<Record<string, unknown>[]> {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { contextOf, userContextOf } from '../../plugins/context.js';
+import { contextOf, refuseBeforeBody, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
 import {
   ReviewCreateBody,
@@ -74,6 +74,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
         response: { 200: ReviewSchema },
       },
       config: signedIn,
+      preParsing: refuseBeforeBody((ctx, id) => reviews.checkChange(ctx, id)),
     },
     async (request) => reviews.change(userContextOf(request), request.params.id, request.body),
   );
@@ -89,6 +90,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
         response: { 200: ReviewSchema },
       },
       config: signedIn,
+      preParsing: refuseBeforeBody((ctx, id) => reviews.checkChange(ctx, id)),
     },
     async (request) => reviews.change(userContextOf(request), request.params.id, request.body),
   );
@@ -121,6 +123,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
         response: { 200: ReviewSchema },
       },
       config: signedIn,
+      preParsing: refuseBeforeBody((ctx, id) => reviews.checkReply(ctx, id)),
     },
     async (request) => reviews.reply(userContextOf(request), request.params.id, request.body),
   );
@@ -153,6 +156,7 @@ export default async function reviewRoutes(fastify: FastifyInstance) {
         response: { 202: ReviewReportSchema },
       },
       config: signedIn,
+      preParsing: refuseBeforeBody((ctx, id) => reviews.checkReport(ctx, id)),
     },
     async (request, reply) => {
       reply.code(202);

@@ -180,6 +180,22 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
   }
 
   return {
+    /** Refuses a caller who may not edit the review (404 or 403), before the body is read. */
+    async checkChange(ctx: UserContext, id: number): Promise<void> {
+      if (!canEditReview(ctx.viewer, await visibleReview(ctx.viewer, id))) throw forbidden('Only the author of a review may edit it.');
+    },
+
+    /** Refuses a caller who may not report the review (404 or 403), before the body is read. */
+    async checkReport(ctx: UserContext, id: number): Promise<void> {
+      if (!canReport(ctx.viewer, await visibleReview(ctx.viewer, id))) throw forbidden('You cannot report your own review.', 'own_review');
+    },
+
+    /** Refuses a caller who may not reply to the review (404 or 403), before the body is read. */
+    async checkReply(ctx: UserContext, id: number): Promise<void> {
+      if (!canReply(ctx.viewer, courseFacts(await visibleReview(ctx.viewer, id))))
+        throw forbidden("Only the course's instructor may reply to its reviews.", 'not_course_owner');
+    },
+
     /** Enrolled students only (403 for anyone else, instructors and admins included); one per student and course (409). */
     async create(ctx: UserContext, input: ReviewCreateInput): Promise<Review> {
       const caller = ctx.viewer;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { contextOf, userContextOf } from '../../plugins/context.js';
+import { contextOf, refuseBeforeBody, userContextOf } from '../../plugins/context.js';
 import { PageSchema } from '../../shared/pagination.js';
 import { CourseDetailSchema } from '../courses/schemas.js';
 import {
@@ -84,6 +84,7 @@ export default async function sectionRoutes(fastify: FastifyInstance) {
         response: { 200: SectionSchema },
       },
       config: writers,
+      preParsing: refuseBeforeBody((ctx, id) => sections.checkEditable(ctx, id)),
       handler: async (request) => sections.update(userContextOf(request), request.params.id, request.body),
     });
   }
@@ -121,6 +122,7 @@ export default async function sectionRoutes(fastify: FastifyInstance) {
         response: { 200: CourseDetailSchema },
       },
       config: writers,
+      preParsing: refuseBeforeBody((ctx, id) => sections.checkReorderable(ctx, id)),
     },
     async (request) => sections.reorder(userContextOf(request), request.params.id, request.body),
   );

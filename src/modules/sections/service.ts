@@ -74,6 +74,16 @@ export function createSectionsService(deps: SectionsServiceDeps) {
   }
 
   return {
+    /** Refuses a caller who may not change the section (404 or 403), before the body is read. */
+    async checkEditable(ctx: UserContext, id: number): Promise<void> {
+      await editableSection(ctx.viewer, id);
+    },
+
+    /** Refuses a caller who may not reorder the course (404 or 403), before the body is read. */
+    async checkReorderable(ctx: UserContext, courseId: number): Promise<void> {
+      await editableCourse(ctx.viewer, courseId);
+    },
+
     /** The sections of a course by order, for its detail (the caller has checked visibility). */
     async outline(courseId: number, trx: Executor = db): Promise<SectionOutline[]> {
       const rows = await repo.outlineOfCourse(trx, courseId);
