@@ -1,11 +1,9 @@
 import { after, before, describe, it } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { baseOf, send, tally } from '../helpers/burst.js';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import { createStudent, createCourse, createLesson, createLessons } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
 import { completeLessonViaApi, enrollViaApi } from '../helpers/actions.js';
 
@@ -19,26 +17,9 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
   before(async () => {
     app = await buildTestApp();
     await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    base = baseOf(app);
   });
   after(() => app.close());
-
-  async function send(method: string, path: string, as: TestUser, body?: unknown) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...as.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
-
-  function tally(t: TestContext, label: string, statuses: number[]): Record<number, number> {
-    const counts: Record<number, number> = {};
-    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-    t.diagnostic(`${label}: ${JSON.stringify(counts)}`);
-    return counts;
-  }
 
   const trueFalse = { kind: 'true_false', prompt: 'p', choices: [{ text: 'T', correct: true }, { text: 'F' }] };
 
@@ -54,7 +35,7 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
     await enrollViaApi(app, student, course.id);
     const answers = [{ question: question.id, choices: [question.choices[1].id] }];
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => send('POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers })),
+      Array.from({ length: 10 }, () => send(base, 'POST', `/api/lessons/${lesson.id}/quiz/attempts/`, student, { answers })),
     );
     assert.deepEqual(
       tally(
@@ -84,7 +65,9 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
     }
     const answers = [{ question: question.id, choices: [question.choices[0].id] }];
     const results = await Promise.all(
-      students.flatMap((s) => Array.from({ length: 4 }, () => send('POST', `/api/lessons/${lesson!.id}/quiz/attempts/`, s, { answers }))),
+      students.flatMap((s) =>
+        Array.from({ length: 4 }, () => send(base, 'POST', `/api/lessons/${lesson!.id}/quiz/attempts/`, s, { answers })),
+      ),
     );
     assert.deepEqual(
       tally(
@@ -116,8 +99,8 @@ describe(`quiz and certificate races (${onPostgres ? 'postgres' : 'sqlite'})`, (
     }
     // Either the completion or the removal completes each enrollment, whichever commits second.
     const results = await Promise.all([
-      ...students.map((s) => send('POST', `/api/lessons/${lessons[1]!.id}/complete/`, s)),
-      send('DELETE', `/api/lessons/${lessons[2]!.id}/`, course.owner),
+      ...students.map((s) => send(base, 'POST', `/api/lessons/${lessons[1]!.id}/complete/`, s)),
+      send(base, 'DELETE', `/api/lessons/${lessons[2]!.id}/`, course.owner),
     ]);
     const counts = tally(
       t,

@@ -1,10 +1,8 @@
 import { after, before, describe, it } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { baseOf, send, tally } from '../helpers/burst.js';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
-import type { TestUser } from '../helpers/factories.js';
 import { createStudent, createCourse, createLessons } from '../helpers/factories.js';
 import { call } from '../helpers/http.js';
 import { enrollViaApi, courseCounters } from '../helpers/actions.js';
@@ -20,37 +18,16 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   before(async () => {
     app = await buildTestApp();
     await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    base = baseOf(app);
   });
   after(() => app.close());
-
-  async function send(method: string, path: string, as: TestUser, body?: unknown) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...as.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
-
-  function tally(t: TestContext, label: string, statuses: number[]): Record<number, number> {
-    const counts: Record<number, number> = {};
-    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-    t.diagnostic(`${label}: ${JSON.stringify(counts)}`);
-    assert.ok(
-      statuses.every((s) => s < 500),
-      `no 5xx: ${JSON.stringify(counts)}`,
-    );
-    return counts;
-  }
 
   const students = (n: number) => Promise.all(Array.from({ length: n }, () => createStudent(app)));
 
   it(`${N} identical enroll requests at once: one 201, the rest 409, counted once`, async (t) => {
     const course = await createCourse(app);
     const student = await createStudent(app);
-    const results = await Promise.all(Array.from({ length: N }, () => send('POST', `/api/enroll/${course.id}/`, student)));
+    const results = await Promise.all(Array.from({ length: N }, () => send(base, 'POST', `/api/enroll/${course.id}/`, student)));
     const counts = tally(
       t,
       'identical enrollments',
@@ -68,10 +45,10 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     for (const s of leaving) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const joining = await students(N);
     const results = await Promise.all([
-      ...joining.map((s) => send('POST', `/api/enroll/${course.id}/`, s)),
-      ...leaving.map((s) => send('DELETE', `/api/enroll/${course.id}/`, s)),
+      ...joining.map((s) => send(base, 'POST', `/api/enroll/${course.id}/`, s)),
+      ...leaving.map((s) => send(base, 'DELETE', `/api/enroll/${course.id}/`, s)),
       // A second unenroll of the same students: exactly one of each pair removes the row.
-      ...leaving.map((s) => send('DELETE', `/api/enroll/${course.id}/`, s)),
+      ...leaving.map((s) => send(base, 'DELETE', `/api/enroll/${course.id}/`, s)),
     ]);
     const counts = tally(
       t,
@@ -89,7 +66,7 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const lessons = await createLessons(app, course.id, N + 10);
     const student = await createStudent(app);
     assert.equal((await enrollViaApi(app, student, course.id)).status, 201);
-    const results = await Promise.all(lessons.slice(0, N).map((l) => send('POST', `/api/lessons/${l.id}/complete/`, student)));
+    const results = await Promise.all(lessons.slice(0, N).map((l) => send(base, 'POST', `/api/lessons/${l.id}/complete/`, student)));
     tally(
       t,
       'completions',
@@ -110,12 +87,15 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const again = await Promise.all([
       ...lessons
         .slice(N)
-        .flatMap((l) => [send('POST', `/api/lessons/${l.id}/complete/`, student), send('POST', `/api/lessons/${l.id}/complete/`, student)]),
+        .flatMap((l) => [
+          send(base, 'POST', `/api/lessons/${l.id}/complete/`, student),
+          send(base, 'POST', `/api/lessons/${l.id}/complete/`, student),
+        ]),
       ...lessons
         .slice(0, 10)
         .flatMap((l) => [
-          send('DELETE', `/api/lessons/${l.id}/complete/`, student),
-          send('DELETE', `/api/lessons/${l.id}/complete/`, student),
+          send(base, 'DELETE', `/api/lessons/${l.id}/complete/`, student),
+          send(base, 'DELETE', `/api/lessons/${l.id}/complete/`, student),
         ]),
     ]);
     tally(
@@ -134,9 +114,11 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const group = await students(5);
     for (const s of group) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const results = await Promise.all([
-      ...group.flatMap((s) => lessons.slice(0, 20).map((l) => send('POST', `/api/lessons/${l.id}/complete/`, s))),
-      ...Array.from({ length: 10 }, (_, i) => send('POST', '/api/lessons/', course.owner, { course: course.id, title: `Added ${i}` })),
-      ...lessons.slice(20).map((l) => send('DELETE', `/api/lessons/${l.id}/`, course.owner)),
+      ...group.flatMap((s) => lessons.slice(0, 20).map((l) => send(base, 'POST', `/api/lessons/${l.id}/complete/`, s))),
+      ...Array.from({ length: 10 }, (_, i) =>
+        send(base, 'POST', '/api/lessons/', course.owner, { course: course.id, title: `Added ${i}` }),
+      ),
+      ...lessons.slice(20).map((l) => send(base, 'DELETE', `/api/lessons/${l.id}/`, course.owner)),
     ]);
     tally(
       t,
@@ -163,12 +145,14 @@ describe(`races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
 
     const results = await Promise.all([
       // Newcomers post ratings 1..5; each also posts twice more at once (409s).
-      ...newcomers.flatMap((s, i) => [0, 1, 2].map(() => send('POST', '/api/reviews/', s, { course: course.id, rating: (i % 5) + 1 }))),
+      ...newcomers.flatMap((s, i) =>
+        [0, 1, 2].map(() => send(base, 'POST', '/api/reviews/', s, { course: course.id, rating: (i % 5) + 1 })),
+      ),
       // Fifteen of the existing reviews are deleted (by their authors, and again by an admin-free repeat), ten are re-rated.
       ...existing
         .slice(0, 15)
-        .flatMap((s, i) => [send('DELETE', `/api/reviews/${ids[i]}/`, s), send('DELETE', `/api/reviews/${ids[i]}/`, s)]),
-      ...existing.slice(15).map((s, i) => send('PATCH', `/api/reviews/${ids[15 + i]}/`, s, { rating: 1 })),
+        .flatMap((s, i) => [send(base, 'DELETE', `/api/reviews/${ids[i]}/`, s), send(base, 'DELETE', `/api/reviews/${ids[i]}/`, s)]),
+      ...existing.slice(15).map((s, i) => send(base, 'PATCH', `/api/reviews/${ids[15 + i]}/`, s, { rating: 1 })),
     ]);
     const counts = tally(
       t,

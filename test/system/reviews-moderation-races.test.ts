@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { baseOf, send as sendJson } from '../helpers/burst.js';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import { createAdmin, createStudent, createCourse } from '../helpers/factories.js';
@@ -19,19 +19,12 @@ describe(`review moderation races (${onPostgres ? 'postgres' : 'sqlite'})`, () =
   before(async () => {
     app = await buildTestApp();
     await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    base = baseOf(app);
   });
   after(() => app.close());
 
-  async function send(method: string, path: string, as: TestUser, body?: unknown) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...as.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    await res.text();
-    return res.status;
-  }
+  const status = async (method: string, path: string, as: TestUser, body?: unknown) =>
+    (await sendJson(base, method, path, as, body)).status;
 
   it('hide/unhide bursts beside new reviews and rating changes leave exact aggregates', async () => {
     const course = await createCourse(app);
@@ -46,12 +39,12 @@ describe(`review moderation races (${onPostgres ? 'postgres' : 'sqlite'})`, () =
     const statuses = await Promise.all([
       // Each existing review is hidden, shown, hidden again … by two admins' requests at once.
       ...ids.flatMap((id, i) => [
-        send('POST', `/api/admin/reviews/${id}/hide/`, admin),
-        send('POST', `/api/admin/reviews/${id}/${i % 2 === 0 ? 'unhide' : 'hide'}/`, admin),
-        send('POST', `/api/admin/reviews/${id}/hide/`, admin),
+        status('POST', `/api/admin/reviews/${id}/hide/`, admin),
+        status('POST', `/api/admin/reviews/${id}/${i % 2 === 0 ? 'unhide' : 'hide'}/`, admin),
+        status('POST', `/api/admin/reviews/${id}/hide/`, admin),
       ]),
-      ...existing.map((s, i) => send('PATCH', `/api/reviews/${ids[i]}/`, s, { rating: 5 - (i % 5) })),
-      ...newcomers.map((s, i) => send('POST', '/api/reviews/', s, { course: course.id, rating: 1 + ((i * 3) % 5) })),
+      ...existing.map((s, i) => status('PATCH', `/api/reviews/${ids[i]}/`, s, { rating: 5 - (i % 5) })),
+      ...newcomers.map((s, i) => status('POST', '/api/reviews/', s, { course: course.id, rating: 1 + ((i * 3) % 5) })),
     ]);
     assert.ok(
       statuses.every((s) => s === 200 || s === 201),

@@ -1,11 +1,9 @@
 import { after, before, describe, it } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { baseOf, send, tally } from '../helpers/burst.js';
 import { buildTestApp, onPostgres } from '../helpers/app.js';
 import type { TestApp } from '../helpers/app.js';
 import { createStudent, createCourse, createLessons } from '../helpers/factories.js';
-import type { TestUser } from '../helpers/factories.js';
 import { enrollViaApi } from '../helpers/actions.js';
 
 /** Reorders, lesson creations and heartbeats over a real listening server, all in flight at once. */
@@ -15,30 +13,9 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
   before(async () => {
     app = await buildTestApp();
     await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    base = baseOf(app);
   });
   after(() => app.close());
-
-  async function send(method: string, path: string, as: TestUser, body?: unknown) {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...as.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
-
-  function tally(t: TestContext, label: string, statuses: number[]): Record<number, number> {
-    const counts: Record<number, number> = {};
-    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-    t.diagnostic(`${label}: ${JSON.stringify(counts)}`);
-    assert.ok(
-      statuses.every((s) => s < 500),
-      `no 5xx: ${JSON.stringify(counts)}`,
-    );
-    return counts;
-  }
 
   const shuffled = <T>(items: T[]): T[] => {
     const copy = [...items];
@@ -58,11 +35,11 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const initial = (await createLessons(app, course.id, 12)).map((l) => l.id);
     const permutations = Array.from({ length: 20 }, () => shuffled(initial));
     const results = await Promise.all([
-      ...permutations.map((ids) => send('POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids })),
-      ...Array.from({ length: 15 }, (_, i) => send('POST', '/api/lessons/', course.owner, { course: course.id, title: `new ${i}` })),
+      ...permutations.map((ids) => send(base, 'POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids })),
+      ...Array.from({ length: 15 }, (_, i) => send(base, 'POST', '/api/lessons/', course.owner, { course: course.id, title: `new ${i}` })),
       // Explicit orders that a reorder may or may not have just taken: 201 or 400, never a 5xx.
       ...Array.from({ length: 5 }, (_, i) =>
-        send('POST', '/api/lessons/', course.owner, { course: course.id, title: `at ${i}`, order: 13 + i }),
+        send(base, 'POST', '/api/lessons/', course.owner, { course: course.id, title: `at ${i}`, order: 13 + i }),
       ),
     ]);
     const reorders = results.slice(0, 20);
@@ -108,7 +85,7 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     assert.equal(rows.length, 12 + created);
     assert.equal(new Set(rows.map((r) => r.position)).size, rows.length);
     assert.ok(rows.every((r) => r.position > 0));
-    const detail = await send('GET', `/api/courses/${course.id}/`, course.owner);
+    const detail = await send(base, 'GET', `/api/courses/${course.id}/`, course.owner);
     assert.equal(detail.body.lessons_count, rows.length);
   });
 
@@ -117,7 +94,7 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     const initial = (await createLessons(app, course.id, 10)).map((l) => l.id);
     const permutations = Array.from({ length: 20 }, () => shuffled(initial));
     const results = await Promise.all(
-      permutations.map((ids) => send('POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids })),
+      permutations.map((ids) => send(base, 'POST', `/api/courses/${course.id}/reorder/`, course.owner, { lessons: ids })),
     );
     const counts = tally(
       t,
@@ -139,10 +116,10 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     for (const s of students) assert.equal((await enrollViaApi(app, s, course.id)).status, 201);
     const finishing = new Set(students.slice(0, 15).map((s) => s.user.id));
     const requests = students.flatMap((s) => [
-      send('PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: 10 }),
-      send('PUT', `/api/lessons/${lessons[1]!.id}/position/`, s, { position: 20 }),
-      send('PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: finishing.has(s.user.id) ? 55 : 30 }),
-      send('PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: finishing.has(s.user.id) ? 58 : 31 }),
+      send(base, 'PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: 10 }),
+      send(base, 'PUT', `/api/lessons/${lessons[1]!.id}/position/`, s, { position: 20 }),
+      send(base, 'PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: finishing.has(s.user.id) ? 55 : 30 }),
+      send(base, 'PUT', `/api/lessons/${lessons[0]!.id}/position/`, s, { position: finishing.has(s.user.id) ? 58 : 31 }),
     ]);
     const results = await Promise.all(requests);
     const counts = tally(
@@ -167,7 +144,7 @@ describe(`sections races (${onPostgres ? 'postgres' : 'sqlite'})`, () => {
     assert.deepEqual(new Set(completions.map((c) => c.student_id)), finishing);
     assert.equal(completions.length, finishing.size, 'each finishing student completed the lesson once');
     for (const s of students) {
-      const p = await send('GET', `/api/my-progress/${course.id}/`, s);
+      const p = await send(base, 'GET', `/api/my-progress/${course.id}/`, s);
       assert.equal(p.body.progress, finishing.has(s.user.id) ? 50 : 0);
     }
     const events = await app.database.db
