@@ -153,6 +153,27 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     return row;
   }
 
+  /** The review if the caller may edit it (its author): 404 when they cannot see it, else 403. */
+  async function editableReview(caller: Viewer, id: number): Promise<repo.ReviewWithAuthorRow> {
+    const row = await visibleReview(caller, id);
+    if (!canEditReview(caller, row)) throw forbidden('Only the author of a review may edit it.');
+    return row;
+  }
+
+  /** The review if the caller may reply to it (the course's instructor). */
+  async function repliableReview(caller: Viewer, id: number): Promise<repo.ReviewWithAuthorRow> {
+    const row = await visibleReview(caller, id);
+    if (!canReply(caller, courseFacts(row))) throw forbidden("Only the course's instructor may reply to its reviews.", 'not_course_owner');
+    return row;
+  }
+
+  /** The review if the caller may report it (anyone who sees it but its author). */
+  async function reportableReview(caller: Viewer, id: number): Promise<repo.ReviewWithAuthorRow> {
+    const row = await visibleReview(caller, id);
+    if (!canReport(caller, row)) throw forbidden('You cannot report your own review.', 'own_review');
+    return row;
+  }
+
   async function rendered(ctx: RequestContext, id: number): Promise<Review> {
     const row = await repo.findById(db, id);
     if (!row) throw notFound();
@@ -182,18 +203,17 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
   return {
     /** Refuses a caller who may not edit the review (404 or 403), before the body is read. */
     async checkChange(ctx: UserContext, id: number): Promise<void> {
-      if (!canEditReview(ctx.viewer, await visibleReview(ctx.viewer, id))) throw forbidden('Only the author of a review may edit it.');
+      await editableReview(ctx.viewer, id);
     },
 
     /** Refuses a caller who may not report the review (404 or 403), before the body is read. */
     async checkReport(ctx: UserContext, id: number): Promise<void> {
-      if (!canReport(ctx.viewer, await visibleReview(ctx.viewer, id))) throw forbidden('You cannot report your own review.', 'own_review');
+      await reportableReview(ctx.viewer, id);
     },
 
     /** Refuses a caller who may not reply to the review (404 or 403), before the body is read. */
     async checkReply(ctx: UserContext, id: number): Promise<void> {
-      if (!canReply(ctx.viewer, courseFacts(await visibleReview(ctx.viewer, id))))
-        throw forbidden("Only the course's instructor may reply to its reviews.", 'not_course_owner');
+      await repliableReview(ctx.viewer, id);
     },
 
     /** Enrolled students only (403 for anyone else, instructors and admins included); one per student and course (409). */
@@ -255,8 +275,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     /** The author edits (admins moderate by hiding or deleting); the course cannot change; a hidden review stays hidden. */
     async change(ctx: UserContext, id: number, input: ReviewChangeInput): Promise<Review> {
       const caller = ctx.viewer;
-      const row = await visibleReview(caller, id);
-      if (!canEditReview(caller, row)) throw forbidden('Only the author of a review may edit it.');
+      const row = await editableReview(caller, id);
       if (input.course !== undefined && input.course !== row.course_id) {
         throw invalidField('course', 'The course of a review cannot change.');
       }
@@ -302,9 +321,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     /** The course's owner: creates the reply or replaces its text (created_at kept). */
     async reply(ctx: UserContext, id: number, input: ReviewReplyInput): Promise<Review> {
       const caller = ctx.viewer;
-      const row = await visibleReview(caller, id);
-      if (!canReply(caller, courseFacts(row)))
-        throw forbidden("Only the course's instructor may reply to its reviews.", 'not_course_owner');
+      const row = await repliableReview(caller, id);
       const text = requiredText('text', input.text, MAX_REPLY_LENGTH);
       await writeTransaction(db, async (trx) => {
         await deps.courses().lockCourse(trx, row.course_id);
@@ -328,8 +345,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     /** Anyone signed in but the author; a second report by the same user changes nothing. */
     async report(ctx: UserContext, id: number, input: ReviewReportInput): Promise<ReviewReport> {
       const caller = ctx.viewer;
-      const row = await visibleReview(caller, id);
-      if (!canReport(caller, row)) throw forbidden('You cannot report your own review.', 'own_review');
+      await reportableReview(caller, id);
       const reason = requiredText('reason', input.reason, MAX_REASON_LENGTH);
       try {
         await repo.insertReport(db, { review_id: id, reporter_id: caller.id, reason, created_at: nowIso() });
