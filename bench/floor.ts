@@ -39,16 +39,18 @@ export function floorStatements(dialect: FloorDialect) {
   };
   const searchFirstIds = () => {
     const $ = p(dialect);
-    const tier = (n: number, where: string) =>
-      `select * from (select "c"."id", ${n} as "tier", "c"."created_at" from "courses" as "c" where ${where} order by "c"."created_at" desc, "c"."id" asc limit ${$()}) as "t${n}"`;
-    const inIndex = () =>
-      `"c"."is_published" = ${$()} and "c"."id" in (select rowid from courses_search where courses_search match ${$()})`;
+    const tier = (n: number, from: string, where: string) =>
+      `select * from (select ${from} where ${where} order by ${sqlite ? 'rowid' : '"c"."id"'} desc limit ${$()}) as "t${n}"`;
+    const fromIndex = (n: number) => `rowid as "id", ${n} as "tier" from courses_search as "s"`;
+    const fromCourses = (n: number) => `"c"."id", ${n} as "tier" from "courses" as "c"`;
     const query = () => `to_tsquery('simple'::regconfig, ${$()})`;
-    const t0 = sqlite ? tier(0, inIndex()) : tier(0, `c.is_published and course_title_document(c.title) @@ ${query()}`);
+    const t0 = sqlite
+      ? tier(0, fromIndex(0), `courses_search match ${$()}`)
+      : tier(0, fromCourses(0), `c.is_published and course_title_document(c.title) @@ ${query()}`);
     const t1 = sqlite
-      ? tier(1, inIndex())
-      : tier(1, `c.is_published and c.search_vector @@ ${query()} and not (c.search_vector @@ ${query()})`);
-    return `select "u"."id" from (${t0} union all ${t1}) as "u" order by "u"."tier" asc, "u"."created_at" desc, "u"."id" asc limit ${$()} offset ${$()}`;
+      ? tier(1, fromIndex(1), `courses_search match ${$()}`)
+      : tier(1, fromCourses(1), `c.is_published and c.search_vector @@ ${query()} and not (c.search_vector @@ ${query()})`);
+    return `select "u"."id" from (${t0} union all ${t1}) as "u" order by "u"."tier" asc, "u"."id" desc limit ${$()} offset ${$()}`;
   };
   const one = (build: (next: () => string) => string) => build(p(dialect));
 
@@ -286,10 +288,8 @@ export function createFloor(options: FloorOptions) {
         const params =
           dialect === 'sqlite'
             ? [
-                store.yes,
                 `(${title}) NOT draft : "draft"`,
                 RANKED_WINDOW,
-                store.yes,
                 `((${all}) NOT (${title})) NOT draft : "draft"`,
                 RANKED_WINDOW,
                 RANKED_WINDOW,

@@ -3390,7 +3390,7 @@ export interface operations {
                 is_published?: boolean;
                 /** @description true: the caller's own courses, drafts included */
                 mine?: boolean;
-                /** @description price, created_at, updated_at, title, average_rating, students_count, reviews_count; `-` for descending; comma-separated. Default -created_at (best match first with search) */
+                /** @description price, created_at, updated_at, title, average_rating, students_count, reviews_count; `-` for descending; comma-separated. Default -created_at; with search and no ordering, best match first: title hits (every term begins a word of the title), then the other matches, each newest first */
                 ordering?: string;
             };
             header?: never;

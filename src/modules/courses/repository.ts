@@ -182,69 +182,54 @@ export async function countPublicSearch(db: Executor, words: string[]): Promise<
 }
 
 /**
- * One tier of a public search: its published courses in the default order, the first `limit`.
- * SQLite: the tier's ids come from the full-text index (`match`); PostgreSQL: the title hits
- * from the title's GIN index, the others from search_vector less the weight-A (title) hits.
+ * One tier of a public search: its published courses newest first (by id, the order courses
+ * were created in), the first `limit`. SQLite: straight from the full-text index, whose lists
+ * are kept in rowid order, so FTS5 reads them backwards and stops at the limit (no row of
+ * courses, no sort; the `draft` column keeps unpublished courses out). PostgreSQL: the title
+ * hits from the title's GIN index, the others from search_vector less the weight-A (title) hits.
  */
-function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, limit: number, walk: boolean) {
-  let query = db.selectFrom('courses as c').select(['c.id', sql<number>`${sql.lit(tier)}`.as('tier'), 'c.created_at']);
-  if (isPostgres(db)) {
-    query = query.where(sql<boolean>`c.is_published`);
-    query =
-      tier === 0
-        ? query.where(sql<boolean>`course_title_document(c.title) @@ ${tsQuery(match)}`)
-        : query.where(sql<boolean>`c.search_vector @@ ${tsQuery(match)}`).where(sql<boolean>`not (c.search_vector @@ ${tsQuery(title)})`);
-  } else {
-    // Many matches: walk the (is_published, created_at, id) index, testing each id against the
-    // matches (unary plus: not an index lookup), and stop after `limit`. Few: fetch them by id
-    // and sort. SQLite's planner cannot tell the two apart (it has no statistics on a match).
-    const id = walk ? sql<number>`+c.id` : sql.ref<number>('c.id');
-    query = query
-      .where('c.is_published', '=', true)
-      .where(id, 'in', sql<number>`(select rowid from courses_search where courses_search match ${match})`);
+function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, limit: number) {
+  if (!isPostgres(db)) {
+    return db
+      .selectFrom(sql<{ rowid: number }>`courses_search`.as('s'))
+      .select([sql<number>`rowid`.as('id'), sql<number>`${sql.lit(tier)}`.as('tier')])
+      .where(sql<boolean>`courses_search match ${match}`)
+      .orderBy(sql`rowid`, 'desc')
+      .limit(limit);
   }
-  return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'asc').limit(limit);
+  const query = db
+    .selectFrom('courses as c')
+    .select(['c.id', sql<number>`${sql.lit(tier)}`.as('tier')])
+    .where(sql<boolean>`c.is_published`);
+  return (
+    tier === 0
+      ? query.where(sql<boolean>`course_title_document(c.title) @@ ${tsQuery(match)}`)
+      : query.where(sql<boolean>`c.search_vector @@ ${tsQuery(match)}`).where(sql<boolean>`not (c.search_vector @@ ${tsQuery(title)})`)
+  )
+    .orderBy('c.id', 'desc')
+    .limit(limit);
 }
 
-const publicPageOf = (walk: boolean) =>
-  preparedQuery((db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
-    const tiers = db
-      .selectFrom(publicTier(db, 0, titleMatch, title, reach, walk).as('t0'))
-      .selectAll()
-      .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach, walk).as('t1')).selectAll());
-    return db
-      .selectFrom(tiers.as('u'))
-      .select('u.id')
-      .orderBy('u.tier', 'asc')
-      .orderBy('u.created_at', 'desc')
-      .orderBy('u.id', 'asc')
-      .limit(limit)
-      .offset(offset);
-  });
-const publicPageWalk = publicPageOf(true);
-const publicPageSort = publicPageOf(false);
-/** Past this many matches a SQLite search walks the date index instead of sorting its matches (measured at 100,000 courses). */
-const WALK_FROM_MATCHES = 4_000;
+const publicPage = preparedQuery((db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
+  const tiers = db
+    .selectFrom(publicTier(db, 0, titleMatch, title, reach).as('t0'))
+    .selectAll()
+    .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach).as('t1')).selectAll());
+  return db.selectFrom(tiers.as('u')).select('u.id').orderBy('u.tier', 'asc').orderBy('u.id', 'desc').limit(limit).offset(offset);
+});
 
 /**
  * Ids of one page of a public search, best first: the title hits (every word begins a word of
- * the title), then the other matches, each in the default order (newest first, then id), in
- * one statement. Each tier is cut at the page's end before the two are merged, so neither is
- * ranked past what the page needs; no relevance score is computed per match.
+ * the title), then the other matches, each newest first, in one statement. Each tier is cut at
+ * the page's end before the two are merged, so neither is read past what the page needs and
+ * no relevance score is computed per match: on SQLite the work grows with the page, not with
+ * the number of matches.
  */
-export async function publicSearchIds(db: Executor, words: string[], matches: number, offset: number, limit: number): Promise<number[]> {
+export async function publicSearchIds(db: Executor, words: string[], offset: number, limit: number): Promise<number[]> {
   const reach = offset + limit;
   const rows = isPostgres(db)
-    ? await publicPageSort(db, tsQueryText(words), tsQueryText(words), tsQueryText(words, 'A'), reach, limit, offset)
-    : await (matches > WALK_FROM_MATCHES ? publicPageWalk : publicPageSort)(
-        db,
-        ftsPublicTitle(words),
-        ftsPublicRest(words),
-        '',
-        reach,
-        limit,
-        offset,
-      );
+    ? await publicPage(db, tsQueryText(words), tsQueryText(words), tsQueryText(words, 'A'), reach, limit, offset)
+    : await publicPage(db, ftsPublicTitle(words), ftsPublicRest(words), '', reach, limit, offset);
   return rows.map((row) => row.id);
 }
 
@@ -309,7 +294,9 @@ function orderTerms(db: Executor, ordering: OrderTerm<CourseOrderColumn>[], scor
       nulls ? (ob) => (direction === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast()) : direction,
     ]);
   }
-  terms.push([sql.ref('c.id'), 'asc']);
+  // Ranked (a search with no ordering given): within a rank, newest first by id, the order
+  // courses were created in, as the search box's fast path reads its full-text index.
+  terms.push([sql.ref('c.id'), score && ordering.length === 0 ? 'desc' : 'asc']);
   return terms;
 }
 

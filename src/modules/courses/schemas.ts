@@ -149,7 +149,7 @@ export const CourseListQuery = Type.Object({
   ordering: Type.Optional(
     Type.String({
       description:
-        'price, created_at, updated_at, title, average_rating, students_count, reviews_count; `-` for descending; comma-separated. Default -created_at (best match first with search)',
+        'price, created_at, updated_at, title, average_rating, students_count, reviews_count; `-` for descending; comma-separated. Default -created_at; with search and no ordering, best match first: title hits (every term begins a word of the title), then the other matches, each newest first',
     }),
   ),
 });

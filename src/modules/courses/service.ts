@@ -183,9 +183,9 @@ function parseListQuery(query: CourseListQueryInput) {
   const ordering = parseOrdering(query.ordering, ORDERING_FIELDS, DEFAULT_ORDERING);
   const words = query.search === undefined ? [] : searchWords(query.search);
   if (words.length > 0) conditions.searchWords = words;
-  // With search and no ordering of the caller's, best match first (the default ordering breaks ties).
+  // With search and no ordering of the caller's, best match first, then newest first by id (repo.orderTerms).
   const ranked = words.length > 0 && (query.ordering === undefined || query.ordering.trim() === '');
-  return { mine, isPublished, conditions, ordering, ranked };
+  return { mine, isPublished, conditions, ordering: ranked ? [] : ordering, ranked };
 }
 
 /** Only the published scope, at most narrowed by category: what the category counters answer. */
@@ -401,11 +401,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         if (page.offset >= count) return buildPage(ctx, page, count, []);
         const ids =
           page.offset + page.limit <= RANKED_WINDOW
-            ? (await cache.remember(`ranked ${key}`, () => heavy(() => repo.publicSearchIds(db, words, count, 0, RANKED_WINDOW)))).slice(
+            ? (await cache.remember(`ranked ${key}`, () => heavy(() => repo.publicSearchIds(db, words, 0, RANKED_WINDOW)))).slice(
                 page.offset,
                 page.offset + page.limit,
               )
-            : await heavy(() => repo.publicSearchIds(db, words, count, page.offset, page.limit));
+            : await heavy(() => repo.publicSearchIds(db, words, page.offset, page.limit));
         return buildPage(ctx, page, count, await listItems(ctx, ids));
       }
       const counted = countedByCategories(filters);
