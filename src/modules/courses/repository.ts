@@ -210,13 +210,15 @@ function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, l
     .limit(limit);
 }
 
-const publicPage = preparedQuery((db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
-  const tiers = db
-    .selectFrom(publicTier(db, 0, titleMatch, title, reach).as('t0'))
-    .selectAll()
-    .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach).as('t1')).selectAll());
-  return db.selectFrom(tiers.as('u')).select('u.id').orderBy('u.tier', 'asc').orderBy('u.id', 'desc').limit(limit).offset(offset);
-});
+const publicPage = preparedQuery(
+  (db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
+    const tiers = db
+      .selectFrom(publicTier(db, 0, titleMatch, title, reach).as('t0'))
+      .selectAll()
+      .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach).as('t1')).selectAll());
+    return db.selectFrom(tiers.as('u')).select('u.id').orderBy('u.tier', 'asc').orderBy('u.id', 'desc').limit(limit).offset(offset);
+  },
+);
 
 /**
  * Ids of one page of a public search, best first: the title hits (every word begins a word of
