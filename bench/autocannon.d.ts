@@ -18,6 +18,7 @@ declare module 'autocannon' {
     duration?: number;
     pipelining?: number;
     timeout?: number;
+    overallRate?: number;
     requests?: Request[];
   }
 

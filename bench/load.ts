@@ -15,6 +15,11 @@ export interface LoadOptions {
   warmupSeconds: number;
   /** A fresh request for every send: ids, tokens and methods drawn at random. */
   next: () => LoadRequest;
+  /**
+   * Requests per second over all connections (autocannon's overallRate: each connection sends
+   * its share as soon as each second begins, then waits); absent: as fast as answers come.
+   */
+  rate?: number;
 }
 
 export interface Measurement {
@@ -47,6 +52,7 @@ async function fire(options: LoadOptions, seconds: number): Promise<Measurement>
     connections: options.connections,
     duration: seconds,
     timeout: TIMEOUT_SECONDS,
+    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
     requests: [
       {
         setupRequest: (request: RequestParams): RequestParams => {
