@@ -19,6 +19,8 @@ declare module 'autocannon' {
     pipelining?: number;
     timeout?: number;
     overallRate?: number;
+    /** Milliseconds between samples (default 1000); the end of a run is noticed at a sample. */
+    sampleInt?: number;
     requests?: Request[];
   }
 

@@ -43,6 +43,7 @@ export interface Measurement {
 }
 
 const TIMEOUT_SECONDS = 10;
+const PACED_SAMPLE_MS = 100;
 
 async function fire(options: LoadOptions, seconds: number): Promise<Measurement> {
   let firstFailure: string | undefined;
@@ -52,7 +53,9 @@ async function fire(options: LoadOptions, seconds: number): Promise<Measurement>
     connections: options.connections,
     duration: seconds,
     timeout: TIMEOUT_SECONDS,
-    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+    // autocannon notices the end of a run only when it takes a sample; paced connections often
+    // miss the tick at the deadline and ran a whole second over, so a paced run samples often.
+    ...(options.rate === undefined ? {} : { overallRate: options.rate, sampleInt: PACED_SAMPLE_MS }),
     requests: [
       {
         setupRequest: (request: RequestParams): RequestParams => {

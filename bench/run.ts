@@ -299,8 +299,8 @@ async function analyticsOn(target: string, options: BenchOptions, progress: Prog
 }
 
 function printOnDataset(label: string, m: OnDataset): void {
-  console.log(`\n${label}: ${describe(m.dataset)}\n`);
-  console.log(formatResults(m.results));
+  console.log(`\n${label}: ${describe(m.dataset)}`);
+  if (m.results.length > 0) console.log(`\n${formatResults(m.results)}`);
   for (const r of m.results) {
     for (const [side, run] of [
       ['project', r.project],
