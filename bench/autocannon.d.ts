@@ -18,6 +18,9 @@ declare module 'autocannon' {
     duration?: number;
     pipelining?: number;
     timeout?: number;
+    overallRate?: number;
+    /** Milliseconds between samples (default 1000); the end of a run is noticed at a sample. */
+    sampleInt?: number;
     requests?: Request[];
   }
 

@@ -277,7 +277,7 @@ export async function growThroughApi(
 
   const learning = enrollments.filter((e) => lessonsOf.has(e.courseId));
   const completions = learning.flatMap(({ student, courseId }) =>
-    lessonsOf.get(courseId)!.map((lessonId) => ({ token: student.token, lessonId })),
+    lessonsOf.get(courseId)!.map((lessonId) => ({ studentId: student.id, token: student.token, lessonId })),
   );
   await phase('completions', sample(random, completions, size.completions), async ({ token, lessonId }) => {
     await call('POST', `/api/lessons/${lessonId}/complete/`, token);

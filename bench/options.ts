@@ -40,9 +40,15 @@ export const USAGE = `npm run bench -- [options]
                           3,000 completions), measure the reads, restart on the same data, measure again
   --scale-courses a,b     the two catalog sizes of --scale (default 10000,1000000)
   --only a,b              run only these scenarios (${READ_SCENARIOS.join(', ')}, write-mix, heartbeat,
-                          quiz-attempt, certificate-pdf, webhooks, login); webhooks runs the write mix
-                          without, then with, a webhook endpoint for every event (a receiver in the
-                          bench process) and reports delivery rate, lag and the API's slowdown
+                          quiz-attempt, certificate-pdf, webhooks, reads+heartbeat, login, analytics);
+                          webhooks runs the write mix without, then with, a webhook endpoint for every
+                          event (a receiver in the bench process) and reports delivery rate, lag and the
+                          API's slowdown; reads+heartbeat runs each read scenario (those named beside it,
+                          else all) alone, then beside PUT /api/lessons/{id}/position/ at 200 req/s from
+                          many students, and reports the reads' ratio (target >= 0.9) and the heartbeat's
+                          rate, latency and failures; analytics (only when named: it takes over a minute
+                          per database) loads one course with 100,000 enrollments (--quick: 10,000) into
+                          an empty database and times its analytics and the instructor summary (p50 <= 20 ms)
   --duration <s>          measured seconds per scenario (default 10)
   --warmup <s>            unmeasured seconds before each (default 3)
   --connections <n>       connections for read scenarios (default 16; write mix, heartbeat, quiz-attempt 32,

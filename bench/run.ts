@@ -20,7 +20,28 @@ import {
   writeResults,
 } from './report.js';
 import type { ScaleResult, ScenarioResult } from './report.js';
-import { READ_SCENARIOS, SCALE_SCENARIOS, WEBHOOKS_SCENARIO, loadFixture, scenarios, searchMix } from './scenarios.js';
+import { READ_SCENARIOS, SCALE_SCENARIOS, WEBHOOKS_SCENARIO, heartbeatStream, loadFixture, scenarios, searchMix } from './scenarios.js';
+import {
+  ANALYTICS_ENROLLMENTS,
+  ANALYTICS_P50_TARGET_MS,
+  ANALYTICS_QUICK_ENROLLMENTS,
+  ANALYTICS_RUNS,
+  ANALYTICS_SCENARIO,
+  analyticsMet,
+  formatAnalytics,
+  measureAnalytics,
+} from './analytics.js';
+import type { AnalyticsResult } from './analytics.js';
+import {
+  HEARTBEAT_RATE,
+  READS_HEARTBEAT_SCENARIO,
+  READS_WITH_HEARTBEAT_TARGET,
+  formatReadsHeartbeat,
+  readsHeartbeatClean,
+  readsHeartbeatMet,
+  runReadsWithHeartbeat,
+} from './reads-heartbeat.js';
+import type { ReadsHeartbeatResult } from './reads-heartbeat.js';
 import { WEBHOOK_SLOWDOWN_TARGET, formatWebhooks, runWebhooks, webhookClean } from './webhooks.js';
 import type { WebhookResult } from './webhooks.js';
 import { LIVE_QUICK_SIZE, LIVE_SIZE, createAdminByCli, growThroughApi, rssKiB } from './live.js';
@@ -114,7 +135,7 @@ const connectionsOf = (scenario: Scenario, options: BenchOptions) =>
 function selected(all: Scenario[], only: readonly string[]): Scenario[] {
   const unknown = only.filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0)
-    throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${[...all.map((s) => s.name), WEBHOOKS_SCENARIO].join(', ')}`);
+    throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${[...all.map((s) => s.name), ...PAIRED].join(', ')}`);
   const chosen = only.length === 0 ? all : all.filter((s) => only.includes(s.name));
   // Draw one request now, so a data set too small for a scenario fails before any load runs.
   for (const scenario of chosen) scenario.next();
@@ -143,52 +164,94 @@ interface Outcome {
   clean: boolean;
 }
 
-async function runMain(target: string, options: BenchOptions, progress: Progress): Promise<Outcome> {
+/** Names of --only that run other scenarios' requests in a setting of their own (or none of the data set's). */
+const PAIRED = [WEBHOOKS_SCENARIO, READS_HEARTBEAT_SCENARIO, ANALYTICS_SCENARIO];
+
+/** What a main run measures, from --only: empty runs everything but analytics (over a minute per database; it asks to be named). */
+interface Plan {
+  scenarios: string[];
+  webhooks: boolean;
+  /** The read scenarios to measure without and with the heartbeat; empty: not at all. */
+  readsWithHeartbeat: string[];
+  analytics: boolean;
+}
+
+function planOf(only: readonly string[]): Plan {
+  const all = only.length === 0;
+  const scenarios = only.filter((name) => !PAIRED.includes(name));
+  const namedReads = scenarios.filter((name) => (READ_SCENARIOS as readonly string[]).includes(name));
+  const heartbeat = all || only.includes(READS_HEARTBEAT_SCENARIO);
+  return {
+    scenarios,
+    webhooks: all || only.includes(WEBHOOKS_SCENARIO),
+    readsWithHeartbeat: heartbeat ? (namedReads.length > 0 ? namedReads : [...READ_SCENARIOS]) : [],
+    analytics: only.includes(ANALYTICS_SCENARIO),
+  };
+}
+
+/** What the run on the generated data set measured. */
+interface OnDataset {
+  dataset: Dataset;
+  results: ScenarioResult[];
+  cold: ColdMix | null;
+  webhooks: WebhookResult | null;
+  readsHeartbeat: ReadsHeartbeatResult | null;
+  peakRss: number | null;
+}
+
+async function measureScenarios(
+  servers: Servers,
+  chosen: Scenario[],
+  options: BenchOptions,
+  progress: Progress,
+): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const scenario of chosen) {
+    const connections = connectionsOf(scenario, options);
+    const projectRuns: Measurement[] = [];
+    const floorRuns: Measurement[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      projectRuns.push(await drive(servers.project, scenario, connections, options, progress));
+      if (scenario.floor && servers.floor) floorRuns.push(await drive(servers.floor, scenario, connections, options, progress));
+    }
+    const project = medianOf(projectRuns);
+    const floor = floorRuns.length > 0 ? medianOf(floorRuns) : null;
+    results.push({
+      scenario: scenario.name,
+      kind: scenario.kind,
+      connections,
+      project,
+      floor,
+      ratio: ratioOf(project, floor),
+      peakRssMiB: await peakRssMiB(servers.project),
+    });
+  }
+  return results;
+}
+
+async function measureOnDataset(target: string, plan: Plan, options: BenchOptions, progress: Progress): Promise<OnDataset> {
   const dataset = await prepare(target, options, options.size.courses, progress);
   const release = deferred(() => dataset.release());
   const secretKey = randomBytes(32).toString('hex');
-  const results: ScenarioResult[] = [];
-  let cold: ColdMix | null = null;
-  let peakRss: number | null = null;
-  let webhooks: WebhookResult | null = null;
+  const measured: OnDataset = { dataset, results: [], cold: null, webhooks: null, readsHeartbeat: null, peakRss: null };
   try {
     const fixture = await fixtureOf(dataset, secretKey);
     const all = scenarios(fixture, options.seed);
-    // `webhooks` is the write mix again, without and with an endpoint: not a scenario of its own requests.
-    const wantsWebhooks = options.only.length === 0 || options.only.includes(WEBHOOKS_SCENARIO);
-    const named = options.only.filter((name) => name !== WEBHOOKS_SCENARIO);
-    const chosen = options.only.length > 0 && named.length === 0 ? [] : selected(all, named);
+    const chosen = options.only.length > 0 && plan.scenarios.length === 0 ? [] : selected(all, plan.scenarios);
     const writeMix = all.find((s) => s.name === 'write-mix')!;
-    if (wantsWebhooks) {
+    if (plan.webhooks) {
       writeMix.next();
       if (!fixture.adminToken) throw new Error('the data set has no admin for the webhooks scenario; regenerate it (--fresh)');
     }
+    const pairedReads = plan.readsWithHeartbeat.length > 0 ? selected(all, plan.readsWithHeartbeat) : [];
+    const stream = pairedReads.length > 0 ? heartbeatStream(fixture, options.seed) : null;
     const servers = await startServers(dataset, options, secretKey, options.floor && chosen.some((s) => s.floor));
     try {
-      if (chosen.some((s) => s.name === 'search-mix')) cold = await coldSearchMix(servers.project.origin, options.seed, progress);
-      for (const scenario of chosen) {
-        const connections = connectionsOf(scenario, options);
-        const projectRuns: Measurement[] = [];
-        const floorRuns: Measurement[] = [];
-        for (let round = 0; round < options.rounds; round++) {
-          projectRuns.push(await drive(servers.project, scenario, connections, options, progress));
-          if (scenario.floor && servers.floor) floorRuns.push(await drive(servers.floor, scenario, connections, options, progress));
-        }
-        const project = medianOf(projectRuns);
-        const floor = floorRuns.length > 0 ? medianOf(floorRuns) : null;
-        results.push({
-          scenario: scenario.name,
-          kind: scenario.kind,
-          connections,
-          project,
-          floor,
-          ratio: ratioOf(project, floor),
-          peakRssMiB: await peakRssMiB(servers.project),
-        });
-      }
-      if (wantsWebhooks) {
+      if (chosen.some((s) => s.name === 'search-mix')) measured.cold = await coldSearchMix(servers.project.origin, options.seed, progress);
+      measured.results = await measureScenarios(servers, chosen, options, progress);
+      if (plan.webhooks) {
         const connections = connectionsOf(writeMix, options);
-        webhooks = await runWebhooks({
+        measured.webhooks = await runWebhooks({
           origin: servers.project.origin,
           databaseUrl: dataset.url,
           adminToken: fixture.adminToken!,
@@ -198,7 +261,19 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
           status: (text) => progress.status(text),
         });
       }
-      peakRss = await peakRssMiB(servers.project);
+      if (stream)
+        measured.readsHeartbeat = await runReadsWithHeartbeat({
+          origin: servers.project.origin,
+          reads: pairedReads,
+          stream,
+          rate: HEARTBEAT_RATE,
+          readConnections: options.connections,
+          rounds: options.rounds,
+          seconds: options.seconds,
+          warmupSeconds: options.warmupSeconds,
+          status: (text) => progress.status(`${READS_HEARTBEAT_SCENARIO}: ${text}`),
+        });
+      measured.peakRss = await peakRssMiB(servers.project);
     } finally {
       await servers.stop();
     }
@@ -206,38 +281,92 @@ async function runMain(target: string, options: BenchOptions, progress: Progress
     progress.done();
     await release();
   }
+  return measured;
+}
 
-  const label = dbLabel(target);
-  console.log(`\n${label}: ${describe(dataset)}\n`);
-  console.log(formatResults(results));
-  for (const r of results) {
-    for (const [side, m] of [
+/** The analytics scenario: the big course loaded into an empty database of the target, dropped afterwards. */
+async function analyticsOn(target: string, options: BenchOptions, progress: Progress): Promise<AnalyticsResult> {
+  const enrollments = options.quick ? ANALYTICS_QUICK_ENROLLMENTS : ANALYTICS_ENROLLMENTS;
+  const database = await emptyDatabase(target, 'analytics', false);
+  const drop = deferred(() => database.drop());
+  try {
+    progress.status(`${dbLabel(target)}: analytics, one course with ${enrollments.toLocaleString('en')} enrollments (${database.name})`);
+    return await measureAnalytics(database.url, { enrollments, runs: ANALYTICS_RUNS });
+  } finally {
+    progress.done();
+    await drop();
+  }
+}
+
+function printOnDataset(label: string, m: OnDataset): void {
+  console.log(`\n${label}: ${describe(m.dataset)}`);
+  if (m.results.length > 0) console.log(`\n${formatResults(m.results)}`);
+  for (const r of m.results) {
+    for (const [side, run] of [
       ['project', r.project],
       ['floor', r.floor],
     ] as const) {
-      if (m?.firstFailure) console.log(`  ${r.scenario} (${side}) first failure: ${m.firstFailure}`);
+      if (run?.firstFailure) console.log(`  ${r.scenario} (${side}) first failure: ${run.firstFailure}`);
     }
   }
-  if (cold) console.log(`\nsearch mix with an empty cache: ${formatCold(cold)}`);
-  if (webhooks) console.log(`\nwebhook delivery:\n${formatWebhooks(webhooks)}`);
-  console.log(`\npeak RSS of the project server: ${peakRss ?? '?'} MiB`);
+  if (m.cold) console.log(`\nsearch mix with an empty cache: ${formatCold(m.cold)}`);
+  if (m.webhooks) console.log(`\nwebhook delivery:\n${formatWebhooks(m.webhooks)}`);
+  if (m.readsHeartbeat) {
+    console.log(`\n${formatReadsHeartbeat(m.readsHeartbeat)}`);
+    for (const r of m.readsHeartbeat.results) {
+      const failure = r.alone.firstFailure ?? r.with.firstFailure ?? r.heartbeat.firstFailure;
+      if (failure) console.log(`  ${r.scenario} (${READS_HEARTBEAT_SCENARIO}) first failure: ${failure}`);
+    }
+  }
+  console.log(`\npeak RSS of the project server: ${m.peakRss ?? '?'} MiB`);
+}
+
+function outcomeOf(m: OnDataset | null, analytics: AnalyticsResult | null): Outcome {
+  const results = m?.results ?? [];
+  const clean =
+    results.every((r) => !r.project.flagged && !(r.floor?.flagged ?? false)) &&
+    (!m?.webhooks || webhookClean(m.webhooks)) &&
+    (!m?.readsHeartbeat || readsHeartbeatClean(m.readsHeartbeat));
+  const webhooksMet = !m?.webhooks || (m.webhooks.slowdown !== null && m.webhooks.slowdown <= WEBHOOK_SLOWDOWN_TARGET);
+  const met =
+    clean &&
+    webhooksMet &&
+    results.every((r) => r.ratio === null || r.ratio >= FLOOR_RATIO_TARGET) &&
+    (!m?.readsHeartbeat || readsHeartbeatMet(m.readsHeartbeat)) &&
+    (!analytics || analyticsMet(analytics));
+  return { clean, met };
+}
+
+async function runMain(target: string, options: BenchOptions, progress: Progress): Promise<Outcome> {
+  const plan = planOf(options.only);
+  const needsDataset = options.only.length === 0 || plan.scenarios.length > 0 || plan.webhooks || plan.readsWithHeartbeat.length > 0;
+  const measured = needsDataset ? await measureOnDataset(target, plan, options, progress) : null;
+  const analytics = plan.analytics ? await analyticsOn(target, options, progress) : null;
+
+  const label = dbLabel(target);
+  if (measured) printOnDataset(label, measured);
+  if (analytics) console.log(`\n${label}: course analytics\n${formatAnalytics(analytics)}`);
   const file = writeResults(label, {
     kind: 'main',
     database: label,
     startedAt: new Date().toISOString(),
     machine: machine(),
-    dataset: datasetInfo(dataset),
+    dataset: measured ? datasetInfo(measured.dataset) : null,
     settings: settingsOf(options),
-    targets: { floorRatio: FLOOR_RATIO_TARGET },
-    results,
-    coldSearchMix: cold,
-    webhooks,
-    peakRssMiB: peakRss,
+    targets: {
+      floorRatio: FLOOR_RATIO_TARGET,
+      readsWithHeartbeat: READS_WITH_HEARTBEAT_TARGET,
+      analyticsP50Ms: ANALYTICS_P50_TARGET_MS,
+    },
+    results: measured?.results ?? [],
+    coldSearchMix: measured?.cold ?? null,
+    webhooks: measured?.webhooks ?? null,
+    readsHeartbeat: measured?.readsHeartbeat ?? null,
+    analytics,
+    peakRssMiB: measured?.peakRss ?? null,
   });
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
-  const clean = results.every((r) => !r.project.flagged && !(r.floor?.flagged ?? false)) && (webhooks === null || webhookClean(webhooks));
-  const webhooksMet = webhooks === null || (webhooks.slowdown !== null && webhooks.slowdown <= WEBHOOK_SLOWDOWN_TARGET);
-  return { clean, met: clean && webhooksMet && results.every((r) => r.ratio === null || r.ratio >= FLOOR_RATIO_TARGET) };
+  return outcomeOf(measured, analytics);
 }
 
 /** Other terms than the scenario's, each asked once: what a search costs when no cache has it yet. */
@@ -384,8 +513,12 @@ interface LiveResult {
   ratio: number | null;
 }
 
-async function emptyDatabase(target: string, keep: boolean): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = `lp_bench_live_${Date.now()}`;
+async function emptyDatabase(
+  target: string,
+  purpose: string,
+  keep: boolean,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `lp_bench_${purpose}_${Date.now()}`;
   if (target === 'sqlite') {
     mkdirSync(DATA_DIR, { recursive: true });
     const file = path.join(DATA_DIR, `${name}.sqlite3`);
@@ -421,7 +554,7 @@ async function emptyDatabase(target: string, keep: boolean): Promise<{ url: stri
  */
 async function runLive(target: string, options: BenchOptions, progress: Progress): Promise<Outcome> {
   const size = options.quick ? LIVE_QUICK_SIZE : LIVE_SIZE;
-  const database = await emptyDatabase(target, options.keep);
+  const database = await emptyDatabase(target, 'live', options.keep);
   const drop = deferred(() => database.drop());
   const secretKey = randomBytes(32).toString('hex');
   const dataset: Dataset = {

@@ -5,6 +5,7 @@ import { createTokens } from '../src/modules/auth/tokens.js';
 import { BENCH_ADMIN_USERNAME, BENCH_PASSWORD, QUIZ_SHORT_ANSWER } from './generate.js';
 import type { LoadRequest } from './load.js';
 import { createRandom } from './random.js';
+import type { Random } from './random.js';
 import { BENCH_TOKEN_TTL } from './servers.js';
 import { searchQueries } from './words.js';
 
@@ -16,8 +17,8 @@ export interface Fixture {
   reviewedCourseIds: number[];
   /** Access tokens of students with at least one enrollment. */
   studentTokens: string[];
-  /** An enrolled student's token and a lesson of that course. */
-  completions: { token: string; lessonId: number }[];
+  /** An enrolled student (id and token) and a lesson of that course. */
+  completions: { studentId: number; token: string; lessonId: number }[];
   studentUsernames: string[];
   /** An enrolled student's token, a lesson with a quiz of that course, and the quiz's questions. */
   quizTakers: { token: string; lessonId: number; questions: QuizKey[] }[];
@@ -159,7 +160,7 @@ export async function loadFixture(db: Kysely<DB>, secretKey: string): Promise<Fi
     studentTokens: students.map((s) => tokenOf(s.id)),
     completions: learning.flatMap((l) => {
       const token = tokenOf(l.student_id);
-      return (lessonsOf.get(l.course_id) ?? []).map((lessonId) => ({ token, lessonId }));
+      return (lessonsOf.get(l.course_id) ?? []).map((lessonId) => ({ studentId: l.student_id, token, lessonId }));
     }),
     studentUsernames: students.map((s) => s.username),
     quizTakers: takers.map((t) => ({ token: tokenOf(t.student_id), lessonId: t.lesson_id, questions: keys.get(t.quiz_id) ?? [] })),
@@ -180,6 +181,47 @@ export function quizAnswers(questions: readonly QuizKey[], random: { chance(p: n
       // multiple: wrong by giving one correct choice of several; single and true_false: a wrong choice.
       return { question: q.id, choices: right ? q.correct : q.kind === 'multiple' ? q.correct.slice(0, 1) : q.wrong.slice(0, 1) };
     }),
+  };
+}
+
+/**
+ * One report of the resume heartbeat: below 90% of every generated duration, so no report
+ * completes a lesson (the heartbeat's own cost).
+ */
+function heartbeatRequest(pair: { token: string; lessonId: number }, random: Random): LoadRequest {
+  return {
+    method: 'PUT',
+    path: `/api/lessons/${pair.lessonId}/position/`,
+    headers: { authorization: `Bearer ${pair.token}` },
+    body: JSON.stringify({ position: random.int(0, 50) }),
+  };
+}
+
+/** The paced heartbeat of reads+heartbeat: who reports, and the next report. */
+export interface HeartbeatStream {
+  /** Distinct students and (student, lesson) pairs the stream goes round. */
+  students: number;
+  pairs: number;
+  next: () => LoadRequest;
+}
+
+/**
+ * The heartbeat as many students send it at once: every (student, lesson) pair of the fixture
+ * (up to 1,000 enrollments' lessons) in a shuffled order, taken in turn, so consecutive reports
+ * come from different students and none repeats before all have reported.
+ */
+export function heartbeatStream(fixture: Fixture, seed: number): HeartbeatStream {
+  const random = createRandom(seed + 13);
+  const pairs = [...nonEmpty('reads+heartbeat', fixture.completions)];
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [pairs[i], pairs[j]] = [pairs[j]!, pairs[i]!];
+  }
+  let turn = 0;
+  return {
+    students: new Set(pairs.map((p) => p.studentId)).size,
+    pairs: pairs.length,
+    next: () => heartbeatRequest(pairs[turn++ % pairs.length]!, random),
   };
 }
 
@@ -275,21 +317,12 @@ export function scenarios(fixture: Fixture, seed: number): Scenario[] {
       },
     },
     {
-      // The resume heartbeat: enrolled students report where they are in a lesson (below 90% of
-      // every generated duration, so no report completes a lesson: the heartbeat's own cost).
+      // The resume heartbeat: enrolled students report where they are in a lesson.
       name: 'heartbeat',
       kind: 'write',
       connections: WRITE_CONNECTIONS,
       floor: false,
-      next: () => {
-        const { token, lessonId } = random.pick(completions());
-        return {
-          method: 'PUT',
-          path: `/api/lessons/${lessonId}/position/`,
-          headers: bearer(token),
-          body: JSON.stringify({ position: random.int(0, 50) }),
-        };
-      },
+      next: () => heartbeatRequest(random.pick(completions()), random),
     },
     {
       // Enrolled students (up to 1,000 distinct student-and-quiz pairs) submit an attempt at

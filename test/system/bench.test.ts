@@ -19,10 +19,12 @@ import { QUIZ_EVERY, generateDataset } from '../../bench/generate.js';
 import type { DatasetSize } from '../../bench/generate.js';
 import { measure } from '../../bench/load.js';
 import { createProgress } from '../../bench/progress.js';
-import { loadFixture, scenarios } from '../../bench/scenarios.js';
+import { heartbeatStream, loadFixture, scenarios } from '../../bench/scenarios.js';
 import type { Fixture, Scenario } from '../../bench/scenarios.js';
 import { BENCH_TOKEN_TTL } from '../../bench/servers.js';
 import { runWebhooks, webhookClean } from '../../bench/webhooks.js';
+import { readsHeartbeatClean, runReadsWithHeartbeat } from '../../bench/reads-heartbeat.js';
+import { measureAnalytics } from '../../bench/analytics.js';
 import { freshDatabaseUrl, onPostgres } from '../helpers/app.js';
 
 /**
@@ -300,6 +302,44 @@ describe('load driver', () => {
     assert.equal(Number(endpoints.rows[0]?.n), 0);
   });
 
+  it('reads+heartbeat: measures a read alone and beside the paced heartbeat, which stores positions for many students', async () => {
+    const count = async () =>
+      Number(
+        (
+          await sql<{ n: number }>`
+            select count(*) as n from lesson_positions`.execute(database.db)
+        ).rows[0]?.n,
+      );
+    const before = await count();
+    const catalog = scenarios(fixture, 13).find((s) => s.name === 'catalog')!;
+    const stream = heartbeatStream(fixture, 13);
+    assert.ok(stream.students > 1 && stream.pairs >= stream.students, JSON.stringify(stream));
+    const result = await runReadsWithHeartbeat({
+      origin: projectOrigin,
+      reads: [catalog],
+      stream,
+      rate: 40,
+      readConnections: 2,
+      rounds: 1,
+      seconds: 1,
+      warmupSeconds: 0,
+      status: () => {},
+    });
+    assert.ok(readsHeartbeatClean(result), JSON.stringify(result.results));
+    const [only] = result.results;
+    assert.equal(only?.scenario, 'catalog');
+    assert.ok(only.alone.requests > 0 && only.with.requests > 0);
+    assert.ok(only.ratio !== null && only.ratio > 0);
+    // Paced: about the rate asked for (autocannon sends each second's share when the second begins), never far above it.
+    assert.ok(only.heartbeat.requests > 0 && only.heartbeat.requestsPerSecond <= 2 * 40, JSON.stringify(only.heartbeat));
+    // The stream takes the pairs in turn: every answered report until it wraps is a new (enrollment, lesson) row.
+    const stored = (await count()) - before;
+    assert.ok(stored >= Math.min(only.heartbeat.requests, stream.pairs), `${stored} new positions for ${only.heartbeat.requests} reports`);
+    const students = await sql<{ n: number }>`
+      select count(distinct e.student_id) as n from lesson_positions p join enrollments e on e.id = p.enrollment_id`.execute(database.db);
+    assert.ok(Number(students.rows[0]?.n) > 1);
+  });
+
   it('flags a run in which any response is not a 2xx', async () => {
     const result = await measure({
       origin: floorOrigin,
@@ -311,5 +351,27 @@ describe('load driver', () => {
     assert.equal(result.flagged, true);
     assert.ok(result.non2xx > 0);
     assert.match(result.firstFailure ?? '', /^404/);
+  });
+});
+
+describe('analytics scenario', () => {
+  it('loads one course with the requested enrollments into an empty database and times its endpoints', async () => {
+    const fresh = onPostgres
+      ? await freshDatabaseUrl()
+      : { url: `sqlite:${path.join(tempDir!, 'analytics.sqlite3')}`, drop: async () => {} };
+    try {
+      const result = await measureAnalytics(fresh.url, { enrollments: 300, runs: 5 });
+      assert.equal(result.figures.students_count, 300);
+      assert.equal(result.enrollments, 300);
+      assert.ok(result.figures.completed_count > 0 && result.figures.completed_count < 300);
+      assert.equal(result.figures.days, 30);
+      assert.deepEqual(
+        result.timings.map((t) => t.judged),
+        [false, true, true, true, true],
+      );
+      for (const t of result.timings) assert.ok(t.p50 > 0 && t.p50 <= t.p95 && t.p95 <= t.p99 && t.p99 <= t.max, JSON.stringify(t));
+    } finally {
+      await fresh.drop();
+    }
   });
 });
