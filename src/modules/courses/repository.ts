@@ -186,9 +186,10 @@ export async function countPublicSearch(db: Executor, words: string[]): Promise<
  * were created in), the first `limit`. SQLite: straight from the full-text index, whose lists
  * are kept in rowid order, so FTS5 reads them backwards and stops at the limit (no row of
  * courses, no sort; the `draft` column keeps unpublished courses out). PostgreSQL: the title
- * hits from the title's GIN index, the others from search_vector less the weight-A (title) hits.
+ * hits from the title's GIN index, the others from search_vector less the weight-A (title)
+ * hits; see publicSearchIds for `walk`.
  */
-function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, limit: number) {
+function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, limit: number, walk: boolean) {
   if (!isPostgres(db)) {
     return db
       .selectFrom(sql<{ rowid: number }>`courses_search`.as('s'))
@@ -206,19 +207,22 @@ function publicTier(db: Kysely<DB>, tier: 0 | 1, match: string, title: string, l
       ? query.where(sql<boolean>`course_title_document(c.title) @@ ${tsQuery(match)}`)
       : query.where(sql<boolean>`c.search_vector @@ ${tsQuery(match)}`).where(sql<boolean>`not (c.search_vector @@ ${tsQuery(title)})`)
   )
-    .orderBy('c.id', 'desc')
+    .orderBy('c.id', (ob) => (walk ? ob.desc() : ob.desc().nullsLast()))
     .limit(limit);
 }
 
-const publicPage = preparedQuery(
-  (db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
+const publicPageOf = (walk: boolean) =>
+  preparedQuery((db, titleMatch: string, restMatch: string, title: string, reach: number, limit: number, offset: number) => {
     const tiers = db
-      .selectFrom(publicTier(db, 0, titleMatch, title, reach).as('t0'))
+      .selectFrom(publicTier(db, 0, titleMatch, title, reach, false).as('t0'))
       .selectAll()
-      .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach).as('t1')).selectAll());
+      .unionAll(db.selectFrom(publicTier(db, 1, restMatch, title, reach, walk).as('t1')).selectAll());
     return db.selectFrom(tiers.as('u')).select('u.id').orderBy('u.tier', 'asc').orderBy('u.id', 'desc').limit(limit).offset(offset);
-  },
-);
+  });
+const publicPageWalk = publicPageOf(true);
+const publicPageSort = publicPageOf(false);
+/** From this many matches PostgreSQL walks the primary key for the second tier (see publicSearchIds). */
+const WALK_FROM_MATCHES = 20_000;
 
 /**
  * Ids of one page of a public search, best first: the title hits (every word begins a word of
@@ -226,12 +230,29 @@ const publicPage = preparedQuery(
  * the page's end before the two are merged, so neither is read past what the page needs and
  * no relevance score is computed per match: on SQLite the work grows with the page, not with
  * the number of matches.
+ *
+ * PostgreSQL cannot read a GIN index in id order. Walking the primary key backwards and
+ * testing each course stops at the page, which is cheap when matches are many and reads the
+ * whole table when they are few; taking the matches from the GIN index and sorting them costs
+ * what the matches cost. Its planner picks between them from estimates that a prefix query
+ * makes unreliable (it walked a million rows computing title vectors for a rare title), so the
+ * choice is made here from the exact count: the title tier always from its index (`desc
+ * nulls last`, which no backward index scan yields, keeps the planner from walking; ids are
+ * never null), the other tier walked from WALK_FROM_MATCHES matches on. SQLite needs neither.
  */
-export async function publicSearchIds(db: Executor, words: string[], offset: number, limit: number): Promise<number[]> {
+export async function publicSearchIds(db: Executor, words: string[], matches: number, offset: number, limit: number): Promise<number[]> {
   const reach = offset + limit;
   const rows = isPostgres(db)
-    ? await publicPage(db, tsQueryText(words), tsQueryText(words), tsQueryText(words, 'A'), reach, limit, offset)
-    : await publicPage(db, ftsPublicTitle(words), ftsPublicRest(words), '', reach, limit, offset);
+    ? await (matches >= WALK_FROM_MATCHES ? publicPageWalk : publicPageSort)(
+        db,
+        tsQueryText(words),
+        tsQueryText(words),
+        tsQueryText(words, 'A'),
+        reach,
+        limit,
+        offset,
+      )
+    : await publicPageSort(db, ftsPublicTitle(words), ftsPublicRest(words), '', reach, limit, offset);
   return rows.map((row) => row.id);
 }
 

@@ -401,11 +401,11 @@ export function createCoursesService(deps: CoursesServiceDeps) {
         if (page.offset >= count) return buildPage(ctx, page, count, []);
         const ids =
           page.offset + page.limit <= RANKED_WINDOW
-            ? (await cache.remember(`ranked ${key}`, () => heavy(() => repo.publicSearchIds(db, words, 0, RANKED_WINDOW)))).slice(
+            ? (await cache.remember(`ranked ${key}`, () => heavy(() => repo.publicSearchIds(db, words, count, 0, RANKED_WINDOW)))).slice(
                 page.offset,
                 page.offset + page.limit,
               )
-            : await heavy(() => repo.publicSearchIds(db, words, page.offset, page.limit));
+            : await heavy(() => repo.publicSearchIds(db, words, count, page.offset, page.limit));
         return buildPage(ctx, page, count, await listItems(ctx, ids));
       }
       const counted = countedByCategories(filters);
